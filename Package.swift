@@ -1,0 +1,40 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layers, imports pointing down only (see docs/ARCHITECTURE.md):
+// silo (CLI) → SiloEngine → SiloRepository → SiloFormat, SiloStorage → C shims.
+let package = Package(
+    name: "Silo",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "silo", targets: ["silo"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CSQLite3", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+
+        .target(name: "SiloStorage"),
+        .target(name: "SiloFormat", dependencies: ["CZstd", "COpenSSL"]),
+        .target(name: "SiloRepository", dependencies: ["SiloFormat", "SiloStorage", "CSQLite3"]),
+        .target(name: "SiloEngine", dependencies: ["SiloRepository"]),
+        .executableTarget(
+            name: "silo",
+            dependencies: ["SiloEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "silo-bench",
+            dependencies: ["SiloFormat", "CZstd", "COpenSSL"],
+            path: "Benchmarks/Micro"
+        ),
+
+        .testTarget(name: "SiloStorageTests", dependencies: ["SiloStorage"]),
+        .testTarget(name: "SiloFormatTests", dependencies: ["SiloFormat"]),
+        .testTarget(name: "SiloRepositoryTests", dependencies: ["SiloRepository", "SiloStorage"]),
+        .testTarget(name: "SiloEngineTests", dependencies: ["SiloEngine"]),
+        .testTarget(name: "SiloCLITests", dependencies: ["silo"]),
+    ]
+)

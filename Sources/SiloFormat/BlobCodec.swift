@@ -1,0 +1,73 @@
+import Foundation
+
+/// What a blob holds: file content or a tree (directory listing).
+public enum BlobType: UInt8, Codable, Sendable {
+    case data = 0
+    case tree = 1
+}
+
+/// How a blob's plaintext was stored.
+public enum Compression: UInt8, Codable, Sendable {
+    case none = 0
+    case zstd = 1
+}
+
+/// A blob ready to go into a pack.
+public struct EncodedBlob: Sendable {
+    public let id: ChunkID
+    public let type: BlobType
+    public let compression: Compression
+    public let rawLength: Int
+    public let stored: Data
+}
+
+/// Turns plaintext into stored bytes and back: compress (skipped when it does not shrink),
+/// then seal with AES-256-GCM using the chunk ID as associated data. Decoding verifies the
+/// authentication tag and then the chunk ID of the plaintext, so no byte is used unverified.
+public struct BlobCodec: Sendable {
+    public let identifier: ChunkIdentifier
+    public let cipher: AESGCM?
+    public let zstd: Zstd
+
+    public init(keys: MasterKeys?, compressionLevel: Int) {
+        identifier = ChunkIdentifier(key: keys?.chunkID)
+        cipher = keys.map { AESGCM(key: $0.encryption) }
+        zstd = Zstd(level: compressionLevel)
+    }
+
+    public func encode(_ plaintext: UnsafeRawBufferPointer, id: ChunkID, type: BlobType) -> EncodedBlob {
+        let compressed = zstd.compress(plaintext)
+        let compression: Compression = compressed == nil ? .none : .zstd
+        let stored: Data
+        if let cipher {
+            if let compressed {
+                stored = compressed.withUnsafeBytes { cipher.seal($0, associatedData: id.digest.data) }
+            } else {
+                stored = cipher.seal(plaintext, associatedData: id.digest.data)
+            }
+        } else {
+            stored = compressed ?? Data(plaintext)
+        }
+        return EncodedBlob(id: id, type: type, compression: compression, rawLength: plaintext.count, stored: stored)
+    }
+
+    public func encode(_ plaintext: Data, type: BlobType) -> EncodedBlob {
+        plaintext.withUnsafeBytes { encode($0, id: identifier.id(of: $0), type: type) }
+    }
+
+    public func decode(_ stored: Data, id: ChunkID, compression: Compression, rawLength: Int) throws -> Data {
+        var payload = stored
+        if let cipher {
+            do {
+                payload = try cipher.open(stored, associatedData: id.digest.data)
+            } catch {
+                throw FormatError(.authenticationFailed, "chunk \(id.shortHex): authentication failed (data damaged or altered)")
+            }
+        }
+        let plaintext = compression == .zstd ? try zstd.decompress(payload, rawLength: rawLength) : payload
+        guard plaintext.count == rawLength, identifier.id(of: plaintext) == id else {
+            throw FormatError(.hashMismatch, "chunk \(id.shortHex): content does not match its ID")
+        }
+        return plaintext
+    }
+}

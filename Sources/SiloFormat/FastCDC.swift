@@ -1,0 +1,84 @@
+import Foundation
+
+/// Sizes of one chunker profile. Recorded in the repository config by name so that every
+/// client of a repository cuts the same boundaries.
+public struct ChunkerProfile: Codable, Sendable, Equatable {
+    public var minSize: Int
+    public var averageSize: Int
+    public var maxSize: Int
+
+    public init(minSize: Int, averageSize: Int, maxSize: Int) {
+        self.minSize = minSize
+        self.averageSize = averageSize
+        self.maxSize = maxSize
+    }
+
+    /// Files: 1 MiB mean keeps the index small for large trees.
+    public static let files = ChunkerProfile(minSize: 256 << 10, averageSize: 1 << 20, maxSize: 4 << 20)
+    /// Database dumps: updated rows scatter through a dump, so small chunks deduplicate far better.
+    public static let database = ChunkerProfile(minSize: 16 << 10, averageSize: 64 << 10, maxSize: 256 << 10)
+}
+
+/// FastCDC (Xia et al., 2016/2020) with normalized chunking, level 2.
+///
+/// The gear table is derived from the repository's secret chunker seed, so boundaries reveal
+/// nothing about content to someone who only sees pack sizes. The gear hash shifts left, so its
+/// low bits only depend on the last few bytes and stop changing inside a run of one byte value;
+/// the masks therefore use bits spread over the high end of the word.
+public struct FastCDC: Sendable {
+    public let profile: ChunkerProfile
+    private let gear: [UInt64]
+    private let maskSmall: UInt64
+    private let maskLarge: UInt64
+
+    public init(profile: ChunkerProfile, seed: Data) {
+        precondition(profile.minSize > 0 && profile.minSize <= profile.averageSize && profile.averageSize <= profile.maxSize)
+        self.profile = profile
+        var table = [UInt64](repeating: 0, count: 256)
+        for i in 0..<256 {
+            var counter = UInt32(i).bigEndian
+            let digest = withUnsafeBytes(of: &counter) { Crypto.hmacSHA256(key: seed, $0) }
+            table[i] = digest.w0
+        }
+        gear = table
+        let bits = Int(log2(Double(profile.averageSize)).rounded())
+        maskSmall = FastCDC.spreadMask(bits: bits + 2)
+        maskLarge = FastCDC.spreadMask(bits: max(bits - 2, 1))
+    }
+
+    /// A mask of `bits` ones spread evenly over the top 48 bits of the word.
+    static func spreadMask(bits: Int) -> UInt64 {
+        var mask: UInt64 = 0
+        let step = max(48 / bits, 1)
+        for i in 0..<bits {
+            mask |= 1 << UInt64(63 - i * step)
+        }
+        return mask
+    }
+
+    /// Length of the next chunk at the start of `buffer`. When `buffer` is shorter than the
+    /// maximum chunk size the caller must be at the end of the input: the rest is one chunk.
+    public func cutPoint(_ buffer: UnsafeRawBufferPointer) -> Int {
+        let count = buffer.count
+        if count <= profile.minSize { return count }
+        let end = min(count, profile.maxSize)
+        let normal = min(end, profile.averageSize)
+        let bytes = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        return gear.withUnsafeBufferPointer { g -> Int in
+            let table = g.baseAddress!
+            var hash: UInt64 = 0
+            var i = profile.minSize
+            while i < normal {
+                hash = (hash &<< 1) &+ table[Int(bytes[i])]
+                if hash & maskSmall == 0 { return i + 1 }
+                i &+= 1
+            }
+            while i < end {
+                hash = (hash &<< 1) &+ table[Int(bytes[i])]
+                if hash & maskLarge == 0 { return i + 1 }
+                i &+= 1
+            }
+            return end
+        }
+    }
+}

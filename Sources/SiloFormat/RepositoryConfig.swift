@@ -1,0 +1,154 @@
+import Foundation
+
+/// Algorithms and parameters of a repository, recorded by stable names so that every client
+/// (and every future version) reads the repository the same way. Sealed in encrypted
+/// repositories so that nobody without a key can change them (e.g. downgrade encryption).
+public struct RepositorySettings: Codable, Sendable, Equatable {
+    public var chunkIDAlgorithm: String
+    public var compression: String
+    public var compressionLevel: Int
+    public var chunker: String
+    public var chunkerProfiles: [String: ChunkerProfile]
+    public var packTargetSize: Int
+    /// Only in unencrypted repositories, which have no key files to hold it.
+    public var chunkerSeed: Data?
+
+    public init(encrypted: Bool, compressionLevel: Int = 3, packTargetSize: Int = 16 << 20, chunkerSeed: Data?) {
+        chunkIDAlgorithm = encrypted ? "hmac-sha256" : "sha256"
+        compression = "zstd"
+        self.compressionLevel = compressionLevel
+        chunker = "fastcdc-nc2"
+        chunkerProfiles = ["files": .files, "database": .database]
+        self.packTargetSize = packTargetSize
+        self.chunkerSeed = chunkerSeed
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case chunkIDAlgorithm = "chunk_id", compression, compressionLevel = "compression_level", chunker
+        case chunkerProfiles = "chunker_profiles", packTargetSize = "pack_target_size", chunkerSeed = "chunker_seed"
+    }
+}
+
+/// The `config` object: readable without a key so that a client can tell a repository, its
+/// format version and whether it needs a password before asking for one.
+public struct RepositoryConfig: Codable, Sendable, Equatable {
+    /// The repository format version this program writes and reads.
+    public static let currentVersion = 1
+    static let settingsKind = "silo.settings"
+
+    public var version: Int
+    public var id: String
+    public var created: String
+    /// "aes-256-gcm" or "none".
+    public var encryption: String
+    /// Settings JSON, sealed with the master key in encrypted repositories.
+    public var settings: Data
+
+    enum CodingKeys: String, CodingKey {
+        case version = "silo_repository_version", id, created, encryption, settings
+    }
+
+    public var isEncrypted: Bool { encryption != "none" }
+
+    public init(id: String, created: String, encrypted: Bool, settings: RepositorySettings, sealer: ObjectSealer) {
+        version = RepositoryConfig.currentVersion
+        self.id = id
+        self.created = created
+        encryption = encrypted ? "aes-256-gcm" : "none"
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        self.settings = sealer.seal(try! encoder.encode(settings), kind: RepositoryConfig.settingsKind)
+    }
+
+    public func encoded() -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        return try! encoder.encode(self)
+    }
+
+    public static func decode(_ data: Data) throws -> RepositoryConfig {
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let version = object["silo_repository_version"] as? Int
+        else { throw FormatError(.malformed, "config is not a Silo repository config") }
+        guard version <= currentVersion else {
+            throw FormatError(.unsupportedVersion,
+                              "repository format version \(version) is newer than this silo supports (\(currentVersion)); upgrade silo")
+        }
+        do {
+            return try JSONDecoder().decode(RepositoryConfig.self, from: data)
+        } catch {
+            throw FormatError(.malformed, "config does not parse: \(error)")
+        }
+    }
+
+    public func openSettings(sealer: ObjectSealer) throws -> RepositorySettings {
+        let plain = try sealer.open(settings, kind: RepositoryConfig.settingsKind)
+        do {
+            return try JSONDecoder().decode(RepositorySettings.self, from: plain)
+        } catch {
+            throw FormatError(.malformed, "repository settings do not parse: \(error)")
+        }
+    }
+}
+
+/// A key file: the master keys wrapped by a key derived from one password with scrypt.
+/// Several key files can open one repository; each is independent.
+public struct KeyFile: Codable, Sendable, Equatable {
+    public static let currentVersion = 1
+    static let kind = "silo.key"
+
+    public var version: Int
+    public var kdf: String
+    public var n: UInt64
+    public var r: UInt64
+    public var p: UInt64
+    public var salt: Data
+    public var created: String
+    public var host: String
+    public var username: String
+    /// MasterKeys JSON sealed with the derived key.
+    public var keys: Data
+
+    /// scrypt parameters: N=2^15, r=8, p=1 costs about 32 MiB and 0.1 s on these machines.
+    public static let defaultN: UInt64 = 1 << 15
+
+    public static func create(password: Data, keys master: MasterKeys, created: String, host: String, username: String,
+                              n: UInt64 = defaultN) throws -> KeyFile {
+        let salt = Crypto.randomBytes(32)
+        let wrapping = try Crypto.scrypt(password: password, salt: salt, n: n, r: 8, p: 1)
+        let plain = try JSONEncoder().encode(master)
+        let sealed = AESGCM(key: wrapping).seal(plain, associatedData: Data(kind.utf8))
+        return KeyFile(version: currentVersion, kdf: "scrypt", n: n, r: 8, p: 1, salt: salt, created: created,
+                       host: host, username: username, keys: sealed)
+    }
+
+    /// The master keys, or nil when the password is not this key's.
+    public func open(password: Data) throws -> MasterKeys? {
+        guard version == KeyFile.currentVersion, kdf == "scrypt" else {
+            throw FormatError(.unsupportedVersion, "key file version \(version) with KDF \(kdf) is not supported")
+        }
+        let wrapping = try Crypto.scrypt(password: password, salt: salt, n: n, r: r, p: p)
+        guard let plain = try? AESGCM(key: wrapping).open(keys, associatedData: Data(KeyFile.kind.utf8)) else {
+            return nil
+        }
+        do {
+            return try JSONDecoder().decode(MasterKeys.self, from: plain)
+        } catch {
+            throw FormatError(.malformed, "key file content does not parse")
+        }
+    }
+
+    public func encoded() -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        return try! encoder.encode(self)
+    }
+
+    public static func decode(_ data: Data) throws -> KeyFile {
+        do {
+            return try JSONDecoder().decode(KeyFile.self, from: data)
+        } catch {
+            throw FormatError(.malformed, "key file does not parse")
+        }
+    }
+}

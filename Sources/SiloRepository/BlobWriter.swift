@@ -1,0 +1,119 @@
+import Foundation
+import SiloFormat
+import SiloStorage
+
+/// Collects new blobs into packs, writes packs and then index files, and only then tells the
+/// catalog about them. Thread-safe: encoding workers call `add` concurrently.
+///
+/// Write order (docs/FORMAT.md): a pack is durable before an index file names it, and an index
+/// file is durable before the catalog (and so any later backup's deduplication) relies on it.
+public final class BlobWriter: @unchecked Sendable {
+    private let repository: Repository
+    private let lock = NSLock()
+    private var pending = Set<ChunkID>()
+    private var current = Data()
+    private var currentEntries: [PackEntry] = []
+    private var currentTarget: Int
+    private var unindexed: [IndexFile.Pack] = []
+    private var firstError: Error?
+    /// Packs written since the last index file; an index is written every few packs so that a
+    /// killed backup leaves most of its work reusable.
+    private let packsPerIndex = 8
+
+    public private(set) var blobsAdded = 0
+    public private(set) var storedBytesAdded: UInt64 = 0
+    public private(set) var rawBytesAdded: UInt64 = 0
+    public private(set) var packsWritten = 0
+
+    public init(repository: Repository) {
+        self.repository = repository
+        currentTarget = BlobWriter.randomTarget(repository.settings.packTargetSize)
+    }
+
+    /// Pack sizes vary ±25% around the target so that the sizes of a file's packs do not give
+    /// away the boundaries of its chunks.
+    static func randomTarget(_ target: Int) -> Int {
+        target - target / 4 + Int.random(in: 0...(target / 2))
+    }
+
+    /// Claims `id` for writing. False when the repository or this writer already has it.
+    public func claim(_ id: ChunkID) throws -> Bool {
+        try lock.withLock {
+            if pending.contains(id) { return false }
+            if try repository.catalog.contains(id) { return false }
+            pending.insert(id)
+            return true
+        }
+    }
+
+    /// Adds an encoded blob; may write a pack.
+    public func add(_ blob: EncodedBlob) throws {
+        let full: (Data, [PackEntry])? = try lock.withLock {
+            if let firstError { throw firstError }
+            if current.isEmpty { current.append(PackFormat.header) }
+            let entry = PackEntry(id: blob.id, type: blob.type, compression: blob.compression, offset: UInt32(current.count),
+                                  length: UInt32(blob.stored.count), rawLength: UInt32(blob.rawLength))
+            current.append(blob.stored)
+            currentEntries.append(entry)
+            blobsAdded += 1
+            storedBytesAdded += UInt64(blob.stored.count)
+            rawBytesAdded += UInt64(blob.rawLength)
+            guard current.count >= currentTarget else { return nil }
+            return takeCurrentPack()
+        }
+        if let (data, entries) = full { try writePack(data, entries) }
+    }
+
+    /// Writes what is buffered and a final index file. After `flush` every added blob is in
+    /// the repository and in the catalog.
+    public func flush() throws {
+        let last = lock.withLock { current.isEmpty ? nil : takeCurrentPack() }
+        if let (data, entries) = last { try writePack(data, entries) }
+        try writeIndex()
+    }
+
+    private func takeCurrentPack() -> (Data, [PackEntry]) {
+        var data = current
+        data.append(PackFormat.trailer(entries: currentEntries, sealer: repository.sealer))
+        let result = (data, currentEntries)
+        current = Data()
+        current.reserveCapacity(currentTarget + (4 << 20))
+        currentEntries = []
+        currentTarget = BlobWriter.randomTarget(repository.settings.packTargetSize)
+        return result
+    }
+
+    private func writePack(_ data: Data, _ entries: [PackEntry]) throws {
+        let id = PackID(Crypto.sha256(data))
+        do {
+            try repository.store.put(ObjectKeys.pack(id), data: data)
+        } catch {
+            let wrapped = RepositoryError.wrap(error, context: "writing pack \(id.shortHex)")
+            lock.withLock { if firstError == nil { firstError = wrapped } }
+            throw wrapped
+        }
+        let indexNow = lock.withLock { () -> Bool in
+            unindexed.append(IndexFile.Pack(id: id, size: UInt64(data.count), entries: entries))
+            packsWritten += 1
+            return unindexed.count >= packsPerIndex
+        }
+        if indexNow { try writeIndex() }
+    }
+
+    private func writeIndex() throws {
+        let packs = lock.withLock { () -> [IndexFile.Pack] in
+            defer { unindexed = [] }
+            return unindexed
+        }
+        guard !packs.isEmpty else { return }
+        let index = IndexFile(packs: packs)
+        let data = index.encode(sealer: repository.sealer)
+        let id = IndexID(Crypto.sha256(data))
+        do {
+            try repository.store.put(ObjectKeys.index(id), data: data)
+        } catch {
+            throw RepositoryError.wrap(error, context: "writing index \(id.shortHex)")
+        }
+        try repository.catalog.addIndexFile(id, index)
+    }
+}

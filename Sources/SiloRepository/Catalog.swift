@@ -1,0 +1,232 @@
+import Foundation
+import SiloFormat
+
+/// Where a chunk is stored.
+public struct ChunkLocation: Sendable, Equatable {
+    public let pack: PackID
+    public let entry: PackEntry
+}
+
+/// The local SQLite view of a repository: snapshots, the chunk index and a cache of trees.
+/// It is never the only copy of anything: `Repository.syncCatalog()` reconciles it with the
+/// repository's objects on every open and `catalog rebuild` recreates it from them alone.
+public final class Catalog: @unchecked Sendable {
+    let db: SQLiteDatabase
+    private let lock = NSLock()
+    private let findChunk: SQLiteDatabase.Statement
+    private let insertChunk: SQLiteDatabase.Statement
+    private let findTree: SQLiteDatabase.Statement
+    private let insertTree: SQLiteDatabase.Statement
+
+    /// Named migrations, applied in order, never edited once released.
+    static let migrations: [(name: String, sql: String)] = [
+        ("0001-initial", """
+            CREATE TABLE index_files(id BLOB PRIMARY KEY) WITHOUT ROWID;
+            CREATE TABLE packs(id BLOB PRIMARY KEY, index_file BLOB NOT NULL, size INTEGER NOT NULL) WITHOUT ROWID;
+            CREATE INDEX packs_by_index ON packs(index_file);
+            CREATE TABLE chunks(id BLOB NOT NULL, pack BLOB NOT NULL, type INTEGER NOT NULL, compression INTEGER NOT NULL,
+                                offset INTEGER NOT NULL, length INTEGER NOT NULL, raw_length INTEGER NOT NULL,
+                                PRIMARY KEY(id, pack)) WITHOUT ROWID;
+            CREATE INDEX chunks_by_pack ON chunks(pack);
+            CREATE TABLE snapshots(id BLOB PRIMARY KEY, time INTEGER NOT NULL, host TEXT NOT NULL, body BLOB NOT NULL) WITHOUT ROWID;
+            CREATE TABLE tree_cache(id BLOB PRIMARY KEY, body BLOB NOT NULL) WITHOUT ROWID;
+            """),
+    ]
+
+    public init(path: String) throws {
+        db = try SQLiteDatabase(path: path)
+        try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;")
+        try Catalog.migrate(db)
+        findChunk = try db.prepare("SELECT pack, type, compression, offset, length, raw_length FROM chunks WHERE id = ?1 LIMIT 1")
+        insertChunk = try db.prepare("INSERT OR IGNORE INTO chunks VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+        findTree = try db.prepare("SELECT body FROM tree_cache WHERE id = ?1")
+        insertTree = try db.prepare("INSERT OR IGNORE INTO tree_cache VALUES (?1, ?2)")
+    }
+
+    static func migrate(_ db: SQLiteDatabase) throws {
+        try db.execute("CREATE TABLE IF NOT EXISTS migrations(name TEXT PRIMARY KEY, applied INTEGER NOT NULL)")
+        try db.transaction {
+            var applied = Set<String>()
+            try db.prepare("SELECT name FROM migrations").forEach { applied.insert($0.text(0)) }
+            for migration in migrations where !applied.contains(migration.name) {
+                try db.execute(migration.sql)
+                try db.prepare("INSERT INTO migrations VALUES (?1, ?2)").bind([migration.name, Int(Date().timeIntervalSince1970)]).run()
+            }
+        }
+    }
+
+    // MARK: chunk index
+
+    public func location(of id: ChunkID) throws -> ChunkLocation? {
+        try lock.withLock {
+            try findChunk.bind([id.digest]).first { row in
+                ChunkLocation(pack: PackID(row.digest(0)),
+                              entry: PackEntry(id: id, type: BlobType(rawValue: UInt8(row.int(1))) ?? .data,
+                                               compression: Compression(rawValue: UInt8(row.int(2))) ?? .none,
+                                               offset: UInt32(row.int(3)), length: UInt32(row.int(4)), rawLength: UInt32(row.int(5))))
+            }
+        }
+    }
+
+    public func contains(_ id: ChunkID) throws -> Bool { try location(of: id) != nil }
+
+    public func knownIndexFiles() throws -> Set<IndexID> {
+        var result = Set<IndexID>()
+        try lock.withLock { try db.prepare("SELECT id FROM index_files").forEach { result.insert(IndexID($0.digest(0))) } }
+        return result
+    }
+
+    /// Records an index file and its chunks; called only once the index file is durable in the
+    /// repository, so the catalog never knows of a chunk the repository cannot give back.
+    public func addIndexFile(_ id: IndexID, _ index: IndexFile) throws {
+        try lock.withLock {
+            try db.transaction {
+                try db.prepare("INSERT OR IGNORE INTO index_files VALUES (?1)").bind([id.digest]).run()
+                let insertPack = try db.prepare("INSERT OR REPLACE INTO packs VALUES (?1, ?2, ?3)")
+                for pack in index.packs {
+                    try insertPack.bind([pack.id.digest, id.digest, pack.size]).run()
+                    for e in pack.entries {
+                        try insertChunk.bind([e.id.digest, pack.id.digest, Int(e.type.rawValue), Int(e.compression.rawValue),
+                                              e.offset, e.length, e.rawLength]).run()
+                    }
+                }
+            }
+        }
+    }
+
+    public func removeIndexFile(_ id: IndexID) throws {
+        try lock.withLock {
+            try db.transaction {
+                try db.prepare("DELETE FROM chunks WHERE pack IN (SELECT id FROM packs WHERE index_file = ?1)").bind([id.digest]).run()
+                try db.prepare("DELETE FROM packs WHERE index_file = ?1").bind([id.digest]).run()
+                try db.prepare("DELETE FROM index_files WHERE id = ?1").bind([id.digest]).run()
+            }
+        }
+    }
+
+    public struct PackRecord: Sendable {
+        public let id: PackID
+        public let size: UInt64
+        public let index: IndexID
+    }
+
+    public func packs() throws -> [PackRecord] {
+        var result: [PackRecord] = []
+        try lock.withLock {
+            try db.prepare("SELECT id, size, index_file FROM packs").forEach {
+                result.append(PackRecord(id: PackID($0.digest(0)), size: UInt64($0.int(1)), index: IndexID($0.digest(2))))
+            }
+        }
+        return result
+    }
+
+    public func entries(inPack pack: PackID) throws -> [PackEntry] {
+        var result: [PackEntry] = []
+        try lock.withLock {
+            try db.prepare("SELECT id, type, compression, offset, length, raw_length FROM chunks WHERE pack = ?1 ORDER BY offset")
+                .bind([pack.digest]).forEach { row in
+                    result.append(PackEntry(id: ChunkID(row.digest(0)), type: BlobType(rawValue: UInt8(row.int(1))) ?? .data,
+                                            compression: Compression(rawValue: UInt8(row.int(2))) ?? .none,
+                                            offset: UInt32(row.int(3)), length: UInt32(row.int(4)), rawLength: UInt32(row.int(5))))
+                }
+        }
+        return result
+    }
+
+    public struct IndexTotals: Sendable {
+        public var chunks = 0
+        public var storedBytes: UInt64 = 0
+        public var rawBytes: UInt64 = 0
+        public var packs = 0
+        public var packBytes: UInt64 = 0
+    }
+
+    /// Totals over distinct chunks (a chunk stored twice by concurrent backups counts once).
+    public func totals() throws -> IndexTotals {
+        var t = IndexTotals()
+        try lock.withLock {
+            _ = try db.prepare("""
+                SELECT count(*), coalesce(sum(length),0), coalesce(sum(raw_length),0)
+                FROM (SELECT length, raw_length FROM chunks GROUP BY id)
+                """).first { row in
+                t.chunks = Int(row.int(0)); t.storedBytes = UInt64(row.int(1)); t.rawBytes = UInt64(row.int(2))
+            }
+            _ = try db.prepare("SELECT count(*), coalesce(sum(size),0) FROM packs").first { row in
+                t.packs = Int(row.int(0)); t.packBytes = UInt64(row.int(1))
+            }
+        }
+        return t
+    }
+
+    // MARK: snapshots
+
+    public func knownSnapshots() throws -> Set<SnapshotID> {
+        var result = Set<SnapshotID>()
+        try lock.withLock { try db.prepare("SELECT id FROM snapshots").forEach { result.insert(SnapshotID($0.digest(0))) } }
+        return result
+    }
+
+    public func addSnapshot(_ id: SnapshotID, _ snapshot: Snapshot) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let body = try encoder.encode(snapshot)
+        try lock.withLock {
+            try db.prepare("INSERT OR REPLACE INTO snapshots VALUES (?1, ?2, ?3, ?4)").bind([id.digest, snapshot.time, snapshot.host, body]).run()
+        }
+    }
+
+    public func removeSnapshot(_ id: SnapshotID) throws {
+        try lock.withLock { try db.prepare("DELETE FROM snapshots WHERE id = ?1").bind([id.digest]).run() }
+    }
+
+    /// All snapshots, oldest first (ties broken by ID so the order is stable).
+    public func snapshots() throws -> [(id: SnapshotID, snapshot: Snapshot)] {
+        var result: [(SnapshotID, Snapshot)] = []
+        let decoder = JSONDecoder()
+        try lock.withLock {
+            try db.prepare("SELECT id, body FROM snapshots ORDER BY time, id").forEach { row in
+                result.append((SnapshotID(row.digest(0)), try decoder.decode(Snapshot.self, from: row.data(1))))
+            }
+        }
+        return result
+    }
+
+    // MARK: tree cache
+
+    public func cachedTree(_ id: ChunkID) throws -> Data? {
+        try lock.withLock { try findTree.bind([id.digest]).first { $0.data(0) } }
+    }
+
+    public func cacheTree(_ id: ChunkID, _ body: Data) throws {
+        try lock.withLock { try insertTree.bind([id.digest, body]).run() }
+    }
+
+    // MARK: maintenance
+
+    /// Everything but the cache, as sorted text lines: two catalogs with equal dumps hold the
+    /// same snapshots and index. Used to show that `catalog rebuild` is faithful.
+    public func contentDump() throws -> [String] {
+        var lines: [String] = []
+        try lock.withLock {
+            try db.prepare("SELECT hex(id) FROM index_files ORDER BY id").forEach { lines.append("index \($0.text(0))") }
+            try db.prepare("SELECT hex(id), hex(index_file), size FROM packs ORDER BY id").forEach {
+                lines.append("pack \($0.text(0)) \($0.text(1)) \($0.int(2))")
+            }
+            try db.prepare("SELECT hex(id), hex(pack), type, compression, offset, length, raw_length FROM chunks ORDER BY id, pack").forEach {
+                lines.append("chunk \($0.text(0)) \($0.text(1)) \($0.int(2)) \($0.int(3)) \($0.int(4)) \($0.int(5)) \($0.int(6))")
+            }
+            try db.prepare("SELECT hex(id), time, host, hex(body) FROM snapshots ORDER BY id").forEach {
+                lines.append("snapshot \($0.text(0)) \($0.int(1)) \($0.text(2)) \($0.text(3))")
+            }
+        }
+        return lines
+    }
+
+    public func clearAll() throws {
+        try lock.withLock {
+            try db.transaction {
+                try db.execute("DELETE FROM chunks; DELETE FROM packs; DELETE FROM index_files; DELETE FROM snapshots; DELETE FROM tree_cache;")
+            }
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import SiloFormat
+import SiloStorage
+
+extension Repository {
+    public struct KeyInfo: Sendable {
+        public let id: KeyID
+        public let file: KeyFile
+        public let isCurrent: Bool
+    }
+
+    public func listKeys() throws -> [KeyInfo] {
+        do {
+            return try store.list(prefix: ObjectKeys.keysPrefix).sorted().compactMap { key in
+                guard let id = ObjectKeys.id(from: key, as: KeyID.self) else { return nil }
+                let file = try KeyFile.decode(try store.get(key))
+                return KeyInfo(id: id, file: file, isCurrent: id == openedKey)
+            }
+        } catch {
+            throw RepositoryError.wrap(error, context: "listing keys")
+        }
+    }
+
+    /// Wraps the same master keys with another password. No data is re-encrypted.
+    public func addKey(password: Data, scryptN: UInt64 = KeyFile.defaultN) throws -> KeyID {
+        guard let keys else { throw RepositoryError(.invalidArgument, "an unencrypted repository has no keys") }
+        guard !password.isEmpty else { throw RepositoryError(.invalidArgument, "an empty password is not allowed") }
+        let file = try KeyFile.create(password: password, keys: keys, created: Timestamp.iso8601(Date()),
+                                      host: Host.name, username: Host.user, n: scryptN)
+        let data = file.encoded()
+        let id = KeyID(Crypto.sha256(data))
+        do {
+            try store.put(ObjectKeys.key(id), data: data)
+        } catch {
+            throw RepositoryError.wrap(error, context: "adding a key")
+        }
+        return id
+    }
+
+    /// Removes a key file. Refuses to remove the key in use, so a repository never loses its
+    /// last way in by this command.
+    public func removeKey(_ prefix: String) throws {
+        let matches = try listKeys().filter { $0.id.hex.hasPrefix(prefix.lowercased()) }
+        guard matches.count == 1, let key = matches.first else {
+            throw RepositoryError(.invalidArgument, matches.isEmpty ? "no key matches \(prefix)" : "key prefix \(prefix) is ambiguous")
+        }
+        guard !key.isCurrent else {
+            throw RepositoryError(.invalidArgument, "refusing to remove the key in use; open the repository with another password first")
+        }
+        do {
+            try store.delete(ObjectKeys.key(key.id))
+        } catch {
+            throw RepositoryError.wrap(error, context: "removing key \(key.id.shortHex)")
+        }
+    }
+}

@@ -1,0 +1,277 @@
+import Foundation
+import SiloFormat
+import SiloStorage
+
+/// An open repository: its config, keys and codecs, the object store, and the local catalog.
+public final class Repository: @unchecked Sendable {
+    public let store: ObjectStore
+    public let config: RepositoryConfig
+    public let settings: RepositorySettings
+    public let keys: MasterKeys?
+    public let sealer: ObjectSealer
+    public let codec: BlobCodec
+    public let catalog: Catalog
+    /// The key file the password opened (nil when unencrypted).
+    public let openedKey: KeyID?
+
+    init(store: ObjectStore, config: RepositoryConfig, settings: RepositorySettings, keys: MasterKeys?,
+         catalog: Catalog, openedKey: KeyID?) {
+        self.store = store
+        self.config = config
+        self.settings = settings
+        self.keys = keys
+        self.sealer = ObjectSealer(keys: keys)
+        self.codec = BlobCodec(keys: keys, compressionLevel: settings.compressionLevel)
+        self.catalog = catalog
+        self.openedKey = openedKey
+    }
+
+    public var isEncrypted: Bool { keys != nil }
+
+    // MARK: init and open
+
+    public struct InitOptions: Sendable {
+        public var encrypted = true
+        public var compressionLevel = 3
+        public var packTargetSize = 16 << 20
+        public var scryptN = KeyFile.defaultN
+        public init() {}
+    }
+
+    /// Creates a repository in an empty location. Refuses a location that already has a config.
+    @discardableResult
+    public static func initialize(store: ObjectStore, password: Data?, options: InitOptions = InitOptions(),
+                                  cacheRoot: String) throws -> Repository {
+        do {
+            if try store.exists(ObjectKeys.config) {
+                throw RepositoryError(.alreadyExists, "a repository already exists at \(store.location)")
+            }
+            let master: MasterKeys? = options.encrypted ? MasterKeys.random() : nil
+            if options.encrypted && (password ?? Data()).isEmpty {
+                throw RepositoryError(.invalidArgument, "an empty password is not allowed; set SILO_PASSWORD or use --password-file")
+            }
+            let settings = RepositorySettings(encrypted: options.encrypted, compressionLevel: options.compressionLevel,
+                                              packTargetSize: options.packTargetSize,
+                                              chunkerSeed: options.encrypted ? nil : Crypto.randomBytes(32))
+            let sealer = ObjectSealer(keys: master)
+            let config = RepositoryConfig(id: Crypto.randomBytes(16).map { String(format: "%02x", $0) }.joined(),
+                                          created: Timestamp.iso8601(Date()), encrypted: options.encrypted,
+                                          settings: settings, sealer: sealer)
+            var keyID: KeyID?
+            if let master, let password {
+                let keyFile = try KeyFile.create(password: password, keys: master, created: Timestamp.iso8601(Date()),
+                                                 host: Host.name, username: Host.user, n: options.scryptN)
+                let data = keyFile.encoded()
+                keyID = KeyID(Crypto.sha256(data))
+                try store.put(ObjectKeys.key(keyID!), data: data)
+            }
+            // The config goes last: until it exists the location is not a repository.
+            try store.put(ObjectKeys.config, data: config.encoded())
+            let catalog = try openCatalog(config: config, cacheRoot: cacheRoot)
+            return Repository(store: store, config: config, settings: settings, keys: master, catalog: catalog, openedKey: keyID)
+        } catch {
+            throw RepositoryError.wrap(error, context: "init")
+        }
+    }
+
+    /// Reads the config without a password: tells a missing location, a foreign one and a
+    /// newer format apart before asking anything of the user.
+    public static func readConfig(store: ObjectStore) throws -> RepositoryConfig {
+        let data: Data
+        do {
+            data = try store.get(ObjectKeys.config)
+        } catch let error as StorageError where error.code == .notFound {
+            let anything = (try? store.list(prefix: "")) ?? []
+            if anything.isEmpty, let local = store as? LocalObjectStore, !FileManager.default.fileExists(atPath: local.root) {
+                throw RepositoryError(.repositoryNotFound, "repository \(store.location) does not exist; create it with `silo init`")
+            }
+            throw RepositoryError(.notARepository, "\(store.location) is not a Silo repository (it has no config)")
+        } catch {
+            throw RepositoryError.wrap(error, context: "reading the config")
+        }
+        do {
+            return try RepositoryConfig.decode(data)
+        } catch let error as FormatError where error.code == .unsupportedVersion {
+            throw RepositoryError(.unsupportedVersion, "\(store.location): \(error.message)")
+        } catch {
+            throw RepositoryError(.notARepository, "\(store.location) is not a Silo repository (its config does not parse)")
+        }
+    }
+
+    public static func needsPassword(store: ObjectStore) throws -> Bool {
+        try readConfig(store: store).isEncrypted
+    }
+
+    public static func open(store: ObjectStore, password: Data?, cacheRoot: String) throws -> Repository {
+        let config = try readConfig(store: store)
+        var master: MasterKeys?
+        var openedKey: KeyID?
+        if config.isEncrypted {
+            guard let password, !password.isEmpty else {
+                throw RepositoryError(.wrongPassword, "this repository is encrypted: give its password with SILO_PASSWORD or --password-file")
+            }
+            do {
+                for key in try store.list(prefix: ObjectKeys.keysPrefix).sorted() {
+                    guard let id = ObjectKeys.id(from: key, as: KeyID.self),
+                          let file = try? KeyFile.decode(try store.get(key)) else { continue }
+                    if let keys = try file.open(password: password) {
+                        master = keys
+                        openedKey = id
+                        break
+                    }
+                }
+            } catch {
+                throw RepositoryError.wrap(error, context: "reading keys")
+            }
+            guard master != nil else {
+                throw RepositoryError(.wrongPassword, "wrong password: no key of \(store.location) opens with it")
+            }
+        }
+        let sealer = ObjectSealer(keys: master)
+        let settings: RepositorySettings
+        do {
+            settings = try config.openSettings(sealer: sealer)
+        } catch {
+            throw RepositoryError(.integrity, "the repository settings fail authentication: \(error)")
+        }
+        let catalog = try openCatalog(config: config, cacheRoot: cacheRoot)
+        let repository = Repository(store: store, config: config, settings: settings, keys: master, catalog: catalog, openedKey: openedKey)
+        try repository.syncCatalog()
+        return repository
+    }
+
+    static func openCatalog(config: RepositoryConfig, cacheRoot: String) throws -> Catalog {
+        let directory = cacheRoot + "/" + config.id
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw RepositoryError(.catalog, "cannot create the cache directory \(directory): \(error.localizedDescription)")
+        }
+        return try Catalog(path: directory + "/catalog.sqlite")
+    }
+
+    // MARK: catalog synchronisation
+
+    /// Brings the catalog in line with the repository: index files and snapshots added by
+    /// other clients (or left by a killed run) are loaded, removed ones dropped.
+    public func syncCatalog() throws {
+        do {
+            let stored = Set(try store.list(prefix: ObjectKeys.indexPrefix).compactMap { ObjectKeys.id(from: $0, as: IndexID.self) })
+            let known = try catalog.knownIndexFiles()
+            for id in known.subtracting(stored) { try catalog.removeIndexFile(id) }
+            for id in stored.subtracting(known).sorted() {
+                let index = try IndexFile.decode(try store.get(ObjectKeys.index(id)), sealer: sealer)
+                try catalog.addIndexFile(id, index)
+            }
+            let storedSnapshots = Set(try store.list(prefix: ObjectKeys.snapshotsPrefix).compactMap { ObjectKeys.id(from: $0, as: SnapshotID.self) })
+            let knownSnapshots = try catalog.knownSnapshots()
+            for id in knownSnapshots.subtracting(storedSnapshots) { try catalog.removeSnapshot(id) }
+            for id in storedSnapshots.subtracting(knownSnapshots) {
+                try catalog.addSnapshot(id, try loadSnapshot(id))
+            }
+        } catch {
+            throw RepositoryError.wrap(error, context: "synchronising the catalog")
+        }
+    }
+
+    /// Recreates the catalog from the repository's objects alone.
+    public func rebuildCatalog() throws {
+        try catalog.clearAll()
+        try syncCatalog()
+    }
+
+    // MARK: reading
+
+    public func loadBlob(_ id: ChunkID) throws -> Data {
+        guard let location = try catalog.location(of: id) else {
+            throw RepositoryError(.integrity, "chunk \(id.shortHex) is missing from the index")
+        }
+        return try loadBlob(at: location)
+    }
+
+    public func loadBlob(at location: ChunkLocation) throws -> Data {
+        let e = location.entry
+        let stored: Data
+        do {
+            stored = try store.get(ObjectKeys.pack(location.pack), offset: UInt64(e.offset), length: Int(e.length))
+        } catch {
+            throw RepositoryError.wrap(error, context: "reading chunk \(e.id.shortHex) from pack \(location.pack.shortHex)")
+        }
+        do {
+            return try codec.decode(stored, id: e.id, compression: e.compression, rawLength: Int(e.rawLength))
+        } catch {
+            throw RepositoryError(.integrity, "chunk \(e.id.shortHex) in pack \(location.pack.shortHex) is damaged: \(error)")
+        }
+    }
+
+    public func loadTree(_ id: ChunkID) throws -> Tree {
+        if let cached = try catalog.cachedTree(id), let tree = try? Tree.decode(cached) { return tree }
+        let body = try loadBlob(id)
+        let tree: Tree
+        do {
+            tree = try Tree.decode(body)
+        } catch {
+            throw RepositoryError.wrap(error, context: "tree \(id.shortHex)")
+        }
+        try catalog.cacheTree(id, body)
+        return tree
+    }
+
+    public func loadSnapshot(_ id: SnapshotID) throws -> Snapshot {
+        let data = try store.get(ObjectKeys.snapshot(id))
+        guard Crypto.sha256(data) == id.digest else {
+            throw RepositoryError(.integrity, "snapshot \(id.shortHex) is damaged (its content does not match its ID)")
+        }
+        do {
+            return try Snapshot.decode(data, sealer: sealer)
+        } catch {
+            throw RepositoryError.wrap(error, context: "snapshot \(id.shortHex)")
+        }
+    }
+
+    // MARK: writing
+
+    /// Writes a snapshot object. Call only after every chunk and tree it reaches is in a
+    /// durable index file (the write-order invariant, docs/FORMAT.md).
+    public func saveSnapshot(_ snapshot: Snapshot) throws -> SnapshotID {
+        let data = snapshot.encode(sealer: sealer)
+        let id = SnapshotID(Crypto.sha256(data))
+        do {
+            try store.put(ObjectKeys.snapshot(id), data: data)
+        } catch {
+            throw RepositoryError.wrap(error, context: "saving snapshot")
+        }
+        try catalog.addSnapshot(id, snapshot)
+        return id
+    }
+
+    public func chunker(profile name: String) throws -> FastCDC {
+        guard let profile = settings.chunkerProfiles[name] else {
+            throw RepositoryError(.invalidArgument, "unknown chunker profile \(name)")
+        }
+        guard let seed = keys?.chunkerSeed ?? settings.chunkerSeed else {
+            throw RepositoryError(.integrity, "the repository has no chunker seed")
+        }
+        return FastCDC(profile: profile, seed: seed)
+    }
+}
+
+/// Facts about this machine recorded in snapshots and key files.
+public enum Host {
+    public static var name: String {
+        ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "localhost"
+    }
+
+    public static var user: String {
+        ProcessInfo.processInfo.environment["USER"] ?? (getpwuid(getuid()).map { String(cString: $0.pointee.pw_name) } ?? "unknown")
+    }
+}
+
+public enum Timestamp {
+    public static func iso8601(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: date)
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+
+/// Wraps a store and fails chosen operations on purpose, so tests can show what the layers
+/// above do when storage misbehaves. For tests only; users never configure it.
+public final class FaultInjectingStore: ObjectStore, @unchecked Sendable {
+    public enum Operation: Sendable { case put, get, list, stat, delete }
+
+    /// Decides, per call, whether to fail it. Return nil to let the call through.
+    public typealias Rule = @Sendable (_ operation: Operation, _ key: String, _ callNumber: Int) -> StorageError?
+
+    private let base: ObjectStore
+    private let lock = NSLock()
+    private var calls = 0
+    private var rule: Rule
+    /// When set, `get` returns these bytes altered by the closure (simulates a corrupting server).
+    private var corruption: (@Sendable (String, Data) -> Data)?
+
+    public var location: String { base.location }
+
+    public init(_ base: ObjectStore, rule: @escaping Rule = { _, _, _ in nil }) {
+        self.base = base
+        self.rule = rule
+    }
+
+    public func setRule(_ rule: @escaping Rule) {
+        lock.withLock { self.rule = rule }
+    }
+
+    public func setCorruption(_ corrupt: (@Sendable (String, Data) -> Data)?) {
+        lock.withLock { self.corruption = corrupt }
+    }
+
+    public var callCount: Int { lock.withLock { calls } }
+
+    private func check(_ operation: Operation, _ key: String) throws {
+        let (number, rule) = lock.withLock { () -> (Int, Rule) in
+            calls += 1
+            return (calls, self.rule)
+        }
+        if let error = rule(operation, key, number) { throw error }
+    }
+
+    public func put(_ key: String, data: Data) throws {
+        try check(.put, key)
+        try base.put(key, data: data)
+    }
+
+    public func get(_ key: String) throws -> Data {
+        try check(.get, key)
+        let data = try base.get(key)
+        return lock.withLock { corruption }.map { $0(key, data) } ?? data
+    }
+
+    public func get(_ key: String, offset: UInt64, length: Int) throws -> Data {
+        try check(.get, key)
+        let data = try base.get(key, offset: offset, length: length)
+        return lock.withLock { corruption }.map { $0(key, data) } ?? data
+    }
+
+    public func list(prefix: String) throws -> [String] {
+        try check(.list, prefix)
+        return try base.list(prefix: prefix)
+    }
+
+    public func stat(_ key: String) throws -> ObjectInfo {
+        try check(.stat, key)
+        return try base.stat(key)
+    }
+
+    public func delete(_ key: String) throws {
+        try check(.delete, key)
+        try base.delete(key)
+    }
+}
