@@ -15,12 +15,14 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // Linux calls the Glibc module does not export (extended attributes).
+        .systemLibrary(name: "CLinux"),
         .systemLibrary(name: "CSQLite3", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
 
         .target(name: "SiloStorage"),
         .target(name: "SiloFormat", dependencies: ["CZstd", "COpenSSL"]),
         .target(name: "SiloRepository", dependencies: ["SiloFormat", "SiloStorage", "CSQLite3"]),
-        .target(name: "SiloEngine", dependencies: ["SiloRepository"]),
+        .target(name: "SiloEngine", dependencies: ["SiloRepository", "CLinux"]),
         .executableTarget(
             name: "silo",
             dependencies: ["SiloEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")]

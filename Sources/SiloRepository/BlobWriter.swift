@@ -46,6 +46,11 @@ public final class BlobWriter: @unchecked Sendable {
         }
     }
 
+    /// True when the repository or this writer already has `id`.
+    public func isKnown(_ id: ChunkID) throws -> Bool {
+        try lock.withLock { try pending.contains(id) || repository.catalog.contains(id) }
+    }
+
     /// Adds an encoded blob; may write a pack.
     public func add(_ blob: EncodedBlob) throws {
         let full: (Data, [PackEntry])? = try lock.withLock {

@@ -205,8 +205,9 @@ public final class Repository: @unchecked Sendable {
         }
     }
 
-    public func loadTree(_ id: ChunkID) throws -> Tree {
-        if let cached = try catalog.cachedTree(id), let tree = try? Tree.decode(cached) { return tree }
+    /// A tree, from the catalog's cache when allowed (`check` reads the repository itself).
+    public func loadTree(_ id: ChunkID, useCache: Bool = true) throws -> Tree {
+        if useCache, let cached = try catalog.cachedTree(id), let tree = try? Tree.decode(cached) { return tree }
         let body = try loadBlob(id)
         let tree: Tree
         do {
@@ -260,7 +261,9 @@ public final class Repository: @unchecked Sendable {
 /// Facts about this machine recorded in snapshots and key files.
 public enum Host {
     public static var name: String {
-        ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "localhost"
+        var names = utsname()
+        uname(&names)
+        return withUnsafeBytes(of: names.nodename) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
     }
 
     public static var user: String {

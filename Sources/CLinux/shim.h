@@ -1,0 +1,4 @@
+#include <sys/types.h>
+#include <sys/xattr.h>
+#include <sys/sysmacros.h>
+#include <fcntl.h>

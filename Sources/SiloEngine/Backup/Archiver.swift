@@ -1,0 +1,325 @@
+import Foundation
+import SiloFormat
+import SiloRepository
+
+/// Backs up file trees into a snapshot.
+///
+/// The reading thread walks the sources depth-first, reads and chunks each changed file and
+/// hashes the chunks; new chunks go to the `ChunkPipeline`. A file whose size, mtime, ctime and
+/// inode equal the parent snapshot's is not read: its chunk list is reused once the index
+/// confirms those chunks still exist.
+public final class Archiver: @unchecked Sendable {
+    private let repository: Repository
+    private let options: BackupOptions
+    private let progress: BackupProgress
+    private let onWarning: @Sendable (BackupWarning) -> Void
+    private let writer: BlobWriter
+    private let pipeline: ChunkPipeline
+    private let chunker: FastCDC
+    private let metadata = MetadataReader()
+    private let excludes: ExcludeMatcher
+    private var summary = SnapshotSummary()
+    private var warnings: [BackupWarning] = []
+    private var sourceDevices: [UInt64] = []
+    private let readBuffer: UnsafeMutableRawBufferPointer
+    private let readSize = 4 << 20
+
+    public init(repository: Repository, options: BackupOptions, progress: BackupProgress = BackupProgress(),
+                onWarning: @escaping @Sendable (BackupWarning) -> Void = { _ in }) throws {
+        self.repository = repository
+        self.options = options
+        self.progress = progress
+        self.onWarning = onWarning
+        writer = BlobWriter(repository: repository)
+        pipeline = ChunkPipeline(codec: repository.codec, writer: writer)
+        chunker = try repository.chunker(profile: options.chunkerProfile)
+        excludes = ExcludeMatcher(patterns: options.excludes)
+        readBuffer = .allocate(byteCount: chunker.profile.maxSize + readSize, alignment: 64)
+    }
+
+    deinit { readBuffer.deallocate() }
+
+    public struct Result: Sendable {
+        public let id: SnapshotID
+        public let snapshot: Snapshot
+        public let warnings: [BackupWarning]
+    }
+
+    public func run() throws -> Result {
+        let started = Date()
+        let sources = try normalizedSources()
+        let parent = try findParent(sources: sources)
+        let parentRoot = try parent.map { try repository.loadTree($0.snapshot.tree) }
+        startScanner(sources)
+
+        let trie = SourceTrie(sources)
+        let rootTree = try archiveVirtual(trie, path: [UInt8(ascii: "/")], parentTree: parentRoot)
+        try pipeline.drain()
+        try writer.flush()
+
+        summary.chunksAdded = writer.blobsAdded
+        summary.bytesAdded = writer.storedBytesAdded
+        summary.rawBytesAdded = writer.rawBytesAdded
+        summary.warnings = warnings.count
+        summary.durationSeconds = Date().timeIntervalSince(started)
+        let time = options.time ?? Date()
+        let snapshot = Snapshot(time: Int64((time.timeIntervalSince1970 * 1e9).rounded()), host: options.host, username: Host.user,
+                                tags: options.tags, paths: sources.map { $0.displayString }, tree: rootTree,
+                                parent: parent?.id, program: "silo \(SiloVersion.current)", summary: summary)
+        let id = try repository.saveSnapshot(snapshot)
+        return Result(id: id, snapshot: snapshot, warnings: warnings)
+    }
+
+    // MARK: sources
+
+    private func normalizedSources() throws -> [ByteString] {
+        guard !options.paths.isEmpty else { throw RepositoryError(.invalidArgument, "nothing to back up: give at least one path") }
+        var paths = Array(Set(options.paths.map { Paths.absolute($0) })).sorted { $0.lexicographicallyPrecedes($1) }
+        // A path inside another source is already covered by it.
+        paths = paths.filter { p in !paths.contains { q in q != p && (q == [47] || p.starts(with: q + [47])) } }
+        for path in paths {
+            switch MetadataReader.lstatus(path) {
+            case .failure(let code):
+                throw RepositoryError(.invalidArgument, "source \(path.displayString): \(Paths.errorText(code.rawValue))")
+            case .success(let status):
+                sourceDevices.append(UInt64(status.st.st_dev))
+            }
+        }
+        return paths
+    }
+
+    private func findParent(sources: [ByteString]) throws -> (id: SnapshotID, snapshot: Snapshot)? {
+        if options.force { return nil }
+        let all = try repository.catalog.snapshots()
+        if let id = options.parent { return all.first { $0.id == id } }
+        let wanted = sources.map { $0.displayString }
+        return all.last { $0.snapshot.host == options.host && $0.snapshot.paths == wanted }
+    }
+
+    private func startScanner(_ sources: [ByteString]) {
+        let excludes = self.excludes
+        let progress = self.progress
+        let oneFileSystem = options.oneFileSystem
+        Thread.detachNewThread {
+            for source in sources {
+                Scanner(excludes: excludes, progress: progress, oneFileSystem: oneFileSystem).scan(source)
+            }
+            progress.scanFinished()
+        }
+    }
+
+    // MARK: walking
+
+    /// The directories above the sources (`/srv` for source `/srv/app`), with their own
+    /// metadata but only the sources' branches inside.
+    private func archiveVirtual(_ trie: SourceTrie, path: ByteString, parentTree: Tree?) throws -> ChunkID {
+        if trie.isSource { return try archiveDirectoryContents(path, parentTree: parentTree) }
+        var nodes: [Node] = []
+        let parentNodes = parentTree.map { Dictionary($0.nodes.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }) } ?? [:]
+        for (name, child) in trie.children.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
+            let childPath = Paths.join(path, name)
+            guard case .success(let status) = MetadataReader.lstatus(childPath) else { continue }
+            if child.isSource {
+                if let node = try archiveEntry(name: name, path: childPath, status: status, parent: parentNodes[name], isSourceRoot: true) {
+                    nodes.append(node)
+                }
+            } else {
+                var node = metadata.node(name: name, path: childPath, status: status)
+                let parentSubtree = try parentNodes[name]?.subtree.map { try repository.loadTree($0) }
+                node.subtree = try archiveVirtual(child, path: childPath, parentTree: parentSubtree)
+                summary.directories += 1
+                nodes.append(node)
+            }
+        }
+        return try storeTree(Tree(nodes: nodes))
+    }
+
+    private func archiveDirectoryContents(_ path: ByteString, parentTree: Tree?) throws -> ChunkID {
+        let names: [ByteString]
+        switch MetadataReader.listDirectory(path) {
+        case .failure(let code):
+            warn(path, "cannot list directory: \(Paths.errorText(code.rawValue))")
+            names = []
+        case .success(let list):
+            names = list
+        }
+        let parentNodes = parentTree.map { Dictionary($0.nodes.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }) } ?? [:]
+        var nodes: [Node] = []
+        nodes.reserveCapacity(names.count)
+        for name in names {
+            let childPath = Paths.join(path, name)
+            if excludes.excludes(path: childPath, name: name) { continue }
+            switch MetadataReader.lstatus(childPath) {
+            case .failure(let code):
+                warn(childPath, "cannot stat: \(Paths.errorText(code.rawValue))")
+            case .success(let status):
+                if options.oneFileSystem, status.type == .dir, !sourceDevices.contains(UInt64(status.st.st_dev)) { continue }
+                if let node = try archiveEntry(name: name, path: childPath, status: status, parent: parentNodes[name], isSourceRoot: false) {
+                    nodes.append(node)
+                }
+            }
+        }
+        return try storeTree(Tree(nodes: nodes))
+    }
+
+    private func archiveEntry(name: ByteString, path: ByteString, status: MetadataReader.Status, parent: Node?,
+                              isSourceRoot: Bool) throws -> Node? {
+        var node = metadata.node(name: name, path: path, status: status)
+        switch status.type {
+        case .dir:
+            let parentSubtree = try parent?.subtree.map { try repository.loadTree($0) }
+            node.subtree = try archiveDirectoryContents(path, parentTree: parentSubtree)
+            summary.directories += 1
+        case .file:
+            progress.fileStarted(path.displayString)
+            defer { progress.fileDone() }
+            if let parent, !options.force, Self.unchanged(node, parent), let content = parent.content,
+               try content.allSatisfy({ try writer.isKnown($0) }) {
+                node.content = content
+                summary.filesUnmodified += 1
+                summary.totalBytes += node.size ?? 0
+                progress.bytes(Int(node.size ?? 0))
+                return node
+            }
+            guard let (content, size) = try readFile(path, status: status) else { return nil }
+            node.content = content
+            node.size = size
+            summary.totalBytes += size
+            if parent == nil { summary.filesNew += 1 } else { summary.filesChanged += 1 }
+        case .symlink:
+            guard let target = MetadataReader.readLink(path) else {
+                warn(path, "cannot read symlink: \(Paths.errorText(errno))")
+                return nil
+            }
+            node.linkTarget = target
+            summary.otherNodes += 1
+        default:
+            summary.otherNodes += 1
+        }
+        return node
+    }
+
+    static func unchanged(_ node: Node, _ parent: Node) -> Bool {
+        parent.type == .file && node.size == parent.size && node.mtime == parent.mtime && node.ctime == parent.ctime
+            && node.inode == parent.inode
+    }
+
+    /// Reads, chunks and hashes one file. Returns nil (after a warning) when it cannot be read.
+    private func readFile(_ path: ByteString, status: MetadataReader.Status) throws -> ([ChunkID], UInt64)? {
+        var fd = Paths.withCPath(path) { open($0, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOATIME) }
+        if fd < 0 && errno == EPERM { fd = Paths.withCPath(path) { open($0, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) } }
+        guard fd >= 0 else {
+            warn(path, "cannot open: \(Paths.errorText(errno))")
+            return nil
+        }
+        defer { close(fd) }
+        posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
+        var content: [ChunkID] = []
+        var total: UInt64 = 0
+        var filled = 0
+        var eof = false
+        let capacity = readBuffer.count
+        let base = readBuffer.baseAddress!
+        while true {
+            while !eof && filled < capacity {
+                let n = read(fd, base + filled, capacity - filled)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    warn(path, "read error: \(Paths.errorText(errno))")
+                    return nil
+                }
+                if n == 0 { eof = true } else { filled += n }
+            }
+            var start = 0
+            while filled - start >= chunker.profile.maxSize || (eof && start < filled) {
+                let window = UnsafeRawBufferPointer(start: base + start, count: filled - start)
+                let length = chunker.cutPoint(window)
+                let chunk = UnsafeRawBufferPointer(start: base + start, count: length)
+                let id = repository.codec.identifier.id(of: chunk)
+                if try writer.claim(id) {
+                    try pipeline.submit(Data(chunk), id: id, type: .data)
+                }
+                content.append(id)
+                start += length
+                total += UInt64(length)
+                progress.bytes(length)
+            }
+            if eof { break }
+            memmove(base, base + start, filled - start)
+            filled -= start
+        }
+        summary.bytesRead += total
+        var after = stat()
+        if fstat(fd, &after) == 0,
+           MetadataReader.nanoseconds(after.st_mtim) != MetadataReader.nanoseconds(status.st.st_mtim)
+            || after.st_size != status.st.st_size || UInt64(total) != UInt64(status.st.st_size) {
+            warn(path, "file changed while being read; the stored copy may mix old and new content")
+        }
+        return (content, total)
+    }
+
+    private func storeTree(_ tree: Tree) throws -> ChunkID {
+        let body = tree.encoded()
+        let id = repository.codec.identifier.id(of: body)
+        if try writer.claim(id) {
+            try pipeline.submit(body, id: id, type: .tree)
+        }
+        return id
+    }
+
+    private func warn(_ path: ByteString, _ message: String) {
+        let warning = BackupWarning(path: path.displayString, message: message)
+        warnings.append(warning)
+        onWarning(warning)
+    }
+}
+
+/// The source paths as a tree of names, so that `/srv/a` and `/srv/b` share the node `srv`.
+final class SourceTrie {
+    var children: [ByteString: SourceTrie] = [:]
+    var isSource = false
+
+    init(_ sources: [ByteString]) {
+        for source in sources {
+            var node = self
+            for part in Paths.components(source) {
+                if let next = node.children[part] { node = next } else {
+                    let next = SourceTrie([])
+                    node.children[part] = next
+                    node = next
+                }
+            }
+            node.isSource = true
+        }
+    }
+}
+
+/// Counts what a backup will read, in parallel with it, so progress can show an ETA.
+struct Scanner {
+    let excludes: ExcludeMatcher
+    let progress: BackupProgress
+    let oneFileSystem: Bool
+
+    func scan(_ path: ByteString) {
+        guard case .success(let status) = MetadataReader.lstatus(path) else { return }
+        walk(path, status: status, device: status.st.st_dev)
+    }
+
+    private func walk(_ path: ByteString, status: MetadataReader.Status, device: UInt) {
+        switch status.type {
+        case .file:
+            progress.scanned(files: 1, bytes: UInt64(status.st.st_size))
+        case .dir:
+            guard case .success(let names) = MetadataReader.listDirectory(path) else { return }
+            for name in names {
+                let child = Paths.join(path, name)
+                if excludes.excludes(path: child, name: name) { continue }
+                guard case .success(let s) = MetadataReader.lstatus(child) else { continue }
+                if oneFileSystem && s.type == .dir && s.st.st_dev != device { continue }
+                walk(child, status: s, device: device)
+            }
+        default:
+            break
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import SiloFormat
+
+public struct BackupOptions: Sendable {
+    public var paths: [String]
+    public var excludes: [String] = []
+    public var oneFileSystem = false
+    public var tags: [String] = []
+    public var host: String
+    /// The snapshot's time; now when nil (imports and tests set it).
+    public var time: Date?
+    /// Compare against this snapshot instead of the latest one of the same host and paths.
+    public var parent: SnapshotID?
+    /// Read every file even when its metadata says it is unchanged.
+    public var force = false
+    public var chunkerProfile = "files"
+
+    public init(paths: [String], host: String) {
+        self.paths = paths
+        self.host = host
+    }
+}
+
+/// A problem with one source file that does not stop the backup (exit code 3 at the end).
+public struct BackupWarning: Sendable, CustomStringConvertible {
+    public let path: String
+    public let message: String
+    public var description: String { "\(path): \(message)" }
+}
+
+/// Live counters for progress display, updated by the archiver and its scanner.
+public final class BackupProgress: @unchecked Sendable {
+    private let lock = NSLock()
+    private var _filesDone = 0
+    private var _bytesDone: UInt64 = 0
+    private var _totalFiles = 0
+    private var _totalBytes: UInt64 = 0
+    private var _scanDone = false
+    private var _current = ""
+    public let started = Date()
+
+    public init() {}
+
+    public struct Snapshot: Sendable {
+        public let filesDone: Int
+        public let bytesDone: UInt64
+        public let totalFiles: Int
+        public let totalBytes: UInt64
+        public let scanDone: Bool
+        public let current: String
+        public let elapsed: Double
+    }
+
+    public var snapshot: Snapshot {
+        lock.withLock {
+            Snapshot(filesDone: _filesDone, bytesDone: _bytesDone, totalFiles: _totalFiles, totalBytes: _totalBytes,
+                     scanDone: _scanDone, current: _current, elapsed: Date().timeIntervalSince(started))
+        }
+    }
+
+    func fileStarted(_ path: String) { lock.withLock { _current = path } }
+    func bytes(_ n: Int) { lock.withLock { _bytesDone += UInt64(n) } }
+    func fileDone() { lock.withLock { _filesDone += 1 } }
+    func scanned(files: Int, bytes: UInt64) {
+        lock.withLock {
+            _totalFiles += files
+            _totalBytes += bytes
+        }
+    }
+    func scanFinished() { lock.withLock { _scanDone = true } }
+}
+
+/// Exclude patterns, restic's conventions: a pattern with a `/` matches the whole path,
+/// one without matches any single name; `*`, `?` and `[...]` as in the shell.
+struct ExcludeMatcher: Sendable {
+    let patterns: [String]
+
+    func excludes(path: ByteString, name: ByteString) -> Bool {
+        for pattern in patterns {
+            let target = pattern.contains("/") ? path : name
+            if Paths.withCPath(target, { fnmatch(pattern, $0, 0) }) == 0 { return true }
+            // A pattern naming a directory also excludes what is inside it.
+            if pattern.contains("/"), !pattern.hasSuffix("*"),
+               path.starts(with: ByteString(pattern) + [UInt8(ascii: "/")]) { return true }
+        }
+        return false
+    }
+}

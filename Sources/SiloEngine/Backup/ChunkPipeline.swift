@@ -1,0 +1,48 @@
+import Foundation
+import SiloFormat
+import SiloRepository
+
+/// The parallel half of a backup: chunks found new by the reading thread are compressed and
+/// encrypted on a bounded pool of workers and handed to the pack writer. At most `inFlight`
+/// chunks wait at once, so memory stays bounded whatever the input size.
+final class ChunkPipeline: @unchecked Sendable {
+    private let codec: BlobCodec
+    private let writer: BlobWriter
+    private let queue = DispatchQueue(label: "silo.encode", attributes: .concurrent)
+    private let group = DispatchGroup()
+    private let slots: DispatchSemaphore
+    private let lock = NSLock()
+    private var failure: Error?
+
+    init(codec: BlobCodec, writer: BlobWriter, inFlight: Int = 2 * ProcessInfo.processInfo.activeProcessorCount + 2) {
+        self.codec = codec
+        self.writer = writer
+        slots = DispatchSemaphore(value: inFlight)
+    }
+
+    /// Queues a new chunk. Throws the first error any worker met, so a failing disk stops the
+    /// backup promptly.
+    func submit(_ plaintext: Data, id: ChunkID, type: BlobType) throws {
+        if let error = lock.withLock({ failure }) { throw error }
+        slots.wait()
+        group.enter()
+        queue.async { [self] in
+            defer {
+                slots.signal()
+                group.leave()
+            }
+            do {
+                let blob = plaintext.withUnsafeBytes { codec.encode($0, id: id, type: type) }
+                try writer.add(blob)
+            } catch {
+                lock.withLock { if failure == nil { failure = error } }
+            }
+        }
+    }
+
+    /// Waits for every queued chunk; rethrows the first failure.
+    func drain() throws {
+        group.wait()
+        if let error = lock.withLock({ failure }) { throw error }
+    }
+}

@@ -1,0 +1,212 @@
+import Foundation
+import SiloFormat
+import SiloRepository
+import SiloStorage
+
+public struct CheckOptions: Sendable {
+    public var readData = false
+    /// Read this percentage of packs (chosen at random) instead of all of them.
+    public var readDataPercent: Double?
+    public init() {}
+}
+
+public struct CheckReport: Sendable {
+    public struct Damage: Sendable {
+        public let chunk: ChunkID
+        public let pack: PackID
+        public let reason: String
+    }
+    public struct AffectedFile: Sendable {
+        public let snapshot: SnapshotID
+        public let path: String
+    }
+
+    public var errors: [String] = []
+    public var notes: [String] = []
+    public var snapshots = 0
+    public var trees = 0
+    public var packs = 0
+    public var packsRead = 0
+    public var chunksRead = 0
+    public var bytesRead: UInt64 = 0
+    public var damaged: [Damage] = []
+    public var affected: [AffectedFile] = []
+
+    public var isClean: Bool { errors.isEmpty }
+}
+
+/// Verifies a repository against the invariants of docs/FORMAT.md, reading the repository's
+/// objects (not the catalog's copies) wherever that is what is being checked.
+public final class Checker: @unchecked Sendable {
+    private let repository: Repository
+    private let options: CheckOptions
+    private let onMessage: @Sendable (String) -> Void
+    private var report = CheckReport()
+
+    public init(repository: Repository, options: CheckOptions, onMessage: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.repository = repository
+        self.options = options
+        self.onMessage = onMessage
+    }
+
+    public func run() throws -> CheckReport {
+        let store = repository.store
+        // Index files: each must authenticate, and every pack it names must exist at its size.
+        var indexedPacks: [PackID: UInt64] = [:]
+        for key in try store.list(prefix: ObjectKeys.indexPrefix) {
+            do {
+                let data = try store.get(key)
+                guard let id = IndexID(hex: String(key.split(separator: "/").last ?? "")), Crypto.sha256(data) == id.digest else {
+                    error("index file \(key) does not match its name (damaged)")
+                    continue
+                }
+                for pack in try IndexFile.decode(data, sealer: repository.sealer).packs { indexedPacks[pack.id] = pack.size }
+            } catch {
+                self.error("index file \(key) is damaged: \(error)")
+            }
+        }
+        var storedPacks: [PackID: UInt64] = [:]
+        for key in try store.list(prefix: ObjectKeys.packsPrefix) {
+            guard let id = PackID(hex: String(key.split(separator: "/").last ?? "")) else { continue }
+            storedPacks[id] = try store.stat(key).size
+        }
+        report.packs = storedPacks.count
+        for (id, size) in indexedPacks {
+            guard let stored = storedPacks[id] else {
+                error("pack \(id.shortHex) is named by the index but missing")
+                continue
+            }
+            if stored != size { error("pack \(id.shortHex) has \(stored) bytes, the index says \(size)") }
+        }
+        let unindexed = storedPacks.keys.filter { indexedPacks[$0] == nil }
+        if !unindexed.isEmpty {
+            note("\(unindexed.count) pack(s) are not in any index (left by an interrupted backup; harmless, removed by a later prune)")
+        }
+
+        // Snapshots and trees: every snapshot authenticates, every tree decodes, every chunk a
+        // file names is in the index.
+        let snapshotKeys = try store.list(prefix: ObjectKeys.snapshotsPrefix)
+        var snapshots: [(SnapshotID, Snapshot)] = []
+        for key in snapshotKeys {
+            guard let id = SnapshotID(hex: String(key.split(separator: "/").last ?? "")) else { continue }
+            do {
+                snapshots.append((id, try repository.loadSnapshot(id)))
+            } catch {
+                self.error("snapshot \(id.shortHex) is damaged: \(error)")
+            }
+        }
+        report.snapshots = snapshots.count
+        var visitedTrees = Set<ChunkID>()
+        var missingChunks = Set<ChunkID>()
+        for (id, snapshot) in snapshots {
+            checkTree(snapshot.tree, path: "", snapshot: id, visited: &visitedTrees, missing: &missingChunks)
+        }
+        report.trees = visitedTrees.count
+
+        if options.readData || options.readDataPercent != nil {
+            try readData(indexedPacks: indexedPacks)
+        }
+        if !report.damaged.isEmpty {
+            try findAffectedFiles(snapshots)
+        }
+        return report
+    }
+
+    private func checkTree(_ id: ChunkID, path: String, snapshot: SnapshotID, visited: inout Set<ChunkID>,
+                           missing: inout Set<ChunkID>) {
+        guard visited.insert(id).inserted else { return }
+        let tree: Tree
+        do {
+            tree = try repository.loadTree(id, useCache: false)
+        } catch {
+            self.error("snapshot \(snapshot.shortHex): tree \(id.shortHex) at \(path.isEmpty ? "/" : path) cannot be read: \(error)")
+            return
+        }
+        for node in tree.nodes {
+            let childPath = path + "/" + node.name.displayString
+            if let subtree = node.subtree { checkTree(subtree, path: childPath, snapshot: snapshot, visited: &visited, missing: &missing) }
+            for chunk in node.content ?? [] where !missing.contains(chunk) {
+                if (try? repository.catalog.contains(chunk)) != true {
+                    missing.insert(chunk)
+                    self.error("snapshot \(snapshot.shortHex): \(childPath) needs chunk \(chunk.shortHex), which is not in the index")
+                }
+            }
+        }
+    }
+
+    private func readData(indexedPacks: [PackID: UInt64]) throws {
+        var packs = indexedPacks.keys.sorted()
+        if let percent = options.readDataPercent {
+            let count = max(1, Int((Double(packs.count) * percent / 100).rounded(.up)))
+            packs = Array(packs.shuffled().prefix(count))
+        }
+        for pack in packs {
+            let data: Data
+            do {
+                data = try repository.store.get(ObjectKeys.pack(pack))
+            } catch {
+                self.error("pack \(pack.shortHex) cannot be read: \(error)")
+                continue
+            }
+            report.packsRead += 1
+            report.bytesRead += UInt64(data.count)
+            if Crypto.sha256(data) != pack.digest {
+                self.error("pack \(pack.shortHex) is damaged: its content does not match its ID")
+            }
+            for entry in try repository.catalog.entries(inPack: pack) {
+                report.chunksRead += 1
+                let start = Int(entry.offset), end = start + Int(entry.length)
+                guard end <= data.count else {
+                    damage(entry.id, pack, "lies beyond the end of the pack")
+                    continue
+                }
+                do {
+                    _ = try repository.codec.decode(Data(data[start..<end]), id: entry.id, compression: entry.compression,
+                                                    rawLength: Int(entry.rawLength))
+                } catch {
+                    damage(entry.id, pack, "\(error)")
+                }
+            }
+        }
+    }
+
+    /// Names every snapshot and file that needs a damaged chunk.
+    private func findAffectedFiles(_ snapshots: [(SnapshotID, Snapshot)]) throws {
+        let damaged = Set(report.damaged.map(\.chunk))
+        let walker = TreeWalker(repository: repository)
+        for (id, snapshot) in snapshots {
+            if damaged.contains(snapshot.tree) {
+                report.affected.append(.init(snapshot: id, path: "/"))
+                continue
+            }
+            try? walker.walk(snapshot.tree) { path, node in
+                if let subtree = node.subtree, damaged.contains(subtree) {
+                    report.affected.append(.init(snapshot: id, path: path.displayString))
+                    return false
+                }
+                if (node.content ?? []).contains(where: damaged.contains) {
+                    report.affected.append(.init(snapshot: id, path: path.displayString))
+                }
+                return true
+            }
+        }
+        for file in report.affected {
+            error("snapshot \(file.snapshot.shortHex): \(file.path) is affected by damaged data")
+        }
+    }
+
+    private func damage(_ chunk: ChunkID, _ pack: PackID, _ reason: String) {
+        report.damaged.append(.init(chunk: chunk, pack: pack, reason: reason))
+        error("chunk \(chunk.hex) in pack \(pack.hex) is damaged: \(reason)")
+    }
+
+    private func error(_ message: String) {
+        report.errors.append(message)
+        onMessage("error: " + message)
+    }
+
+    private func note(_ message: String) {
+        report.notes.append(message)
+        onMessage(message)
+    }
+}

@@ -1,0 +1,300 @@
+import CLinux
+import Foundation
+import SiloFormat
+import SiloRepository
+
+public struct RestoreOptions: Sendable {
+    public var target: String
+    /// Absolute paths inside the snapshot; empty restores everything.
+    public var includes: [String] = []
+    public var workers = max(2, ProcessInfo.processInfo.activeProcessorCount)
+
+    public init(target: String) { self.target = target }
+}
+
+/// A file or directory that could not be restored exactly.
+public struct RestoreProblem: Sendable, CustomStringConvertible {
+    public let path: String
+    public let message: String
+    /// True when stored data failed verification: nothing unverified was written.
+    public let isIntegrityFailure: Bool
+    public var description: String { "\(path): \(message)" }
+}
+
+public struct RestoreSummary: Sendable {
+    public var files = 0
+    public var directories = 0
+    public var others = 0
+    public var bytes: UInt64 = 0
+    public var problems: [RestoreProblem] = []
+}
+
+/// Restores a snapshot (or parts of it) into a directory with its metadata.
+///
+/// Directories and special files are created while walking; file contents are written by a
+/// pool of workers; hard links are made once their first name exists; directory metadata is
+/// applied last, deepest first, so writing into a directory does not change its restored mtime.
+public final class Restorer: @unchecked Sendable {
+    private let repository: Repository
+    private let snapshot: Snapshot
+    private let options: RestoreOptions
+    private let includes: [ByteString]
+    private let onProblem: @Sendable (RestoreProblem) -> Void
+    private let lock = NSLock()
+    private var summary = RestoreSummary()
+    private let isRoot = geteuid() == 0
+    public let progress = BackupProgress()
+
+    private struct FileJob {
+        let target: ByteString
+        let node: Node
+    }
+
+    public init(repository: Repository, snapshot: Snapshot, options: RestoreOptions,
+                onProblem: @escaping @Sendable (RestoreProblem) -> Void = { _ in }) {
+        self.repository = repository
+        self.snapshot = snapshot
+        self.options = options
+        self.includes = options.includes.map { Paths.absolute($0) }
+        self.onProblem = onProblem
+    }
+
+    public func run() throws -> RestoreSummary {
+        let target = Paths.absolute(options.target)
+        if case .failure = MetadataReader.lstatus(target) {
+            guard Paths.withCPath(target, { mkdir($0, 0o700) }) == 0 else {
+                throw RepositoryError(.invalidArgument, "cannot create target \(options.target): \(Paths.errorText(errno))")
+            }
+        }
+        var files: [FileJob] = []
+        var directories: [(ByteString, Node)] = []
+        if !includes.isEmpty, try !includesExist() {
+            throw RepositoryError(.notFound, "no path of the snapshot matches \(options.includes.joined(separator: ", "))")
+        }
+        try walk(snapshot.tree, snapshotPath: [], target: target, files: &files, directories: &directories)
+
+        // First names of hard-linked files are written before the other names are linked.
+        var seenInodes = Set<[UInt64]>()
+        var primary: [FileJob] = []
+        var links: [FileJob] = []
+        for job in files {
+            if job.node.links > 1 {
+                if seenInodes.insert([job.node.device, job.node.inode]).inserted { primary.append(job) } else { links.append(job) }
+            } else {
+                primary.append(job)
+            }
+        }
+        progress.scanned(files: files.count, bytes: primary.reduce(0) { $0 + ($1.node.size ?? 0) })
+        progress.scanFinished()
+        runParallel(primary) { self.restoreFile($0) }
+        var firstName: [[UInt64]: ByteString] = [:]
+        for job in primary where job.node.links > 1 { firstName[[job.node.device, job.node.inode]] = job.target }
+        for job in links {
+            guard let original = firstName[[job.node.device, job.node.inode]] else { continue }
+            unlinkExisting(job.target)
+            let rc = Paths.withCPath(original) { from in Paths.withCPath(job.target) { to in link(from, to) } }
+            if rc != 0 {
+                // The first name failed (e.g. damaged data) or the filesystem refuses links: restore a copy.
+                restoreFile(job)
+            } else {
+                lock.withLock { summary.files += 1 }
+            }
+        }
+        for (path, node) in directories.reversed() { applyMetadata(path, node) }
+        return lock.withLock { summary }
+    }
+
+    private func includesExist() throws -> Bool {
+        let walker = TreeWalker(repository: repository)
+        for include in includes where try walker.node(at: include, root: snapshot.tree) == nil { return false }
+        return true
+    }
+
+    private enum Selection { case all, partial, none }
+
+    private func selection(_ path: ByteString) -> Selection {
+        if includes.isEmpty { return .all }
+        for include in includes {
+            if path == include || path.starts(with: include + [47]) { return .all }
+        }
+        for include in includes where include.starts(with: path + [47]) { return .partial }
+        return .none
+    }
+
+    private func walk(_ tree: ChunkID, snapshotPath: ByteString, target: ByteString,
+                      files: inout [FileJob], directories: inout [(ByteString, Node)], selected: Bool = false) throws {
+        for node in try repository.loadTree(tree).nodes {
+            let path = snapshotPath + [47] + node.name
+            let mode = selected ? .all : selection(path)
+            if mode == .none { continue }
+            let destination = Paths.join(target, node.name)
+            switch node.type {
+            case .dir:
+                if Paths.withCPath(destination, { mkdir($0, 0o700) }) != 0 && errno != EEXIST {
+                    problem(destination, "cannot create directory: \(Paths.errorText(errno))")
+                    continue
+                }
+                directories.append((destination, node))
+                lock.withLock { summary.directories += 1 }
+                if let subtree = node.subtree {
+                    try walk(subtree, snapshotPath: path, target: destination, files: &files, directories: &directories,
+                             selected: mode == .all)
+                }
+            case .file:
+                if mode == .all { files.append(FileJob(target: destination, node: node)) }
+            case .symlink, .fifo, .chardev, .blockdev:
+                if mode == .all { restoreSpecial(destination, node) }
+            case .socket:
+                break  // a socket is recreated by the program that listens on it
+            }
+        }
+    }
+
+    private func runParallel(_ jobs: [FileJob], _ body: @escaping @Sendable (FileJob) -> Void) {
+        guard !jobs.isEmpty else { return }
+        let next = NSLock()
+        nonisolated(unsafe) var index = 0
+        let work = jobs
+        DispatchQueue.concurrentPerform(iterations: min(options.workers, jobs.count)) { _ in
+            while true {
+                let i: Int = next.withLock {
+                    defer { index += 1 }
+                    return index
+                }
+                if i >= work.count { return }
+                body(work[i])
+            }
+        }
+    }
+
+    private func restoreFile(_ job: FileJob) {
+        let node = job.node
+        unlinkExisting(job.target)
+        let fd = Paths.withCPath(job.target) { open($0, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) }
+        guard fd >= 0 else {
+            problem(job.target, "cannot create file: \(Paths.errorText(errno))")
+            return
+        }
+        var offset: UInt64 = 0
+        var failure: RestoreProblem?
+        for id in node.content ?? [] {
+            do {
+                let data = try repository.loadBlob(id)
+                // All-zero chunks become holes, so sparse files are restored sparse.
+                if !Self.isZero(data) {
+                    let ok = data.withUnsafeBytes { raw -> Bool in
+                        var done = 0
+                        while done < raw.count {
+                            let n = pwrite(fd, raw.baseAddress! + done, raw.count - done, off_t(offset) + off_t(done))
+                            if n < 0 { if errno == EINTR { continue }; return false }
+                            done += n
+                        }
+                        return true
+                    }
+                    if !ok {
+                        failure = RestoreProblem(path: job.target.displayString, message: "write failed: \(Paths.errorText(errno))", isIntegrityFailure: false)
+                        break
+                    }
+                }
+                offset += UInt64(data.count)
+                progress.bytes(data.count)
+            } catch {
+                let integrity = (error as? RepositoryError)?.code == .integrity
+                failure = RestoreProblem(path: job.target.displayString, message: "\(error)", isIntegrityFailure: integrity)
+                break
+            }
+        }
+        if failure == nil, ftruncate(fd, off_t(offset)) != 0 {
+            failure = RestoreProblem(path: job.target.displayString, message: "truncate failed: \(Paths.errorText(errno))", isIntegrityFailure: false)
+        }
+        close(fd)
+        if let failure {
+            // Never leave a file with unverified or missing content behind under its real name.
+            _ = Paths.withCPath(job.target) { unlink($0) }
+            report(failure)
+            return
+        }
+        applyMetadata(job.target, node)
+        progress.fileDone()
+        lock.withLock {
+            summary.files += 1
+            summary.bytes += offset
+        }
+    }
+
+    private func restoreSpecial(_ path: ByteString, _ node: Node) {
+        unlinkExisting(path)
+        let rc: Int32
+        switch node.type {
+        case .symlink:
+            rc = Paths.withCPath(node.linkTarget ?? []) { target in Paths.withCPath(path) { symlink(target, $0) } }
+        case .fifo:
+            rc = Paths.withCPath(path) { mkfifo($0, 0o600) }
+        case .chardev, .blockdev:
+            let kind: mode_t = node.type == .chardev ? Glibc.S_IFCHR : Glibc.S_IFBLK
+            rc = Paths.withCPath(path) { mknod($0, kind | 0o600, dev_t(node.rdev ?? 0)) }
+        default:
+            return
+        }
+        guard rc == 0 else {
+            problem(path, "cannot create \(node.type.rawValue): \(Paths.errorText(errno))")
+            return
+        }
+        applyMetadata(path, node)
+        lock.withLock { summary.others += 1 }
+    }
+
+    private func unlinkExisting(_ path: ByteString) {
+        if case .success(let status) = MetadataReader.lstatus(path), status.type != .dir {
+            _ = Paths.withCPath(path) { unlink($0) }
+        }
+    }
+
+    /// Owner, then mode (chown clears setuid bits), extended attributes, then times.
+    private func applyMetadata(_ path: ByteString, _ node: Node) {
+        Paths.withCPath(path) { cpath in
+            if lchown(cpath, node.uid, node.gid) != 0 && isRoot {
+                problem(path, "cannot set owner: \(Paths.errorText(errno))")
+            }
+            if node.type != .symlink, chmod(cpath, mode_t(node.mode)) != 0 {
+                problem(path, "cannot set mode: \(Paths.errorText(errno))")
+            }
+            for attribute in node.xattrs ?? [] {
+                let rc = attribute.value.withUnsafeBytes { lsetxattr(cpath, attribute.name, $0.baseAddress, $0.count, 0) }
+                if rc != 0 && (isRoot || attribute.name.hasPrefix("user.")) {
+                    problem(path, "cannot set extended attribute \(attribute.name): \(Paths.errorText(errno))")
+                }
+            }
+            var times = [Self.timespec(node.atime), Self.timespec(node.mtime)]
+            if utimensat(AT_FDCWD, cpath, &times, AT_SYMLINK_NOFOLLOW) != 0 {
+                problem(path, "cannot set times: \(Paths.errorText(errno))")
+            }
+        }
+    }
+
+    static func timespec(_ nanoseconds: Int64) -> timespec {
+        var seconds = nanoseconds / 1_000_000_000
+        var rest = nanoseconds % 1_000_000_000
+        if rest < 0 { seconds -= 1; rest += 1_000_000_000 }
+        return Glibc.timespec(tv_sec: Int(seconds), tv_nsec: Int(rest))
+    }
+
+    static func isZero(_ data: Data) -> Bool {
+        data.withUnsafeBytes { raw in
+            let words = raw.count / 8
+            let p = raw.baseAddress!
+            for i in 0..<words where p.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self) != 0 { return false }
+            for i in (words * 8)..<raw.count where raw[i] != 0 { return false }
+            return true
+        }
+    }
+
+    private func problem(_ path: ByteString, _ message: String) {
+        report(RestoreProblem(path: path.displayString, message: message, isIntegrityFailure: false))
+    }
+
+    private func report(_ problem: RestoreProblem) {
+        lock.withLock { summary.problems.append(problem) }
+        onProblem(problem)
+    }
+}

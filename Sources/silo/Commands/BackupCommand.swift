@@ -1,0 +1,108 @@
+import ArgumentParser
+import Foundation
+import SiloEngine
+import SiloFormat
+import SiloRepository
+
+struct BackupCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "backup", abstract: "Back up files and directories into a new snapshot.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "Files and directories to back up.")
+    var paths: [String] = []
+
+    @Option(name: [.short, .long], help: "Exclude paths matching a pattern (a name, or a full path when it contains /).")
+    var exclude: [String] = []
+
+    @Option(name: .long, help: "Read exclude patterns from a file, one a line (# comments).")
+    var excludeFile: [String] = []
+
+    @Flag(name: [.customShort("x"), .long], help: "Do not cross filesystem boundaries.")
+    var oneFileSystem = false
+
+    @Option(name: .long, help: "Tag the snapshot (repeatable).")
+    var tag: [String] = []
+
+    @Option(name: .long, help: "Host name to record (default: this machine's).")
+    var host: String?
+
+    @Option(name: .long, help: "Snapshot time, e.g. 2025-01-29T12:00:00Z or '2025-01-29 12:00:00' (local).")
+    var time: String?
+
+    @Option(name: .long, help: "Compare with this snapshot instead of the latest one of the same host and paths.")
+    var parent: String?
+
+    @Flag(name: .long, help: "Read all files, even those whose metadata is unchanged.")
+    var force = false
+
+    func run() throws {
+        let output = global.output
+        try runCommand(output) {
+            let repository = try global.openRepository()
+            var options = BackupOptions(paths: paths, host: host ?? Host.name)
+            options.excludes = exclude
+            for file in excludeFile {
+                guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                    throw RepositoryError(.invalidArgument, "cannot read exclude file \(file)")
+                }
+                options.excludes += text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+                    .filter { !$0.isEmpty && !$0.hasPrefix("#") }
+            }
+            options.oneFileSystem = oneFileSystem
+            options.tags = tag
+            options.force = force
+            if let time {
+                guard let date = TimeParser.parse(time) else {
+                    throw RepositoryError(.invalidArgument, "cannot read --time '\(time)'; use 2025-01-29T12:00:00Z or '2025-01-29 12:00:00'")
+                }
+                options.time = date
+            }
+            if let parent { options.parent = try SnapshotSelector().resolve(parent, in: repository).id }
+
+            let progress = BackupProgress()
+            let archiver = try Archiver(repository: repository, options: options, progress: progress) { warning in
+                output.warning(warning.description)
+            }
+            let ticker = output.startProgress(progress, verb: "backed up")
+            let result: Archiver.Result
+            do {
+                result = try archiver.run()
+                ticker?.stop()
+            } catch {
+                ticker?.stop()
+                throw error
+            }
+            let s = result.snapshot.summary
+            output.line("Files:       \(s.filesNew) new, \(s.filesChanged) changed, \(s.filesUnmodified) unmodified")
+            output.line("Dirs:        \(s.directories), other entries: \(s.otherNodes)")
+            output.line("Added:       \(Format.bytes(s.rawBytesAdded)) of new data, \(Format.bytes(s.bytesAdded)) stored (\(s.chunksAdded) chunks)")
+            output.line("Processed:   \(Format.bytes(s.totalBytes)) in \(Format.duration(s.durationSeconds)) (\(String(format: "%.2f", s.durationSeconds)) s)")
+            output.line("snapshot \(result.id.shortHex) saved\(result.warnings.isEmpty ? "" : ", with \(result.warnings.count) warning(s)")")
+            output.emit([
+                "message_type": "summary", "snapshot_id": result.id.hex, "files_new": s.filesNew, "files_changed": s.filesChanged,
+                "files_unmodified": s.filesUnmodified, "dirs": s.directories, "total_bytes": s.totalBytes, "bytes_read": s.bytesRead,
+                "data_added": s.rawBytesAdded, "data_added_stored": s.bytesAdded, "chunks_added": s.chunksAdded,
+                "warnings": result.warnings.count, "duration_seconds": s.durationSeconds,
+            ])
+            return result.warnings.isEmpty ? ExitCodes.success : ExitCodes.partial
+        }
+    }
+}
+
+enum TimeParser {
+    static func parse(_ text: String) -> Date? {
+        let iso = ISO8601DateFormatter()
+        iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = iso.date(from: text) { return date }
+        iso.formatOptions = [.withInternetDateTime]
+        if let date = iso.date(from: text) { return date }
+        let local = DateFormatter()
+        local.locale = Locale(identifier: "en_US_POSIX")
+        for format in ["yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd'T'HH:mm:ss", "yyyy-MM-dd HH:mm", "yyyy-MM-dd"] {
+            local.dateFormat = format
+            if let date = local.date(from: text) { return date }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,28 @@
+import ArgumentParser
+import Foundation
+import SiloRepository
+
+struct CatalogCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "catalog", abstract: "Manage the local catalog (a cache of the repository).",
+                                                    subcommands: [Rebuild.self])
+
+    struct Rebuild: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "rebuild", abstract: "Recreate the catalog from the repository alone.")
+
+        @OptionGroup var global: GlobalOptions
+
+        func run() throws {
+            let output = global.output
+            try runCommand(output) {
+                let repository = try global.openRepository()
+                let started = Date()
+                try repository.rebuildCatalog()
+                let totals = try repository.catalog.totals()
+                let snapshots = try repository.catalog.snapshots().count
+                output.line("catalog rebuilt: \(snapshots) snapshots, \(totals.packs) packs, \(totals.chunks) chunks in \(String(format: "%.2f", Date().timeIntervalSince(started))) s")
+                output.emit(["message_type": "summary", "snapshots": snapshots, "packs": totals.packs, "chunks": totals.chunks])
+                return ExitCodes.success
+            }
+        }
+    }
+}

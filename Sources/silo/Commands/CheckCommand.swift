@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import SiloEngine
+import SiloRepository
+
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "check", abstract: "Verify the repository's structure and, optionally, its data.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Flag(name: .long, help: "Read, decrypt and re-hash every chunk.")
+    var readData = false
+
+    @Option(name: .long, help: "Read this share of the packs, e.g. 10% (chosen at random).")
+    var readDataSubset: String?
+
+    func run() throws {
+        let output = global.output
+        try runCommand(output) {
+            var options = CheckOptions()
+            options.readData = readData
+            if let subset = readDataSubset {
+                let number = subset.hasSuffix("%") ? String(subset.dropLast()) : subset
+                guard let percent = Double(number), percent > 0, percent <= 100 else {
+                    throw RepositoryError(.invalidArgument, "--read-data-subset takes a percentage such as 10%")
+                }
+                options.readDataPercent = percent
+            }
+            let repository = try global.openRepository()
+            let started = Date()
+            let report = try Checker(repository: repository, options: options) { message in
+                if message.hasPrefix("error: ") { output.error(String(message.dropFirst(7))) } else { output.line(message) }
+            }.run()
+            let seconds = Date().timeIntervalSince(started)
+            output.line("checked \(report.snapshots) snapshots, \(report.trees) trees, \(report.packs) packs" +
+                        (report.packsRead > 0 ? "; read \(report.packsRead) packs, \(report.chunksRead) chunks, \(Format.bytes(report.bytesRead))" : "") +
+                        " in \(String(format: "%.2f", seconds)) s")
+            output.emit([
+                "message_type": "summary", "errors": report.errors, "snapshots": report.snapshots, "trees": report.trees,
+                "packs": report.packs, "packs_read": report.packsRead, "chunks_read": report.chunksRead, "bytes_read": report.bytesRead,
+                "damaged_chunks": report.damaged.map { ["chunk": $0.chunk.hex, "pack": $0.pack.hex, "reason": $0.reason] },
+                "affected": report.affected.map { ["snapshot": $0.snapshot.hex, "path": $0.path] },
+            ])
+            if report.isClean {
+                output.line("no errors were found")
+                return ExitCodes.success
+            }
+            output.error("\(report.errors.count) error(s) found")
+            return ExitCodes.integrity
+        }
+    }
+}

@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+import SiloRepository
+import SiloStorage
+
+struct InitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "init", abstract: "Create a new repository.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Flag(name: .long, help: "Store data unencrypted (chunk IDs are then plain SHA-256). Not recommended.")
+    var insecureNoEncryption = false
+
+    @Option(name: .long, help: "zstd compression level for new data (1-19).")
+    var compressionLevel = 3
+
+    func run() throws {
+        let output = global.output
+        try runCommand(output) {
+            guard (1...19).contains(compressionLevel) else {
+                throw RepositoryError(.invalidArgument, "--compression-level must be between 1 and 19")
+            }
+            let store = try global.store()
+            var options = Repository.InitOptions()
+            options.encrypted = !insecureNoEncryption
+            options.compressionLevel = compressionLevel
+            if let n = ProcessInfo.processInfo.environment["SILO_TEST_SCRYPT_N"].flatMap(UInt64.init) { options.scryptN = n }
+            let password = insecureNoEncryption ? nil : try global.password(prompt: "enter password for new repository: ")
+            if let local = store as? LocalObjectStore { try local.createRoot() }
+            let repository = try Repository.initialize(store: store, password: password, options: options, cacheRoot: global.cacheRoot)
+            output.line("created silo repository \(repository.config.id) at \(store.location)")
+            if insecureNoEncryption { output.line("warning: the repository is NOT encrypted") }
+            output.emit(["message_type": "initialized", "id": repository.config.id, "repository": store.location,
+                         "encrypted": !insecureNoEncryption])
+            return ExitCodes.success
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import SiloEngine
+import SiloRepository
+
+struct RestoreCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "restore", abstract: "Restore a snapshot, or parts of it, into a directory.")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var filter: SnapshotFilterOptions
+
+    @Argument(help: "Snapshot: ID, ID prefix, or latest.")
+    var snapshot: String
+
+    @Option(name: [.short, .long], help: "Directory to restore into (created if missing).")
+    var target: String
+
+    @Option(name: [.short, .long], help: "Restore only this path of the snapshot (repeatable).")
+    var include: [String] = []
+
+    func run() throws {
+        let output = global.output
+        try runCommand(output) {
+            let repository = try global.openRepository()
+            let (id, snap) = try filter.selector.resolve(snapshot, in: repository)
+            var options = RestoreOptions(target: target)
+            options.includes = include
+            let restorer = Restorer(repository: repository, snapshot: snap, options: options) { problem in
+                output.error(problem.description)
+            }
+            let ticker = output.startProgress(restorer.progress, verb: "restored")
+            let started = Date()
+            let summary: RestoreSummary
+            do {
+                summary = try restorer.run()
+                ticker?.stop()
+            } catch {
+                ticker?.stop()
+                throw error
+            }
+            let seconds = Date().timeIntervalSince(started)
+            output.line("restored snapshot \(id.shortHex): \(summary.files) files, \(summary.directories) dirs, \(summary.others) other, \(Format.bytes(summary.bytes)) in \(String(format: "%.2f", seconds)) s")
+            output.emit(["message_type": "summary", "snapshot_id": id.hex, "files": summary.files, "dirs": summary.directories,
+                         "others": summary.others, "bytes": summary.bytes, "errors": summary.problems.count, "duration_seconds": seconds])
+            if summary.problems.contains(where: \.isIntegrityFailure) {
+                output.error("some files were NOT restored because their stored data is damaged; run `silo check --read-data`")
+                return ExitCodes.integrity
+            }
+            return summary.problems.isEmpty ? ExitCodes.success : ExitCodes.partial
+        }
+    }
+}

@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+import SiloEngine
+import SiloFormat
+import SiloRepository
+
+struct SnapshotsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "snapshots", abstract: "List snapshots, oldest first.")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var filter: SnapshotFilterOptions
+
+    func run() throws {
+        let output = global.output
+        try runCommand(output) {
+            let repository = try global.openRepository()
+            let snapshots = filter.selector.filter(try repository.catalog.snapshots())
+            output.result(String(format: "%-8@  %-19@  %-12@  %10@  %10@  %@", "ID", "Time", "Host", "Size", "Added", "Paths"))
+            for (id, s) in snapshots {
+                let tags = s.tags.isEmpty ? "" : "  [" + s.tags.joined(separator: ",") + "]"
+                output.result(String(format: "%-8@  %-19@  %-12@  %10@  %10@  %@", id.shortHex, Format.date(s.date), s.host,
+                                     Format.bytes(s.summary.totalBytes), Format.bytes(s.summary.bytesAdded),
+                                     s.paths.joined(separator: ", ") + tags))
+                output.emit(Self.json(id, s))
+            }
+            let totals = try repository.catalog.totals()
+            let logical = snapshots.reduce(UInt64(0)) { $0 + $1.snapshot.summary.totalBytes }
+            let ratio = totals.packBytes > 0 ? Double(logical) / Double(totals.packBytes) : 0
+            output.line("\(snapshots.count) snapshot(s); \(Format.bytes(logical)) of data in them stored in \(Format.bytes(totals.packBytes)) (deduplication and compression ratio \(String(format: "%.1f", ratio))x)")
+            return ExitCodes.success
+        }
+    }
+
+    static func json(_ id: SnapshotID, _ s: Snapshot) -> [String: Any] {
+        [
+            "message_type": "snapshot", "id": id.hex, "short_id": id.shortHex, "time": Timestamp.iso8601(s.date),
+            "time_ns": s.time, "host": s.host, "username": s.username, "tags": s.tags, "paths": s.paths, "tree": s.tree.hex,
+            "parent": s.parent?.hex ?? NSNull(), "total_bytes": s.summary.totalBytes, "data_added": s.summary.rawBytesAdded,
+            "data_added_stored": s.summary.bytesAdded, "files_new": s.summary.filesNew, "files_changed": s.summary.filesChanged,
+            "files_unmodified": s.summary.filesUnmodified,
+        ]
+    }
+}

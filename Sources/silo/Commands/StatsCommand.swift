@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+import SiloEngine
+import SiloRepository
+
+struct StatsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "stats", abstract: "Show repository size, deduplication and compression.")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var filter: SnapshotFilterOptions
+
+    func run() throws {
+        let output = global.output
+        try runCommand(output) {
+            let repository = try global.openRepository()
+            let snapshots = filter.selector.filter(try repository.catalog.snapshots())
+            let totals = try repository.catalog.totals()
+            let logical = snapshots.reduce(UInt64(0)) { $0 + $1.snapshot.summary.totalBytes }
+            let dedup = totals.rawBytes > 0 ? Double(logical) / Double(totals.rawBytes) : 0
+            let compression = totals.storedBytes > 0 ? Double(totals.rawBytes) / Double(totals.storedBytes) : 0
+            output.line("Snapshots:              \(snapshots.count)")
+            output.line("Data in snapshots:      \(Format.bytes(logical))")
+            output.line("Unique data:            \(Format.bytes(totals.rawBytes)) in \(totals.chunks) chunks")
+            output.line("Stored (compressed):    \(Format.bytes(totals.storedBytes)) in \(totals.packs) packs (\(Format.bytes(totals.packBytes)) on disk)")
+            output.line("Deduplication ratio:    \(String(format: "%.2f", dedup))x")
+            output.line("Compression ratio:      \(String(format: "%.2f", compression))x")
+            output.line("Growth (stored bytes added per snapshot):")
+            for (id, s) in snapshots {
+                output.line("  \(id.shortHex)  \(Format.date(s.date))  +\(Format.bytes(s.summary.bytesAdded))")
+            }
+            output.emit(["message_type": "stats", "snapshots": snapshots.count, "total_size": logical, "unique_size": totals.rawBytes,
+                         "stored_size": totals.storedBytes, "pack_bytes": totals.packBytes, "chunks": totals.chunks, "packs": totals.packs,
+                         "dedup_ratio": dedup, "compression_ratio": compression])
+            return ExitCodes.success
+        }
+    }
+}

@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import SiloRepository
+
+/// Documented exit codes (docs/CLI.md). Scripts and monitoring rely on these; never renumber.
+enum ExitCodes {
+    static let success: Int32 = 0
+    static let fatal: Int32 = 1
+    static let partial: Int32 = 3
+    static let noRepository: Int32 = 10
+    static let wrongPassword: Int32 = 12
+    static let integrity: Int32 = 13
+    static let unsupportedVersion: Int32 = 14
+    static let storageNotWritable: Int32 = 15
+
+    static func code(for error: Error) -> Int32 {
+        guard let error = error as? RepositoryError else { return fatal }
+        switch error.code {
+        case .repositoryNotFound, .notARepository: return noRepository
+        case .wrongPassword: return wrongPassword
+        case .integrity: return integrity
+        case .unsupportedVersion: return unsupportedVersion
+        case .readOnly, .noSpace: return storageNotWritable
+        default: return fatal
+        }
+    }
+}
+
+/// Runs a command body, turning any error into one line on stderr and its exit code.
+func runCommand(_ output: Output, _ body: () throws -> Int32) throws {
+    let code: Int32
+    do {
+        code = try body()
+    } catch let exit as ExitCode {
+        throw exit
+    } catch {
+        let wrapped = RepositoryError.wrap(error, context: "error")
+        output.error("\(wrapped)")
+        throw ExitCode(ExitCodes.code(for: wrapped))
+    }
+    if code != 0 { throw ExitCode(code) }
+}

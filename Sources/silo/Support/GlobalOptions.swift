@@ -1,0 +1,109 @@
+import ArgumentParser
+import Foundation
+import SiloEngine
+import SiloFormat
+import SiloRepository
+import SiloStorage
+
+/// Options every command takes, restic's conventions so users' habits carry over.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: [.customShort("r"), .long], help: "Repository location (or SILO_REPOSITORY).")
+    var repo: String?
+
+    @Option(name: .long, help: "Read the password from this file (or SILO_PASSWORD, or a terminal prompt).")
+    var passwordFile: String?
+
+    @Flag(name: .long, help: "Print one JSON object per line (docs/JSON.md).")
+    var json = false
+
+    @Flag(name: [.short, .long], help: "Print only results and errors.")
+    var quiet = false
+
+    @Option(name: .long, help: "Directory of the local catalog cache (default $XDG_CACHE_HOME/silo).")
+    var cacheDir: String?
+
+    var output: Output { Output(json: json, quiet: quiet) }
+
+    var environment: [String: String] { ProcessInfo.processInfo.environment }
+
+    func repositoryLocation() throws -> String {
+        guard let location = repo ?? environment["SILO_REPOSITORY"], !location.isEmpty else {
+            throw RepositoryError(.invalidArgument, "no repository given: use -r/--repo or set SILO_REPOSITORY")
+        }
+        return location
+    }
+
+    func store() throws -> ObjectStore {
+        let location = try repositoryLocation()
+        if location.hasPrefix("s3:") {
+            throw RepositoryError(.invalidArgument, "S3 repositories are not supported yet; use a local path")
+        }
+        let path = location.hasPrefix("local:") ? String(location.dropFirst(6)) : location
+        return LocalObjectStore(root: Paths.absolute(path).displayString)
+    }
+
+    var cacheRoot: String {
+        if let cacheDir { return cacheDir }
+        if let dir = environment["SILO_CACHE_DIR"], !dir.isEmpty { return dir }
+        if let xdg = environment["XDG_CACHE_HOME"], !xdg.isEmpty { return xdg + "/silo" }
+        return (environment["HOME"] ?? NSTemporaryDirectory()) + "/.cache/silo"
+    }
+
+    /// The password from SILO_PASSWORD, --password-file or a terminal prompt; never from argv.
+    func password(prompt: String = "enter password for repository: ") throws -> Data {
+        if let file = passwordFile {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw RepositoryError(.invalidArgument, "cannot read password file \(file)")
+            }
+            var text = String(decoding: data, as: UTF8.self)
+            if text.hasSuffix("\n") { text.removeLast() }
+            return Data(text.utf8)
+        }
+        if let password = environment["SILO_PASSWORD"] { return Data(password.utf8) }
+        if let typed = PasswordPrompt.read(prompt) { return Data(typed.utf8) }
+        throw RepositoryError(.wrongPassword, "no password given: set SILO_PASSWORD, use --password-file, or run on a terminal")
+    }
+
+    func openRepository() throws -> Repository {
+        let store = try store()
+        let password = try Repository.needsPassword(store: store) ? try password() : nil
+        return try Repository.open(store: store, password: password, cacheRoot: cacheRoot)
+    }
+}
+
+/// Reads a password from the controlling terminal with echo off.
+enum PasswordPrompt {
+    static func read(_ prompt: String) -> String? {
+        let fd = open("/dev/tty", O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        _ = prompt.withCString { write(fd, $0, strlen($0)) }
+        var saved = termios()
+        let haveTerminal = tcgetattr(fd, &saved) == 0
+        if haveTerminal {
+            var silent = saved
+            silent.c_lflag &= ~tcflag_t(ECHO)
+            tcsetattr(fd, TCSAFLUSH, &silent)
+        }
+        defer {
+            if haveTerminal { tcsetattr(fd, TCSAFLUSH, &saved) }
+            _ = write(fd, "\n", 1)
+        }
+        var bytes: [UInt8] = []
+        var byte: UInt8 = 0
+        while Glibc.read(fd, &byte, 1) == 1, byte != UInt8(ascii: "\n") { bytes.append(byte) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// Options to narrow which snapshots a command considers.
+struct SnapshotFilterOptions: ParsableArguments {
+    @Option(name: .long, help: "Only snapshots of this host.")
+    var host: String?
+    @Option(name: .long, help: "Only snapshots that include this source path.")
+    var path: String?
+    @Option(name: .long, help: "Only snapshots with this tag.")
+    var tag: String?
+
+    var selector: SnapshotSelector { SnapshotSelector(host: host, path: path, tag: tag) }
+}
