@@ -15,12 +15,19 @@ struct SnapshotsCommand: ParsableCommand {
         try runCommand(output) {
             let repository = try global.openRepository()
             let snapshots = filter.selector.filter(try repository.catalog.snapshots())
-            output.result(String(format: "%-8@  %-19@  %-12@  %10@  %10@  %@", "ID", "Time", "Host", "Size", "Added", "Paths"))
+            func row(_ cells: [String]) -> String {
+                let widths = [8, 19, 12, 11, 11]
+                return zip(cells, widths).enumerated().map { i, pair in
+                    let (text, width) = pair
+                    let pad = String(repeating: " ", count: max(0, width - text.count))
+                    return i >= 3 ? pad + text : text + pad
+                }.joined(separator: "  ") + "  " + cells[5]
+            }
+            output.result(row(["ID", "Time", "Host", "Size", "Added", "Paths"]))
             for (id, s) in snapshots {
                 let tags = s.tags.isEmpty ? "" : "  [" + s.tags.joined(separator: ",") + "]"
-                output.result(String(format: "%-8@  %-19@  %-12@  %10@  %10@  %@", id.shortHex, Format.date(s.date), s.host,
-                                     Format.bytes(s.summary.totalBytes), Format.bytes(s.summary.bytesAdded),
-                                     s.paths.joined(separator: ", ") + tags))
+                output.result(row([id.shortHex, Format.date(s.date), s.host, Format.bytes(s.summary.totalBytes),
+                                   Format.bytes(s.summary.bytesAdded), s.paths.joined(separator: ", ") + tags]))
                 output.emit(Self.json(id, s))
             }
             let totals = try repository.catalog.totals()

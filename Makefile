@@ -1,0 +1,44 @@
+# Two entry points (README): `make run` and `make test`. Both install what they need.
+SHELL := /bin/bash
+BUILD_DEBS := libzstd-dev libssl-dev libsqlite3-dev pkg-config
+TEST_DEBS := $(BUILD_DEBS) gzip tar
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test deps test-deps build release bench clean
+
+# Installs only the Debian packages that are missing.
+define install_debs
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+endef
+
+deps:
+	$(call install_debs,$(BUILD_DEBS))
+
+test-deps:
+	$(call install_debs,$(TEST_DEBS))
+
+release: deps
+	swift build -c release --product silo
+
+build: deps
+	swift build
+
+# The main job on the embedded default: a local demo repository.
+run: release
+	./scripts/demo.sh
+
+test: test-deps
+	swift build --build-tests
+	swift test --skip-build
+
+bench: release
+	swift build -c release --product silo-bench
+	.build/release/silo-bench
+	./Benchmarks/compare.sh
+
+clean:
+	rm -rf .build
