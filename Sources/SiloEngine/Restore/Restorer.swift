@@ -180,21 +180,9 @@ public final class Restorer: @unchecked Sendable {
         for id in node.content ?? [] {
             do {
                 let data = try repository.loadBlob(id)
-                // All-zero chunks become holes, so sparse files are restored sparse.
-                if !Self.isZero(data) {
-                    let ok = data.withUnsafeBytes { raw -> Bool in
-                        var done = 0
-                        while done < raw.count {
-                            let n = pwrite(fd, raw.baseAddress! + done, raw.count - done, off_t(offset) + off_t(done))
-                            if n < 0 { if errno == EINTR { continue }; return false }
-                            done += n
-                        }
-                        return true
-                    }
-                    if !ok {
-                        failure = RestoreProblem(path: job.target.displayString, message: "write failed: \(Paths.errorText(errno))", isIntegrityFailure: false)
-                        break
-                    }
+                if !Self.writeSparse(fd, data, at: offset) {
+                    failure = RestoreProblem(path: job.target.displayString, message: "write failed: \(Paths.errorText(errno))", isIntegrityFailure: false)
+                    break
                 }
                 offset += UInt64(data.count)
                 progress.bytes(data.count)
@@ -279,14 +267,44 @@ public final class Restorer: @unchecked Sendable {
         return Glibc.timespec(tv_sec: Int(seconds), tv_nsec: Int(rest))
     }
 
-    static func isZero(_ data: Data) -> Bool {
-        data.withUnsafeBytes { raw in
-            let words = raw.count / 8
-            let p = raw.baseAddress!
-            for i in 0..<words where p.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self) != 0 { return false }
-            for i in (words * 8)..<raw.count where raw[i] != 0 { return false }
-            return true
+    /// Writes `data` at `offset`, skipping 4 KiB blocks of zeros so that they become holes:
+    /// sparse files are restored sparse (the final `ftruncate` sets the size).
+    static func writeSparse(_ fd: Int32, _ data: Data, at offset: UInt64) -> Bool {
+        let block = 4096
+        return data.withUnsafeBytes { raw -> Bool in
+            guard let base = raw.baseAddress else { return true }
+            var runStart = -1
+            var position = 0
+            func flush(_ end: Int) -> Bool {
+                guard runStart >= 0 else { return true }
+                var done = runStart
+                while done < end {
+                    let n = pwrite(fd, base + done, end - done, off_t(offset) + off_t(done))
+                    if n < 0 { if errno == EINTR { continue }; return false }
+                    done += n
+                }
+                runStart = -1
+                return true
+            }
+            while position < raw.count {
+                let length = min(block, raw.count - position)
+                if isZero(UnsafeRawBufferPointer(start: base + position, count: length)) {
+                    if !flush(position) { return false }
+                } else if runStart < 0 {
+                    runStart = position
+                }
+                position += length
+            }
+            return flush(raw.count)
         }
+    }
+
+    static func isZero(_ raw: UnsafeRawBufferPointer) -> Bool {
+        let words = raw.count / 8
+        let p = raw.baseAddress!
+        for i in 0..<words where p.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self) != 0 { return false }
+        for i in (words * 8)..<raw.count where raw[i] != 0 { return false }
+        return true
     }
 
     private func problem(_ path: ByteString, _ message: String) {
