@@ -351,7 +351,7 @@ def app_line(rng, t, ips):
     rec = {"ts": t.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % rng.randrange(1000),
            "level": rng.choices(["info", "debug", "warn", "error"], weights=[70, 15, 10, 5])[0],
            "msg": sentence(rng, 3, 9), "req_id": hexstr(rng, 16), "ip": rng.choice(ips),
-           "route": rng.choice(PATHS).split("?")[0], "status": rng.choice([200, 200, 201, 204, 400, 404, 500]),
+           "route": rng.choice(PATHS).split("?")[0].replace("{n}", ":id").replace("{w}", ":slug").replace("{h}", ":hash").replace("{m}", ":month"), "status": rng.choice([200, 200, 201, 204, 400, 404, 500]),
            "duration_ms": round(rng.expovariate(0.05), 2), "user_id": rng.randrange(1, 100000)}
     return json.dumps(rec, separators=(",", ":")) + "\n"
 

@@ -49,7 +49,8 @@ public final class Archiver: @unchecked Sendable {
         let started = Date()
         let sources = try normalizedSources()
         let parent = try findParent(sources: sources)
-        let parentRoot = try parent.map { try repository.loadTree($0.snapshot.tree) }
+        // A parent whose trees cannot be read only costs re-reading files, never the backup.
+        let parentRoot = parent.flatMap { try? repository.loadTree($0.snapshot.tree) }
         startScanner(sources)
 
         let trie = SourceTrie(sources)
@@ -125,7 +126,7 @@ public final class Archiver: @unchecked Sendable {
                 }
             } else {
                 var node = metadata.node(name: name, path: childPath, status: status)
-                let parentSubtree = try parentNodes[name]?.subtree.map { try repository.loadTree($0) }
+                let parentSubtree = parentNodes[name]?.subtree.flatMap { try? repository.loadTree($0) }
                 node.subtree = try archiveVirtual(child, path: childPath, parentTree: parentSubtree)
                 summary.directories += 1
                 nodes.append(node)
@@ -167,7 +168,7 @@ public final class Archiver: @unchecked Sendable {
         var node = metadata.node(name: name, path: path, status: status)
         switch status.type {
         case .dir:
-            let parentSubtree = try parent?.subtree.map { try repository.loadTree($0) }
+            let parentSubtree = parent?.subtree.flatMap { try? repository.loadTree($0) }
             node.subtree = try archiveDirectoryContents(path, parentTree: parentSubtree)
             summary.directories += 1
         case .file:

@@ -40,6 +40,10 @@ final class MetadataReader: @unchecked Sendable {
         node.user = userName(st.st_uid)
         node.group = groupName(st.st_gid)
         switch status.type {
+        case .dir:
+            // Listing a directory changes its atime; recording it would make every backup
+            // store new trees for unchanged directories.
+            node.atime = node.mtime
         case .file: node.size = UInt64(st.st_size)
         case .chardev, .blockdev: node.rdev = UInt64(st.st_rdev)
         default: break
