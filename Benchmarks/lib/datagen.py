@@ -517,7 +517,7 @@ def post_row(rng, i, nusers):
     meta = {"seo": {"description": sentence(rng, 6, 14), "keywords": rng.sample(WORDS, 4)},
             "cover": "/media/uploads/2023/%02d/IMG_%05d.jpg" % (1 + rng.randrange(12), rng.randrange(99999)),
             "reading_minutes": max(1, len(body) // 1200)}
-    created = rng.randrange(0, 390 * 86400)
+    created = rng.randrange(0, 380 * 86400)
     return "\t".join([str(i), str(rng.randint(1, nusers)), copy_escape(slug), copy_escape(title), copy_escape(body),
                       rng.choices(["published", "draft", "archived"], weights=[80, 15, 5])[0],
                       copy_escape(json.dumps(meta)), str(rng.randrange(0, 50000)), ts(created),

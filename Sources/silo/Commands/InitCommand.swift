@@ -14,16 +14,23 @@ struct InitCommand: ParsableCommand {
     @Option(name: .long, help: "zstd compression level for new data (1-19).")
     var compressionLevel = 3
 
+    @Option(name: .long, help: "Target pack size in MiB (packs vary ±25% around it).")
+    var packSize = 16
+
     func run() throws {
         let output = global.output
         try runCommand(output) {
             guard (1...19).contains(compressionLevel) else {
                 throw RepositoryError(.invalidArgument, "--compression-level must be between 1 and 19")
             }
+            guard (1...512).contains(packSize) else {
+                throw RepositoryError(.invalidArgument, "--pack-size must be between 1 and 512 (MiB)")
+            }
             let store = try global.store()
             var options = Repository.InitOptions()
             options.encrypted = !insecureNoEncryption
             options.compressionLevel = compressionLevel
+            options.packTargetSize = packSize << 20
             if let n = ProcessInfo.processInfo.environment["SILO_TEST_SCRYPT_N"].flatMap(UInt64.init) { options.scryptN = n }
             let password = insecureNoEncryption ? nil : try global.password(prompt: "enter password for new repository: ")
             if let local = store as? LocalObjectStore { try local.createRoot() }
