@@ -20,5 +20,5 @@ with open(sys.argv[1], "w") as f:
         line = f"{i}\tuser{i % 9973}@example.com\t{{\"cart\": [{i % 17}, {i % 101}], \"total\": {(i % 10000) / 100}}}\t2025-01-29 12:00:{i % 60}\n"
         f.write(line); n += len(line); i += 1
 PY
-zstd -b3 -B1048576 "$tmp" 2>&1 | tr '\r' '\n' | grep -E '^ *3#' | tail -1 | awk '{for (i=1;i<=NF;i++) if ($i ~ /MB\/s/) {print "zstd -b3 -B1M (text): compress " $(i-1) " MB/s"; exit}}'
+zstd -b3 -B1048576 "$tmp" 2>&1 | tr '\r' '\n' | grep 'MB/s,' | tail -1 | awk '{for (i=1;i<=NF;i++) if ($i ~ /MB\/s/) {printf "%-44s %10.0f MB/s\n", "zstd -b3 -B1M compress (text)", $(i-1); exit}}'
 rm -f "$tmp"
