@@ -60,6 +60,8 @@ public struct LocalObjectStore: ObjectStore {
         defer { close(fd) }
         var st = Glibc.stat()
         guard fstat(fd, &st) == 0 else { throw Self.error(errno, key: key, "stat") }
+        // A folder of other keys is not an object (stat and list agree).
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw StorageError(.notFound, key: key, "not a regular file") }
         return try readFully(fd, offset: 0, length: Int(st.st_size), key: key)
     }
 
@@ -67,6 +69,12 @@ public struct LocalObjectStore: ObjectStore {
         try Self.validate(key)
         let fd = try openForReading(key)
         defer { close(fd) }
+        var st = Glibc.stat()
+        guard fstat(fd, &st) == 0 else { throw Self.error(errno, key: key, "stat") }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw StorageError(.notFound, key: key, "not a regular file") }
+        guard length >= 0, offset <= UInt64(Int64.max) - UInt64(length) else {
+            throw StorageError(.outOfRange, key: key, "invalid range of \(length) bytes at \(offset)")
+        }
         let data = try readFully(fd, offset: offset, length: length, key: key)
         guard data.count == length else {
             throw StorageError(.outOfRange, key: key, "asked \(length) bytes at \(offset), object is shorter")
@@ -76,8 +84,10 @@ public struct LocalObjectStore: ObjectStore {
 
     public func list(prefix: String) throws -> [String] {
         var result: [String] = []
-        let start = prefix.isEmpty ? root : path(prefix.hasSuffix("/") ? String(prefix.dropLast()) : prefix)
-        try walk(start, relative: prefix.hasSuffix("/") ? String(prefix.dropLast()) : prefix, into: &result)
+        let folder = prefix.hasSuffix("/") ? String(prefix.dropLast()) : prefix
+        // A prefix such as "../" or "/etc/" would otherwise list files outside the repository.
+        if !prefix.isEmpty { try Self.validate(folder) }
+        try walk(prefix.isEmpty ? root : path(folder), relative: folder, into: &result)
         return result
     }
 

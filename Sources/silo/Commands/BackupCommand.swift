@@ -36,6 +36,13 @@ struct BackupCommand: ParsableCommand {
     @Flag(name: .long, help: "Read all files, even those whose metadata is unchanged.")
     var force = false
 
+    func validate() throws {
+        if paths.isEmpty { throw ValidationError("nothing to back up: give at least one path") }
+        if let time, TimeParser.parse(time) == nil {
+            throw ValidationError("cannot read --time '\(time)'; use 2025-01-29T12:00:00Z or '2025-01-29 12:00:00'")
+        }
+    }
+
     func run() throws {
         let output = global.output
         try runCommand(output) {
@@ -52,12 +59,7 @@ struct BackupCommand: ParsableCommand {
             options.oneFileSystem = oneFileSystem
             options.tags = tag
             options.force = force
-            if let time {
-                guard let date = TimeParser.parse(time) else {
-                    throw RepositoryError(.invalidArgument, "cannot read --time '\(time)'; use 2025-01-29T12:00:00Z or '2025-01-29 12:00:00'")
-                }
-                options.time = date
-            }
+            options.time = time.flatMap(TimeParser.parse)
             if let parent { options.parent = try SnapshotSelector().resolve(parent, in: repository).id }
 
             let progress = BackupProgress()

@@ -14,18 +14,24 @@ struct CheckCommand: ParsableCommand {
     @Option(name: .long, help: "Read this share of the packs, e.g. 10% (chosen at random).")
     var readDataSubset: String?
 
+    func validate() throws {
+        if let subset = readDataSubset, Self.percent(subset) == nil {
+            throw ValidationError("--read-data-subset takes a percentage such as 10%")
+        }
+    }
+
+    static func percent(_ text: String) -> Double? {
+        let number = text.hasSuffix("%") ? String(text.dropLast()) : text
+        guard let value = Double(number), value > 0, value <= 100 else { return nil }
+        return value
+    }
+
     func run() throws {
         let output = global.output
         try runCommand(output) {
             var options = CheckOptions()
             options.readData = readData
-            if let subset = readDataSubset {
-                let number = subset.hasSuffix("%") ? String(subset.dropLast()) : subset
-                guard let percent = Double(number), percent > 0, percent <= 100 else {
-                    throw RepositoryError(.invalidArgument, "--read-data-subset takes a percentage such as 10%")
-                }
-                options.readDataPercent = percent
-            }
+            options.readDataPercent = readDataSubset.flatMap(Self.percent)
             let repository = try global.openRepository()
             let started = Date()
             let report = try Checker(repository: repository, options: options) { message in

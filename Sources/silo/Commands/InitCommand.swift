@@ -17,15 +17,14 @@ struct InitCommand: ParsableCommand {
     @Option(name: .long, help: "Target pack size in MiB (packs vary ±25% around it).")
     var packSize = 16
 
+    func validate() throws {
+        guard (1...19).contains(compressionLevel) else { throw ValidationError("--compression-level must be between 1 and 19") }
+        guard (1...512).contains(packSize) else { throw ValidationError("--pack-size must be between 1 and 512 (MiB)") }
+    }
+
     func run() throws {
         let output = global.output
         try runCommand(output) {
-            guard (1...19).contains(compressionLevel) else {
-                throw RepositoryError(.invalidArgument, "--compression-level must be between 1 and 19")
-            }
-            guard (1...512).contains(packSize) else {
-                throw RepositoryError(.invalidArgument, "--pack-size must be between 1 and 512 (MiB)")
-            }
             let store = try global.store()
             var options = Repository.InitOptions()
             options.encrypted = !insecureNoEncryption

@@ -1,0 +1,129 @@
+import Foundation
+import XCTest
+
+/// Each command end to end against a temporary repository, through the real binary.
+final class CommandTests: XCTestCase {
+    private func prepared() throws -> CLIEnvironment {
+        let env = try CLIEnvironment()
+        try env.expect(0, ["init"])
+        try env.write("site/.env", Data("DB_NAME=o4o\n".utf8))
+        try env.write("site/uploads/a.jpg", pseudoRandom(300_000, seed: 1))
+        try env.write("site/logs/app.log", text(400_000, seed: 1))
+        try env.expect(0, ["backup", env.path("site"), "--tag", "daily", "--host", "web1", "--time", "2025-01-29T12:00:00Z", "-q"])
+        try env.write("site/logs/app.log", text(420_000, seed: 1))
+        try env.write("site/new.txt", Data("new\n".utf8))
+        try FileManager.default.removeItem(atPath: env.path("site/uploads/a.jpg"))
+        try env.expect(0, ["backup", env.path("site"), "--host", "web1", "--time", "2025-01-29 16:00:00", "-q"])
+        return env
+    }
+
+    private func snapshotIDs(_ env: CLIEnvironment) throws -> [String] {
+        try env.expect(0, ["snapshots", "--json"]).jsonLines.compactMap { $0["id"] as? String }
+    }
+
+    func testSnapshotsListingAndJSON() throws {
+        let env = try prepared()
+        let lines = try env.expect(0, ["snapshots", "--json"]).jsonLines
+        XCTAssertEqual(lines.count, 2)
+        XCTAssertEqual(lines[0]["time"] as? String, "2025-01-29T12:00:00Z")
+        XCTAssertEqual(lines[0]["tags"] as? [String], ["daily"])
+        XCTAssertEqual(lines[0]["host"] as? String, "web1")
+        XCTAssertEqual(lines[1]["parent"] as? String, lines[0]["id"] as? String)
+        let human = try env.expect(0, ["snapshots"]).stdout
+        XCTAssertTrue(human.contains("web1") && human.contains("[daily]"), human)
+        XCTAssertTrue(human.contains("deduplication"), human)
+        XCTAssertEqual(try env.expect(0, ["snapshots", "--tag", "daily", "--json"]).jsonLines.count, 1)
+        XCTAssertEqual(try env.expect(0, ["snapshots", "--host", "other", "--json"]).jsonLines.count, 0)
+    }
+
+    func testSnapshotReferences() throws {
+        let env = try prepared()
+        let ids = try snapshotIDs(env)
+        let latest = try env.expect(0, ["ls", "latest", env.path("site"), "--json"]).jsonLines
+        XCTAssertTrue(latest.contains { ($0["path"] as? String)?.hasSuffix("new.txt") == true })
+        let byPrefix = try env.expect(0, ["ls", String(ids[0].prefix(8)), env.path("site"), "--json"]).jsonLines
+        XCTAssertTrue(byPrefix.contains { ($0["path"] as? String)?.hasSuffix("uploads") == true })
+        XCTAssertFalse(byPrefix.contains { ($0["path"] as? String)?.hasSuffix("new.txt") == true })
+        // The latest of a tag, and a full ID.
+        let daily = try env.expect(0, ["ls", "latest", "--tag", "daily", env.path("site"), "--json"]).jsonLines
+        XCTAssertFalse(daily.contains { ($0["path"] as? String)?.hasSuffix("new.txt") == true })
+        try env.expect(0, ["ls", ids[1], "-l", "-R"])
+        try env.expect(1, ["ls", "zzzz"])
+        try env.expect(1, ["ls", "0000000000"])
+    }
+
+    func testFindDiffDumpStats() throws {
+        let env = try prepared()
+        let found = try env.expect(0, ["find", "*.log", "--json"]).jsonLines
+        XCTAssertEqual(found.count, 2, "app.log is in both snapshots")
+        let ids = try snapshotIDs(env)
+        let diff = try env.expect(0, ["diff", ids[0], ids[1]]).stdout
+        XCTAssertTrue(diff.contains("+    \(env.path("site/new.txt"))"), diff)
+        XCTAssertTrue(diff.contains("-    \(env.path("site/uploads/a.jpg"))"), diff)
+        XCTAssertTrue(diff.contains("M    \(env.path("site/logs/app.log"))"), diff)
+        XCTAssertFalse(diff.contains(".env"), diff)
+
+        let dump = try env.expect(0, ["dump", ids[0], env.path("site/logs/app.log")])
+        XCTAssertEqual(Data(dump.stdout.utf8), text(400_000, seed: 1))
+        try env.expect(1, ["dump", "latest", env.path("site/nope")])
+
+        try env.expect(0, ["backup", env.path("site"), "--host", "web1", "--force", "-q"])
+        let stats = try env.expect(0, ["stats", "--json"]).jsonLines.first
+        let total = try XCTUnwrap(stats?["total_size"] as? Int)
+        let stored = try XCTUnwrap(stats?["stored_size"] as? Int)
+        XCTAssertGreaterThan(total, stored, "two similar snapshots must cost less than their sum")
+        XCTAssertGreaterThan(try XCTUnwrap(stats?["dedup_ratio"] as? Double), 1.0)
+    }
+
+    func testRestoreOneFileIsQuickAndExact() throws {
+        let env = try prepared()
+        let started = Date()
+        try env.expect(0, ["restore", "latest", "--target", env.path("r"), "--include", env.path("site/.env"), "-q"])
+        let seconds = Date().timeIntervalSince(started)
+        XCTAssertEqual(FileManager.default.contents(atPath: env.path("r") + env.path("site/.env")), Data("DB_NAME=o4o\n".utf8))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: env.path("r") + env.path("site/logs/app.log")))
+        print("one-file restore through the CLI: \(String(format: "%.3f", seconds)) s (debug build)")
+    }
+
+    func testCheckAndCatalogRebuild() throws {
+        let env = try prepared()
+        try env.expect(0, ["check"])
+        try env.expect(0, ["check", "--read-data-subset", "50%"])
+        try env.expect(64, ["check", "--read-data-subset", "abc"])
+        let before = try env.expect(0, ["snapshots", "--json"]).stdout
+        try env.expect(0, ["catalog", "rebuild"])
+        XCTAssertEqual(try env.expect(0, ["snapshots", "--json"]).stdout, before)
+        try FileManager.default.removeItem(atPath: env.path("cache"))
+        XCTAssertEqual(try env.expect(0, ["snapshots", "--json"]).stdout, before)
+        try env.expect(0, ["restore", "latest", "--target", env.path("r"), "-q"])
+    }
+
+    func testKeyCommands() throws {
+        let env = try CLIEnvironment()
+        try env.expect(0, ["init"])
+        try env.expect(0, ["key", "add"], environment: ["SILO_NEW_PASSWORD": "second password"])
+        let keys = try env.expect(0, ["key", "list", "--json"]).jsonLines
+        XCTAssertEqual(keys.count, 2)
+        let current = try XCTUnwrap(keys.first { $0["current"] as? Bool == true }?["id"] as? String)
+        try env.expect(0, ["snapshots"], environment: ["SILO_PASSWORD": "second password"])
+        try env.expect(1, ["key", "remove", current])  // the key in use
+        try env.expect(0, ["key", "remove", String(current.prefix(8))], environment: ["SILO_PASSWORD": "second password"])
+        try env.expect(12, ["snapshots"])
+        try env.expect(0, ["snapshots"], environment: ["SILO_PASSWORD": "second password"])
+        // A password file works as well, with its trailing newline ignored.
+        try env.write("pw", Data("second password\n".utf8))
+        try env.expect(0, ["snapshots", "--password-file", env.path("pw")], environment: ["SILO_PASSWORD": ""])
+    }
+
+    func testUnencryptedRepositoryAndBadArguments() throws {
+        let env = try CLIEnvironment()
+        try env.expect(0, ["init", "--insecure-no-encryption"], environment: ["SILO_PASSWORD": ""])
+        try env.write("src/a", Data("a".utf8))
+        try env.expect(0, ["backup", env.path("src"), "-q"], environment: ["SILO_PASSWORD": ""])
+        try env.expect(64, ["backup", "-q"])
+        try env.expect(64, ["backup", env.path("src"), "--time", "yesterday-ish"])
+        try env.expect(64, ["backup", "--no-such-flag"])
+        try env.expect(64, ["init", "--compression-level", "40", "-r", env.path("other")])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: env.path("other")), "a refused init creates nothing")
+    }
+}
