@@ -10,7 +10,7 @@ struct Silo: ParsableCommand {
         subcommands: [
             InitCommand.self, BackupCommand.self, SnapshotsCommand.self, LsCommand.self, FindCommand.self,
             DiffCommand.self, DumpCommand.self, RestoreCommand.self, StatsCommand.self, CheckCommand.self,
-            CatalogCommand.self, KeyCommand.self,
+            CatalogCommand.self, IndexCommand.self, KeyCommand.self,
         ]
     )
 }

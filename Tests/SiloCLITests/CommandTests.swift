@@ -127,3 +127,25 @@ final class CommandTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: env.path("other")), "a refused init creates nothing")
     }
 }
+
+final class IndexRebuildTests: XCTestCase {
+    /// The index can be rebuilt from the packs alone: delete every index file, rebuild, and the
+    /// repository checks clean and restores exactly.
+    func testIndexRebuildFromPacks() throws {
+        let env = try CLIEnvironment()
+        try env.expect(0, ["init", "--pack-size", "1"])
+        try env.write("src/a.bin", pseudoRandom(3_000_000, seed: 3))
+        try env.write("src/b.txt", text(500_000, seed: 4))
+        try env.expect(0, ["backup", env.path("src"), "-q"])
+        for name in try FileManager.default.contentsOfDirectory(atPath: env.repo + "/index") {
+            try FileManager.default.removeItem(atPath: env.repo + "/index/" + name)
+        }
+        try FileManager.default.removeItem(atPath: env.path("cache"))
+        XCTAssertEqual(try env.run(["check"]).status, 13, "check must notice the missing index")
+        let rebuilt = try env.expect(0, ["index", "rebuild", "--json"]).jsonLines.first
+        XCTAssertGreaterThan(rebuilt?["packs_indexed"] as? Int ?? 0, 1)
+        try env.expect(0, ["check", "--read-data"])
+        try env.expect(0, ["restore", "latest", "--target", env.path("out"), "-q"])
+        XCTAssertEqual(FileManager.default.contents(atPath: env.path("out") + env.path("src/a.bin")), pseudoRandom(3_000_000, seed: 3))
+    }
+}

@@ -1,0 +1,29 @@
+import ArgumentParser
+import Foundation
+import SiloRepository
+
+struct IndexCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "index", abstract: "Repair the repository's index.",
+                                                    subcommands: [Rebuild.self])
+
+    struct Rebuild: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rebuild",
+            abstract: "Index every pack that no index file names, from the packs' own trailers (after lost or damaged index files).")
+
+        @OptionGroup var global: GlobalOptions
+
+        func run() throws {
+            let output = global.output
+            try runCommand(output) {
+                let repository = try global.openRepository()
+                let result = try repository.indexUnindexedPacks()
+                output.line("indexed \(result.packsIndexed) pack(s) in \(result.indexFilesWritten) new index file(s)")
+                for pack in result.packsUnreadable { output.error("pack \(pack.hex) has no readable trailer; run `silo check --read-data`") }
+                output.emit(["message_type": "summary", "packs_indexed": result.packsIndexed, "index_files_written": result.indexFilesWritten,
+                             "packs_unreadable": result.packsUnreadable.map(\.hex)])
+                return result.packsUnreadable.isEmpty ? ExitCodes.success : ExitCodes.integrity
+            }
+        }
+    }
+}
