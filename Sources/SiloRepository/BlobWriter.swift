@@ -78,9 +78,8 @@ public final class BlobWriter: @unchecked Sendable {
     }
 
     private func takeCurrentPack() -> (Data, [PackEntry]) {
-        var data = current
-        data.append(PackFormat.trailer(entries: currentEntries, sealer: repository.sealer))
-        let result = (data, currentEntries)
+        current.append(PackFormat.trailer(entries: currentEntries, sealer: repository.sealer))
+        let result = (current, currentEntries)
         current = Data()
         current.reserveCapacity(currentTarget + (4 << 20))
         currentEntries = []

@@ -35,7 +35,7 @@ public final class Catalog: @unchecked Sendable {
 
     public init(path: String) throws {
         db = try SQLiteDatabase(path: path)
-        try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;")
+        try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-16384;")
         try Catalog.migrate(db)
         findChunk = try db.prepare("SELECT pack, type, compression, offset, length, raw_length FROM chunks WHERE id = ?1 LIMIT 1")
         insertChunk = try db.prepare("INSERT OR IGNORE INTO chunks VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
