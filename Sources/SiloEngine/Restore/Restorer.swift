@@ -45,7 +45,7 @@ public final class Restorer: @unchecked Sendable {
     private let isRoot = geteuid() == 0
     public let progress = BackupProgress()
 
-    private struct FileJob {
+    private struct FileJob: Sendable {
         let target: ByteString
         let node: Node
     }
@@ -86,7 +86,12 @@ public final class Restorer: @unchecked Sendable {
         }
         progress.scanned(files: files.count, bytes: primary.reduce(0) { $0 + ($1.node.size ?? 0) })
         progress.scanFinished()
-        runParallel(primary) { self.restoreFile($0) }
+        runParallel(plan(primary)) { work in
+            switch work {
+            case .whole(let job): self.restoreFile(job)
+            case .segment(let file, let range): self.restoreSegment(file, range)
+            }
+        }
         var firstName: [[UInt64]: ByteString] = [:]
         for job in primary where job.node.links > 1 { firstName[[job.node.device, job.node.inode]] = job.target }
         for job in links {
@@ -150,7 +155,128 @@ public final class Restorer: @unchecked Sendable {
         }
     }
 
-    private func runParallel(_ jobs: [FileJob], _ body: @escaping @Sendable (FileJob) -> Void) {
+    /// Large files are cut into segments of chunks so that both cores restore one big file.
+    private enum Work: Sendable {
+        case whole(FileJob)
+        case segment(LargeFile, Range<Int>)
+    }
+
+    private final class LargeFile: @unchecked Sendable {
+        let job: FileJob
+        let offsets: [UInt64]
+        let size: UInt64
+        private let lock = NSLock()
+        private var pending: Int
+        private var failure: RestoreProblem?
+
+        init(job: FileJob, offsets: [UInt64], size: UInt64, segments: Int) {
+            self.job = job
+            self.offsets = offsets
+            self.size = size
+            pending = segments
+        }
+
+        /// Records a finished segment; returns the outcome once the last one is in.
+        func finish(_ problem: RestoreProblem?) -> (last: Bool, failure: RestoreProblem?) {
+            lock.withLock {
+                if failure == nil { failure = problem }
+                pending -= 1
+                return (pending == 0, failure)
+            }
+        }
+    }
+
+    private static let segmentChunks = 8
+
+    private func plan(_ jobs: [FileJob]) -> [Work] {
+        var work: [Work] = []
+        for job in jobs {
+            let content = job.node.content ?? []
+            guard content.count > Self.segmentChunks else {
+                work.append(.whole(job))
+                continue
+            }
+            var offsets: [UInt64] = []
+            offsets.reserveCapacity(content.count)
+            var offset: UInt64 = 0
+            var missing = false
+            for id in content {
+                offsets.append(offset)
+                guard let location = try? repository.catalog.location(of: id) else { missing = true; break }
+                offset += UInt64(location.entry.rawLength)
+            }
+            unlinkExisting(job.target)
+            let fd = Paths.withCPath(job.target) { open($0, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) }
+            guard fd >= 0, !missing else {
+                if fd >= 0 { close(fd); _ = Paths.withCPath(job.target) { unlink($0) } }
+                report(RestoreProblem(path: job.target.displayString,
+                                      message: missing ? "a chunk of this file is missing from the index" : "cannot create file: \(Paths.errorText(errno))",
+                                      isIntegrityFailure: missing))
+                continue
+            }
+            close(fd)
+            let ranges = stride(from: 0, to: content.count, by: Self.segmentChunks).map { $0..<min($0 + Self.segmentChunks, content.count) }
+            let file = LargeFile(job: job, offsets: offsets, size: offset, segments: ranges.count)
+            work += ranges.map { .segment(file, $0) }
+        }
+        return work
+    }
+
+    private func restoreSegment(_ file: LargeFile, _ range: Range<Int>) {
+        let job = file.job
+        var problem: RestoreProblem?
+        let fd = Paths.withCPath(job.target) { open($0, O_WRONLY | O_NOFOLLOW | O_CLOEXEC) }
+        if fd < 0 {
+            problem = RestoreProblem(path: job.target.displayString, message: "cannot open file: \(Paths.errorText(errno))", isIntegrityFailure: false)
+        } else {
+            problem = writeChunks(fd, Array((job.node.content ?? [])[range]), at: file.offsets[range.lowerBound], path: job.target).problem
+            close(fd)
+        }
+        let (last, failure) = file.finish(problem)
+        guard last else { return }
+        finishFile(job, size: file.size, failure: failure)
+    }
+
+    /// Writes chunks from `offset` on; returns the bytes written or the problem met.
+    private func writeChunks(_ fd: Int32, _ ids: [ChunkID], at start: UInt64, path: ByteString) -> (written: UInt64, problem: RestoreProblem?) {
+        var offset = start
+        for id in ids {
+            do {
+                let data = try repository.loadBlob(id)
+                if !Self.writeSparse(fd, data, at: offset) {
+                    return (offset - start, RestoreProblem(path: path.displayString, message: "write failed: \(Paths.errorText(errno))", isIntegrityFailure: false))
+                }
+                offset += UInt64(data.count)
+                progress.bytes(data.count)
+            } catch {
+                let integrity = (error as? RepositoryError)?.code == .integrity
+                return (offset - start, RestoreProblem(path: path.displayString, message: "\(error)", isIntegrityFailure: integrity))
+            }
+        }
+        return (offset - start, nil)
+    }
+
+    /// Sets the final size and metadata, or removes the file when any part failed: a file
+    /// with unverified or missing content is never left under its real name.
+    private func finishFile(_ job: FileJob, size: UInt64, failure: RestoreProblem?) {
+        var failure = failure
+        if failure == nil, Paths.withCPath(job.target, { truncate($0, off_t(size)) }) != 0 {
+            failure = RestoreProblem(path: job.target.displayString, message: "truncate failed: \(Paths.errorText(errno))", isIntegrityFailure: false)
+        }
+        if let failure {
+            _ = Paths.withCPath(job.target) { unlink($0) }
+            report(failure)
+            return
+        }
+        applyMetadata(job.target, job.node)
+        progress.fileDone()
+        lock.withLock {
+            summary.files += 1
+            summary.bytes += size
+        }
+    }
+
+    private func runParallel<Job: Sendable>(_ jobs: [Job], _ body: @escaping @Sendable (Job) -> Void) {
         guard !jobs.isEmpty else { return }
         let next = NSLock()
         nonisolated(unsafe) var index = 0
@@ -168,46 +294,15 @@ public final class Restorer: @unchecked Sendable {
     }
 
     private func restoreFile(_ job: FileJob) {
-        let node = job.node
         unlinkExisting(job.target)
         let fd = Paths.withCPath(job.target) { open($0, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) }
         guard fd >= 0 else {
             problem(job.target, "cannot create file: \(Paths.errorText(errno))")
             return
         }
-        var offset: UInt64 = 0
-        var failure: RestoreProblem?
-        for id in node.content ?? [] {
-            do {
-                let data = try repository.loadBlob(id)
-                if !Self.writeSparse(fd, data, at: offset) {
-                    failure = RestoreProblem(path: job.target.displayString, message: "write failed: \(Paths.errorText(errno))", isIntegrityFailure: false)
-                    break
-                }
-                offset += UInt64(data.count)
-                progress.bytes(data.count)
-            } catch {
-                let integrity = (error as? RepositoryError)?.code == .integrity
-                failure = RestoreProblem(path: job.target.displayString, message: "\(error)", isIntegrityFailure: integrity)
-                break
-            }
-        }
-        if failure == nil, ftruncate(fd, off_t(offset)) != 0 {
-            failure = RestoreProblem(path: job.target.displayString, message: "truncate failed: \(Paths.errorText(errno))", isIntegrityFailure: false)
-        }
+        let (written, failure) = writeChunks(fd, job.node.content ?? [], at: 0, path: job.target)
         close(fd)
-        if let failure {
-            // Never leave a file with unverified or missing content behind under its real name.
-            _ = Paths.withCPath(job.target) { unlink($0) }
-            report(failure)
-            return
-        }
-        applyMetadata(job.target, node)
-        progress.fileDone()
-        lock.withLock {
-            summary.files += 1
-            summary.bytes += offset
-        }
+        finishFile(job, size: written, failure: failure)
     }
 
     private func restoreSpecial(_ path: ByteString, _ node: Node) {
