@@ -22,9 +22,10 @@ public struct ChunkerProfile: Codable, Sendable, Equatable {
 /// FastCDC (Xia et al., 2016/2020) with normalized chunking, level 2.
 ///
 /// The gear table is derived from the repository's secret chunker seed, so boundaries reveal
-/// nothing about content to someone who only sees pack sizes. The gear hash shifts left, so its
-/// low bits only depend on the last few bytes and stop changing inside a run of one byte value;
-/// the masks therefore use bits spread over the high end of the word.
+/// nothing about content to someone who only sees pack sizes. The gear hash shifts left, so bit
+/// k only depends on the last k+1 bytes: inside a run of one byte value (pgbench's 84-space
+/// filler) every bit below the run's length is constant. The masks therefore use the topmost
+/// bits of the word, which stay fed by the bytes before the run the longest.
 public struct FastCDC: Sendable {
     public let profile: ChunkerProfile
     private let gear: [UInt64]
@@ -42,18 +43,15 @@ public struct FastCDC: Sendable {
         }
         gear = table
         let bits = Int(log2(Double(profile.averageSize)).rounded())
-        maskSmall = FastCDC.spreadMask(bits: bits + 2)
-        maskLarge = FastCDC.spreadMask(bits: max(bits - 2, 1))
+        maskSmall = FastCDC.highMask(bits: bits + 2)
+        maskLarge = FastCDC.highMask(bits: max(bits - 2, 1))
     }
 
-    /// A mask of `bits` ones spread evenly over the top 48 bits of the word.
-    static func spreadMask(bits: Int) -> UInt64 {
-        var mask: UInt64 = 0
-        let step = max(48 / bits, 1)
-        for i in 0..<bits {
-            mask |= 1 << UInt64(63 - i * step)
-        }
-        return mask
+    /// A mask of the top `bits` bits of the word. (Spreading the bits down to bit 21 let runs of
+    /// more than ~25 equal bytes kill cut points: chunks of pgbench dumps came out 1.6–1.8× the
+    /// target; with the top bits they stay within 1.5×.)
+    static func highMask(bits: Int) -> UInt64 {
+        ~UInt64(0) << UInt64(64 - min(max(bits, 1), 64))
     }
 
     /// Length of the next chunk at the start of `buffer`. When `buffer` is shorter than the

@@ -1,21 +1,19 @@
 import Foundation
 
-/// File names and link targets are bytes on Linux, not necessarily UTF-8. In JSON they are a
-/// plain string when the bytes are valid UTF-8 and base64 under a `_b64` key otherwise.
+/// File names and link targets are bytes on Linux, not necessarily UTF-8; they are kept as bytes.
 public typealias ByteString = [UInt8]
 
 extension ByteString {
     public init(_ string: String) { self = Array(string.utf8) }
     /// For display only: invalid UTF-8 is shown with replacement characters.
     public var displayString: String { String(decoding: self, as: UTF8.self) }
-    var validUTF8: String? { String(validating: self, as: UTF8.self) }
 }
 
-public enum NodeType: String, Codable, Sendable {
+public enum NodeType: String, Sendable {
     case file, dir, symlink, fifo, chardev, blockdev, socket
 }
 
-public struct ExtendedAttribute: Codable, Sendable, Equatable {
+public struct ExtendedAttribute: Sendable, Equatable {
     public var name: String
     public var value: Data
     public init(name: String, value: Data) {
@@ -25,7 +23,7 @@ public struct ExtendedAttribute: Codable, Sendable, Equatable {
 }
 
 /// One entry of a directory listing with all the metadata a restore needs.
-public struct Node: Codable, Sendable, Equatable {
+public struct Node: Sendable, Equatable {
     public var name: ByteString
     public var type: NodeType
     /// Permission bits including setuid, setgid and sticky (07777).
@@ -63,101 +61,230 @@ public struct Node: Codable, Sendable, Equatable {
         self.device = device
         self.links = links
     }
-
-    enum CodingKeys: String, CodingKey {
-        case name, name_b64, type, mode, uid, gid, user, group, mtime, atime, ctime, inode, device, links, rdev, size
-        case content, subtree, link_target, link_target_b64, xattrs
-    }
-
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        name = try Node.decodeBytes(c, plain: .name, base64: .name_b64) ?? []
-        type = try c.decode(NodeType.self, forKey: .type)
-        mode = try c.decode(UInt32.self, forKey: .mode)
-        uid = try c.decode(UInt32.self, forKey: .uid)
-        gid = try c.decode(UInt32.self, forKey: .gid)
-        user = try c.decodeIfPresent(String.self, forKey: .user)
-        group = try c.decodeIfPresent(String.self, forKey: .group)
-        mtime = try c.decode(Int64.self, forKey: .mtime)
-        atime = try c.decode(Int64.self, forKey: .atime)
-        ctime = try c.decode(Int64.self, forKey: .ctime)
-        inode = try c.decode(UInt64.self, forKey: .inode)
-        device = try c.decode(UInt64.self, forKey: .device)
-        links = try c.decode(UInt64.self, forKey: .links)
-        rdev = try c.decodeIfPresent(UInt64.self, forKey: .rdev)
-        size = try c.decodeIfPresent(UInt64.self, forKey: .size)
-        content = try c.decodeIfPresent([ChunkID].self, forKey: .content)
-        subtree = try c.decodeIfPresent(ChunkID.self, forKey: .subtree)
-        linkTarget = try Node.decodeBytes(c, plain: .link_target, base64: .link_target_b64)
-        xattrs = try c.decodeIfPresent([ExtendedAttribute].self, forKey: .xattrs)
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try Node.encodeBytes(name, &c, plain: .name, base64: .name_b64)
-        try c.encode(type, forKey: .type)
-        try c.encode(mode, forKey: .mode)
-        try c.encode(uid, forKey: .uid)
-        try c.encode(gid, forKey: .gid)
-        try c.encodeIfPresent(user, forKey: .user)
-        try c.encodeIfPresent(group, forKey: .group)
-        try c.encode(mtime, forKey: .mtime)
-        try c.encode(atime, forKey: .atime)
-        try c.encode(ctime, forKey: .ctime)
-        try c.encode(inode, forKey: .inode)
-        try c.encode(device, forKey: .device)
-        try c.encode(links, forKey: .links)
-        try c.encodeIfPresent(rdev, forKey: .rdev)
-        try c.encodeIfPresent(size, forKey: .size)
-        try c.encodeIfPresent(content, forKey: .content)
-        try c.encodeIfPresent(subtree, forKey: .subtree)
-        if let linkTarget { try Node.encodeBytes(linkTarget, &c, plain: .link_target, base64: .link_target_b64) }
-        try c.encodeIfPresent(xattrs, forKey: .xattrs)
-    }
-
-    private static func decodeBytes(_ c: KeyedDecodingContainer<CodingKeys>, plain: CodingKeys, base64: CodingKeys) throws -> ByteString? {
-        if let s = try c.decodeIfPresent(String.self, forKey: plain) { return ByteString(s) }
-        if let d = try c.decodeIfPresent(Data.self, forKey: base64) { return ByteString(d) }
-        return nil
-    }
-
-    private static func encodeBytes(_ bytes: ByteString, _ c: inout KeyedEncodingContainer<CodingKeys>, plain: CodingKeys, base64: CodingKeys) throws {
-        if let s = bytes.validUTF8 { try c.encode(s, forKey: plain) } else { try c.encode(Data(bytes), forKey: base64) }
-    }
 }
 
 /// A directory listing, stored as a blob of type `.tree`; nodes sorted by name bytes so that an
 /// unchanged directory encodes to the same bytes and deduplicates.
-public struct Tree: Codable, Sendable, Equatable {
-    public static let currentVersion = 1
-    public var version: Int
+///
+/// Binary, not JSON: a no-change backup decodes the parent snapshot's trees and encodes new
+/// ones for every directory, and Foundation's JSON coders made that most of its time.
+/// Layout in docs/FORMAT.md §9.
+public struct Tree: Sendable, Equatable {
+    public static let currentVersion: UInt8 = 1
+    static let magic: [UInt8] = Array("STRE".utf8)
     public var nodes: [Node]
 
     public init(nodes: [Node]) {
-        self.version = Tree.currentVersion
         self.nodes = nodes.sorted { $0.name.lexicographicallyPrecedes($1.name) }
     }
 
     public func encoded() -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return try! encoder.encode(self)
+        var w = VarWriter()
+        w.bytes.reserveCapacity(64 + nodes.count * 96)
+        w.bytes += Tree.magic
+        w.bytes.append(Tree.currentVersion)
+        w.varint(UInt64(nodes.count))
+        for node in nodes { node.encode(into: &w) }
+        return Data(w.bytes)
     }
 
     public static func decode(_ data: Data) throws -> Tree {
-        let tree: Tree
-        do {
-            tree = try JSONDecoder().decode(Tree.self, from: data)
-        } catch {
-            throw FormatError(.malformed, "tree does not parse: \(error)")
+        try data.withUnsafeBytes { raw in
+            var r = VarReader(raw)
+            guard raw.count >= 5, Array(raw.prefix(4)) == magic else { throw FormatError(.malformed, "tree: not a tree") }
+            r.position = 4
+            let version = try r.byte()
+            guard version == currentVersion else { throw FormatError(.unsupportedVersion, "tree version \(version) is not supported") }
+            let count = try r.count()
+            var nodes: [Node] = []
+            nodes.reserveCapacity(count)
+            for _ in 0..<count { nodes.append(try Node.decode(from: &r)) }
+            guard r.position == raw.count else { throw FormatError(.malformed, "tree: trailing bytes") }
+            var tree = Tree(nodes: [])
+            tree.nodes = nodes
+            return tree
         }
-        guard tree.version == currentVersion else {
-            throw FormatError(.unsupportedVersion, "tree version \(tree.version) is not supported")
-        }
-        return tree
     }
 
+    /// Binary search: nodes are sorted by name.
     public func node(named name: ByteString) -> Node? {
-        nodes.first { $0.name == name }
+        var low = 0, high = nodes.count
+        while low < high {
+            let mid = (low + high) / 2
+            if nodes[mid].name == name { return nodes[mid] }
+            if nodes[mid].name.lexicographicallyPrecedes(name) { low = mid + 1 } else { high = mid }
+        }
+        return nil
+    }
+}
+
+extension Node {
+    private struct Flags: OptionSet {
+        let rawValue: UInt16
+        static let user = Flags(rawValue: 1 << 0)
+        static let group = Flags(rawValue: 1 << 1)
+        static let rdev = Flags(rawValue: 1 << 2)
+        static let size = Flags(rawValue: 1 << 3)
+        static let content = Flags(rawValue: 1 << 4)
+        static let subtree = Flags(rawValue: 1 << 5)
+        static let linkTarget = Flags(rawValue: 1 << 6)
+        static let xattrs = Flags(rawValue: 1 << 7)
+    }
+
+    private static let types: [NodeType] = [.file, .dir, .symlink, .fifo, .chardev, .blockdev, .socket]
+
+    func encode(into w: inout VarWriter) {
+        var flags: Flags = []
+        if user != nil { flags.insert(.user) }
+        if group != nil { flags.insert(.group) }
+        if rdev != nil { flags.insert(.rdev) }
+        if size != nil { flags.insert(.size) }
+        if content != nil { flags.insert(.content) }
+        if subtree != nil { flags.insert(.subtree) }
+        if linkTarget != nil { flags.insert(.linkTarget) }
+        if xattrs != nil { flags.insert(.xattrs) }
+        w.data(name)
+        w.bytes.append(UInt8(Node.types.firstIndex(of: type)!))
+        w.varint(UInt64(flags.rawValue))
+        w.varint(UInt64(mode))
+        w.varint(UInt64(uid))
+        w.varint(UInt64(gid))
+        if let user { w.data(Array(user.utf8)) }
+        if let group { w.data(Array(group.utf8)) }
+        w.signed(mtime)
+        w.signed(atime)
+        w.signed(ctime)
+        w.varint(inode)
+        w.varint(device)
+        w.varint(links)
+        if let rdev { w.varint(rdev) }
+        if let size { w.varint(size) }
+        if let content {
+            w.varint(UInt64(content.count))
+            for id in content { w.digest(id.digest) }
+        }
+        if let subtree { w.digest(subtree.digest) }
+        if let linkTarget { w.data(linkTarget) }
+        if let xattrs {
+            w.varint(UInt64(xattrs.count))
+            for x in xattrs {
+                w.data(Array(x.name.utf8))
+                w.data(Array(x.value))
+            }
+        }
+    }
+
+    static func decode(from r: inout VarReader) throws -> Node {
+        let name = try r.data()
+        let typeIndex = Int(try r.byte())
+        guard typeIndex < types.count else { throw FormatError(.malformed, "tree: unknown node type \(typeIndex)") }
+        let flags = Flags(rawValue: UInt16(truncatingIfNeeded: try r.varint()))
+        var node = Node(name: name, type: types[typeIndex])
+        node.mode = UInt32(truncatingIfNeeded: try r.varint())
+        node.uid = UInt32(truncatingIfNeeded: try r.varint())
+        node.gid = UInt32(truncatingIfNeeded: try r.varint())
+        if flags.contains(.user) { node.user = String(decoding: try r.data(), as: UTF8.self) }
+        if flags.contains(.group) { node.group = String(decoding: try r.data(), as: UTF8.self) }
+        node.mtime = try r.signed()
+        node.atime = try r.signed()
+        node.ctime = try r.signed()
+        node.inode = try r.varint()
+        node.device = try r.varint()
+        node.links = try r.varint()
+        if flags.contains(.rdev) { node.rdev = try r.varint() }
+        if flags.contains(.size) { node.size = try r.varint() }
+        if flags.contains(.content) {
+            let count = try r.count(elementSize: 32)
+            var ids: [ChunkID] = []
+            ids.reserveCapacity(count)
+            for _ in 0..<count { ids.append(ChunkID(try r.digest())) }
+            node.content = ids
+        }
+        if flags.contains(.subtree) { node.subtree = ChunkID(try r.digest()) }
+        if flags.contains(.linkTarget) { node.linkTarget = try r.data() }
+        if flags.contains(.xattrs) {
+            let count = try r.count()
+            var list: [ExtendedAttribute] = []
+            for _ in 0..<count {
+                let attributeName = String(decoding: try r.data(), as: UTF8.self)
+                list.append(ExtendedAttribute(name: attributeName, value: Data(try r.data())))
+            }
+            node.xattrs = list
+        }
+        return node
+    }
+}
+
+/// LEB128 varints and length-prefixed byte strings, for trees.
+struct VarWriter {
+    var bytes: [UInt8] = []
+
+    mutating func varint(_ value: UInt64) {
+        var v = value
+        while v >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)
+            v >>= 7
+        }
+        bytes.append(UInt8(v))
+    }
+
+    /// Zigzag, so that times before 1970 stay short.
+    mutating func signed(_ value: Int64) { varint(UInt64(bitPattern: (value << 1) ^ (value >> 63))) }
+    mutating func data(_ value: [UInt8]) {
+        varint(UInt64(value.count))
+        bytes += value
+    }
+    mutating func digest(_ d: Digest32) {
+        for w in [d.w0, d.w1, d.w2, d.w3] { withUnsafeBytes(of: w.bigEndian) { bytes += $0 } }
+    }
+}
+
+/// Bounds-checked reader: malformed input is an error, never a crash.
+struct VarReader {
+    let raw: UnsafeRawBufferPointer
+    var position = 0
+
+    init(_ raw: UnsafeRawBufferPointer) { self.raw = raw }
+
+    mutating func byte() throws -> UInt8 {
+        guard position < raw.count else { throw FormatError(.malformed, "tree is truncated") }
+        defer { position += 1 }
+        return raw[position]
+    }
+
+    mutating func varint() throws -> UInt64 {
+        var result: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            let b = try byte()
+            guard shift < 64 else { throw FormatError(.malformed, "tree: varint too long") }
+            result |= UInt64(b & 0x7f) << shift
+            if b < 0x80 { return result }
+            shift += 7
+        }
+    }
+
+    mutating func signed() throws -> Int64 {
+        let v = try varint()
+        return Int64(bitPattern: v >> 1) ^ -Int64(bitPattern: v & 1)
+    }
+
+    /// A count that cannot exceed what is left of the input.
+    mutating func count(elementSize: Int = 1) throws -> Int {
+        let v = try varint()
+        guard v <= UInt64(raw.count - position) / UInt64(elementSize) else { throw FormatError(.malformed, "tree: count exceeds its data") }
+        return Int(v)
+    }
+
+    mutating func data() throws -> [UInt8] {
+        let n = try count()
+        defer { position += n }
+        return Array(raw[position..<position + n])
+    }
+
+    mutating func digest() throws -> Digest32 {
+        guard raw.count - position >= 32 else { throw FormatError(.malformed, "tree is truncated") }
+        defer { position += 32 }
+        return Digest32(bytes: UnsafeRawBufferPointer(rebasing: raw[position..<position + 32]))
     }
 }
