@@ -87,11 +87,10 @@ public struct AESGCM: Sendable {
     }
 
     public func seal(_ plaintext: UnsafeRawBufferPointer, associatedData: Data) -> Data {
-        let nonce = Crypto.randomBytes(Self.nonceSize)
-        var output = Data(count: Self.nonceSize + plaintext.count + Self.tagSize)
-        output.withUnsafeMutableBytes { out in
-            let o = out.baseAddress!.assumingMemoryBound(to: UInt8.self)
-            nonce.copyBytes(to: o, count: Self.nonceSize)
+        let total = Self.nonceSize + plaintext.count + Self.tagSize
+        return Data.filling(capacity: total) { out in
+            let o = out.assumingMemoryBound(to: UInt8.self)
+            precondition(RAND_bytes(o, Int32(Self.nonceSize)) == 1, "RAND_bytes failed: no entropy available")
             let ctx = EVP_CIPHER_CTX_new()!
             defer { EVP_CIPHER_CTX_free(ctx) }
             var ok = key.withUnsafeBytes { k in
@@ -111,8 +110,8 @@ public struct AESGCM: Sendable {
             ok &= EVP_EncryptFinal_ex(ctx, o + Self.nonceSize + plaintext.count, &finalLength)
             ok &= EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, Int32(Self.tagSize), o + Self.nonceSize + plaintext.count)
             precondition(ok == 1, "AES-GCM encryption failed")
+            return total
         }
-        return output
     }
 
     public func seal(_ plaintext: Data, associatedData: Data) -> Data {

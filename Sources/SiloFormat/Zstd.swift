@@ -24,13 +24,13 @@ public final class Zstd: @unchecked Sendable {
         let bound = ZSTD_compressBound(input.count)
         let context = lock.withLock { compressors.popLast() } ?? ZSTD_createCCtx()!
         defer { lock.withLock { compressors.append(context) } }
-        var output = Data(count: bound)
-        let size = output.withUnsafeMutableBytes { out in
-            ZSTD_compressCCtx(context, out.baseAddress, bound, input.baseAddress, input.count, level)
+        var failed = false
+        let output = Data.filling(capacity: bound) { out in
+            let size = ZSTD_compressCCtx(context, out, bound, input.baseAddress, input.count, level)
+            failed = ZSTD_isError(size) != 0 || size >= input.count
+            return failed ? 0 : size
         }
-        guard ZSTD_isError(size) == 0, size < input.count else { return nil }
-        output.count = size
-        return output
+        return failed ? nil : output
     }
 
     public func decompress(_ input: UnsafeRawBufferPointer, rawLength: Int) throws -> Data {
