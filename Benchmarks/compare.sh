@@ -95,20 +95,20 @@ cmd_silo_init()         { CMD=("$SILO_BIN" init --quiet); }
 cmd_silo_backup()       { CMD=("$SILO_BIN" backup --quiet --host "$BENCH_HOST" --tag "$1" "$DATA"); }
 cmd_silo_restore_all()  { CMD=("$SILO_BIN" restore latest --quiet --target "$1"); }
 cmd_silo_restore_file() { CMD=("$SILO_BIN" restore latest --quiet --target "$1" --include "$2"); }
-version_silo()          { "$SILO_BIN" --version 2>&1 | head -n 1; }
+version_silo()          { "$SILO_BIN" --version 2>&1 | sed -n 1p; }
 
 cmd_restic_init()         { CMD=(restic init --quiet --repository-version 2); }
 cmd_restic_backup()       { CMD=(restic backup --quiet --compression auto --host "$BENCH_HOST" --tag "$1" "$DATA"); }
 cmd_restic_restore_all()  { CMD=(restic restore latest --quiet --target "$1"); }
 cmd_restic_restore_file() { CMD=(restic restore latest --quiet --target "$1" --include "$2"); }
-version_restic()          { restic version | head -n 1; }
+version_restic()          { restic version | sed -n 1p; }
 
 BORG_LATEST=""
 cmd_borg_init()         { CMD=(borg init --encryption repokey); }
-cmd_borg_backup()       { CMD=(borg create --compression zstd,3 "::$1" "$DATA"); BORG_LATEST=$1; }
+cmd_borg_backup()       { CMD=(borg create --compression "zstd,3" "::$1" "$DATA"); BORG_LATEST=$1; }
 cmd_borg_restore_all()  { CMD=(borg extract "::$BORG_LATEST"); CMD_CWD=$1; }
 cmd_borg_restore_file() { CMD=(borg extract "::$BORG_LATEST" "${2#/}"); CMD_CWD=$1; }  # borg stores paths without the leading /
-version_borg()          { borg --version | head -n 1; }
+version_borg()          { borg --version | sed -n 1p; }
 
 # --------------------------------------------------------------------------- prerequisites
 APT_UPDATED=0
@@ -201,6 +201,7 @@ verify_full() {
         log "$tool: full restore verified (diff -r: identical)"
         VERIFIED+=("$tool")
     else
+        sed -i '$ s/\tok$/\tRESTORE MISMATCH/' "$RESULTS"
         problem "$tool: FULL RESTORE DIFFERS FROM THE DATA ($(wc -l <"$WORK/logs/$tool-restore-diff.txt") lines of diff -r in $WORK/logs/$tool-restore-diff.txt)"
         head -n 10 "$WORK/logs/$tool-restore-diff.txt" >&2
     fi
@@ -209,7 +210,10 @@ verify_full() {
 verify_one() {
     local tool=$1 target=$2 file=$3 found n
     n=$(find "$target" -type f | wc -l)
-    found=$(find "$target" -type f -name "$(basename "$file")" | head -n 1)
+    found=$(find "$target" -type f -name "$(basename "$file")" -print -quit)
+    if [[ -z $found ]] || ! cmp -s "$file" "$found" || [[ $n -ne 1 ]]; then
+        sed -i '$ s/\tok$/\tRESTORE MISMATCH/' "$RESULTS"
+    fi
     if [[ -z $found ]]; then
         problem "$tool: single-file restore produced no $(basename "$file")"
     elif ! cmp -s "$file" "$found"; then
@@ -231,7 +235,7 @@ DATA_BYTES=$(du -sb "$DATA" | cut -f1)
 DATA_FILES=$(find "$DATA" -type f | wc -l)
 part_mib() { du -sb "$DATA/$1" | awk '{ printf "%.0f", $1 / 1048576 }'; }
 DATA_PARTS="dump $(part_mib db) MiB, media $(part_mib media) MiB, app $(part_mib app) MiB in $(find "$DATA/app" -type f | wc -l) files, logs $(part_mib logs) MiB"
-ONE_FILE=$(find "$DATA/app" -type f -name '*.ts' | LC_ALL=C sort | head -n 1)
+ONE_FILE=$(find "$DATA/app" -type f -name '*.ts' | LC_ALL=C sort | sed -n 1p)
 
 log "warming the page cache (reading the data set once)"
 find "$DATA" -type f -print0 | xargs -0 cat >/dev/null
@@ -273,9 +277,9 @@ versions() {
     local t
     for t in silo restic borg; do
         if [[ " ${TOOL_LIST[*]} " == *" $t "* ]]; then
-            printf -- '- %s: `%s`\n' "$t" "$("version_$t" 2>&1 || echo unknown)"
+            printf -- '  - %s: %s\n' "$t" "$("version_$t" 2>&1 || echo unknown)"
         elif [[ $t == silo && -n ${SKIPPED_SILO:-} ]]; then
-            printf -- '- silo: %s\n' "$SKIPPED_SILO"
+            printf -- '  - silo: %s\n' "$SKIPPED_SILO"
         fi
     done
 }
@@ -287,7 +291,7 @@ report=$WORK/report.md
     echo "# Silo vs restic vs borg"
     echo
     echo "- Date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
-    echo "- Machine: $(nproc) CPUs (nproc), $(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1), $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM, $(. /etc/os-release && echo "$PRETTY_NAME"), kernel $(uname -r)"
+    echo "- Machine: $(nproc) CPUs (nproc), $(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | sed -n 1p), $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM, $(sed -n 's/^PRETTY_NAME=//p' /etc/os-release | tr -d '"'), kernel $(uname -r)"
     echo "- Silo source: $silo_rev"
     echo "- Data set: scale $SCALE, $(awk -v b="$DATA_BYTES" 'BEGIN { printf "%.0f", b / 1048576 }') MiB in $DATA_FILES files ($DATA_PARTS); generated in ${GEN_SECONDS} s"
     echo "- Change between backups: mutate-dataset.sh (~2% of dump rows rewritten in place + inserts, ~1% of small files edited, 4 h of logs appended, 2 new media files)"
@@ -298,15 +302,25 @@ report=$WORK/report.md
     echo
     echo "| tool | step | wall s | CPU s | peak RSS MiB | repo MiB | Δ repo MiB | wall vs restic | RSS vs restic |"
     echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
-    awk -F'\t' '
+    # Rows grouped by step (in the order the steps ran), tools in the order given.
+    awk -F'\t' -v tools="${TOOL_LIST[*]}" '
         function mib(b) { return (b == "-") ? "–" : sprintf("%.1f", b / 1048576) }
         function ratio(x, base) { return (base == "" || base == 0) ? "–" : sprintf("%.2f", x / base) }
-        NR == FNR { if ($1 == "restic") { rw[$2] = $3; rr[$2] = $5 } next }
         {
-            note = ($8 == "ok") ? "" : " (" $8 ")"
-            printf "| %s | %s%s | %.2f | %.2f | %.1f | %s | %s | %s | %s |\n", $1, $2, note, $3, $4, $5 / 1024, \
-                mib($6), mib($7), ratio($3, rw[$2]), ratio($5, rr[$2])
-        }' "$RESULTS" "$RESULTS"
+            if (!($2 in seen)) { seen[$2] = 1; steps[++ns] = $2 }
+            row[$1, $2] = $0
+            if ($1 == "restic") { rw[$2] = $3; rr[$2] = $5 }
+        }
+        END {
+            nt = split(tools, t, " ")
+            for (i = 1; i <= ns; i++) for (j = 1; j <= nt; j++) {
+                if (!((t[j], steps[i]) in row)) continue
+                split(row[t[j], steps[i]], f, "\t")
+                note = (f[8] == "ok") ? "" : " (" f[8] ")"
+                printf "| %s | %s%s | %.2f | %.2f | %.1f | %s | %s | %s | %s |\n", f[1], f[2], note, f[3], f[4], \
+                    f[5] / 1024, mib(f[6]), mib(f[7]), ratio(f[3], rw[f[2]]), ratio(f[5], rr[f[2]])
+            }
+        }' "$RESULTS"
     echo
     echo "Full restores verified identical with \`diff -r\`: ${VERIFIED[*]:-none}."
     if [[ ${#PROBLEMS[@]} -gt 0 ]]; then

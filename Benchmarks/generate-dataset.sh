@@ -27,8 +27,9 @@ die() { printf 'generate-dataset: error: %s\n' "$*" >&2; exit 1; }
 [[ $# -ge 1 && $# -le 2 ]] || usage
 DIR=$1
 SCALE=${2:-1}
-[[ $SCALE =~ ^([0-9]+\.?[0-9]*|\.[0-9]+)$ ]] && awk -v s="$SCALE" 'BEGIN { exit !(s > 0) }' ||
+if ! [[ $SCALE =~ ^([0-9]+\.?[0-9]*|\.[0-9]+)$ ]] || ! awk -v s="$SCALE" 'BEGIN { exit !(s > 0) }'; then
     die "SCALE must be a positive number, got '$SCALE'"
+fi
 
 # scaled INT MIN: INT * SCALE rounded, at least MIN
 scaled() { awk -v n="$1" -v s="$SCALE" -v m="$2" 'BEGIN { v = int(n * s + 0.5); print (v < m ? m : v) }'; }

@@ -574,6 +574,8 @@ def cmd_mutate_dump(path, fraction, gen_no, seed):
             if table is None:
                 if line.startswith("COPY "):
                     table = line.split()[1].split(".")[-1]
+                    cols = [c.strip() for c in line[line.index("(") + 1:line.index(")")].split(",")]
+                    col = {name: i for i, name in enumerate(cols)}
                     rows = 0
                 dst.write(line)
                 continue
@@ -606,17 +608,18 @@ def cmd_mutate_dump(path, fraction, gen_no, seed):
             f = line.rstrip("\n").split("\t")
             if table == "pgbench_accounts":
                 delta = rng.randint(-5000, 5000)
-                f[2] = str(int(f[2]) + delta)
-                updated_accounts.append((int(f[0]), delta))
+                f[col["abalance"]] = str(int(f[col["abalance"]]) + delta)
+                updated_accounts.append((int(f[col["aid"]]), delta))
             elif table in ("pgbench_tellers", "pgbench_branches"):
-                f[2] = str(int(f[2]) + rng.randint(-50000, 50000))
+                c = col["tbalance" if table == "pgbench_tellers" else "bbalance"]
+                f[c] = str(int(f[c]) + rng.randint(-50000, 50000))
             elif table == "users":
-                f[6] = ts(now - rng.randrange(4 * 3600))
+                f[col["last_login_at"]] = ts(now - rng.randrange(4 * 3600))
             elif table == "posts":
-                f[7] = str(int(f[7]) + rng.randint(1, 500))
-                f[9] = ts(now - rng.randrange(4 * 3600))
+                f[col["view_count"]] = str(int(f[col["view_count"]]) + rng.randint(1, 500))
+                f[col["updated_at"]] = ts(now - rng.randrange(4 * 3600))
                 if rng.random() < 0.2:
-                    f[4] += "\\n\\nUpdate: " + copy_escape(sentence(rng))
+                    f[col["body"]] += "\\n\\nUpdate: " + copy_escape(sentence(rng))
             dst.write("\t".join(f) + "\n")
     os.chmod(tmp, os.stat(path).st_mode & 0o7777)
     os.replace(tmp, path)
