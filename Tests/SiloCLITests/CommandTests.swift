@@ -149,3 +149,23 @@ final class IndexRebuildTests: XCTestCase {
         XCTAssertEqual(FileManager.default.contents(atPath: env.path("out") + env.path("src/a.bin")), pseudoRandom(3_000_000, seed: 3))
     }
 }
+
+final class ProgressTests: XCTestCase {
+    /// On a terminal, backup and restore show files, bytes, rate and (once the scan is done) an
+    /// ETA; off a terminal they print no progress at all.
+    func testProgressOnTerminalOnly() throws {
+        let env = try CLIEnvironment()
+        try env.expect(0, ["init"])
+        for i in 0..<6 { try env.write("src/f\(i).bin", pseudoRandom(12_000_000, seed: UInt64(i + 1))) }
+        let log = env.path("typescript")
+        let command = "'\(CLIEnvironment.binary)' backup '\(env.path("src"))'"
+        let shell = env.environment.map { "\($0.key)='\($0.value)'" }.joined(separator: " ")
+        XCTAssertEqual(try env.shell("env \(shell) script -qec \"\(command)\" '\(log)' >/dev/null"), 0)
+        let screen = String(decoding: FileManager.default.contents(atPath: log) ?? Data(), as: UTF8.self)
+        XCTAssertTrue(screen.contains("backed up"), screen)
+        XCTAssertTrue(screen.contains("files,") && screen.contains("/s"), screen)
+        XCTAssertTrue(screen.contains("ETA"), "no ETA on the terminal:\n\(screen)")
+        let piped = try env.expect(0, ["backup", env.path("src"), "--force"])
+        XCTAssertFalse(piped.stderr.contains("backed up"), piped.stderr)
+    }
+}

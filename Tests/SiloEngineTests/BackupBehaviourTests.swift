@@ -147,3 +147,30 @@ final class LockedFlag: @unchecked Sendable {
     var isSet: Bool { lock.withLock { value } }
     func set() { lock.withLock { value = true } }
 }
+
+final class DamagedRestoreTests: XCTestCase {
+    /// A large file is restored in segments by several workers; a damaged chunk in any segment
+    /// must still leave no file behind, while the other files restore.
+    func testDamagedChunkInLargeFileLeavesNoFile() throws {
+        let s = try Scratch()
+        let repository = try s.initRepository(packTargetSize: 4 << 20)
+        try s.write("src/large.bin", randomData(24 << 20, seed: 11))
+        try s.write("src/small.txt", textData(5000, seed: 2))
+        let result = try s.backup(repository, [s.path("src")])
+        let walker = TreeWalker(repository: repository)
+        let node = try XCTUnwrap(try walker.node(at: ByteString(s.path("src/large.bin")), root: result.snapshot.tree))
+        XCTAssertGreaterThan(node.content?.count ?? 0, 8, "the file must be large enough to be restored in segments")
+        // Damage a chunk in the middle of the file.
+        let victim = try XCTUnwrap(node.content?[node.content!.count / 2])
+        let location = try XCTUnwrap(try repository.catalog.location(of: victim))
+        let key = ObjectKeys.pack(location.pack)
+        var pack = try repository.store.get(key)
+        pack[Int(location.entry.offset) + Int(location.entry.length) / 2] ^= 0x01
+        try repository.store.put(key, data: pack)
+
+        let summary = try s.restore(repository, result.snapshot, to: s.path("out"))
+        XCTAssertTrue(summary.problems.contains { $0.isIntegrityFailure && $0.path.hasSuffix("large.bin") }, "\(summary.problems)")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: s.path("out") + s.path("src/large.bin")))
+        XCTAssertEqual(FileManager.default.contents(atPath: s.path("out") + s.path("src/small.txt")), textData(5000, seed: 2))
+    }
+}

@@ -66,15 +66,7 @@ struct BackupCommand: ParsableCommand {
             let archiver = try Archiver(repository: repository, options: options, progress: progress) { warning in
                 output.warning(warning.description)
             }
-            let ticker = output.startProgress(progress, verb: "backed up")
-            let result: Archiver.Result
-            do {
-                result = try archiver.run()
-                ticker?.stop()
-            } catch {
-                ticker?.stop()
-                throw error
-            }
+            let result = try output.withProgress(progress, verb: "backed up") { try archiver.run() }
             let s = result.snapshot.summary
             output.line("Files:       \(s.filesNew) new, \(s.filesChanged) changed, \(s.filesUnmodified) unmodified")
             output.line("Dirs:        \(s.directories), other entries: \(s.otherNodes)")

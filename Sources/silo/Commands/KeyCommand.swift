@@ -37,12 +37,7 @@ struct KeyCommand: ParsableCommand {
                 let repository = try global.openRepository()
                 let password: Data
                 if let file = newPasswordFile {
-                    guard let data = FileManager.default.contents(atPath: file) else {
-                        throw RepositoryError(.invalidArgument, "cannot read password file \(file)")
-                    }
-                    var text = String(decoding: data, as: UTF8.self)
-                    if text.hasSuffix("\n") { text.removeLast() }
-                    password = Data(text.utf8)
+                    password = try PasswordPrompt.readFile(file)
                 } else if let env = ProcessInfo.processInfo.environment["SILO_NEW_PASSWORD"] {
                     password = Data(env.utf8)
                 } else {

@@ -28,16 +28,8 @@ struct RestoreCommand: ParsableCommand {
             let restorer = Restorer(repository: repository, snapshot: snap, options: options) { problem in
                 output.error(problem.description)
             }
-            let ticker = output.startProgress(restorer.progress, verb: "restored")
             let started = Date()
-            let summary: RestoreSummary
-            do {
-                summary = try restorer.run()
-                ticker?.stop()
-            } catch {
-                ticker?.stop()
-                throw error
-            }
+            let summary = try output.withProgress(restorer.progress, verb: "restored") { try restorer.run() }
             let seconds = Date().timeIntervalSince(started)
             output.line("restored snapshot \(id.shortHex): \(summary.files) files, \(summary.directories) dirs, \(summary.others) other, \(Format.bytes(summary.bytes)) in \(String(format: "%.2f", seconds)) s")
             output.emit(["message_type": "summary", "snapshot_id": id.hex, "files": summary.files, "dirs": summary.directories,

@@ -51,14 +51,7 @@ struct GlobalOptions: ParsableArguments {
 
     /// The password from SILO_PASSWORD, --password-file or a terminal prompt; never from argv.
     func password(prompt: String = "enter password for repository: ") throws -> Data {
-        if let file = passwordFile {
-            guard let data = FileManager.default.contents(atPath: file) else {
-                throw RepositoryError(.invalidArgument, "cannot read password file \(file)")
-            }
-            var text = String(decoding: data, as: UTF8.self)
-            if text.hasSuffix("\n") { text.removeLast() }
-            return Data(text.utf8)
-        }
+        if let file = passwordFile { return try PasswordPrompt.readFile(file) }
         if let password = environment["SILO_PASSWORD"] { return Data(password.utf8) }
         if let typed = PasswordPrompt.read(prompt) { return Data(typed.utf8) }
         throw RepositoryError(.wrongPassword, "no password given: set SILO_PASSWORD, use --password-file, or run on a terminal")
@@ -71,8 +64,17 @@ struct GlobalOptions: ParsableArguments {
     }
 }
 
-/// Reads a password from the controlling terminal with echo off.
 enum PasswordPrompt {
+    /// A password file's content without its final newline.
+    static func readFile(_ path: String) throws -> Data {
+        guard var data = FileManager.default.contents(atPath: path) else {
+            throw RepositoryError(.invalidArgument, "cannot read password file \(path)")
+        }
+        if data.last == UInt8(ascii: "\n") { data.removeLast() }
+        return data
+    }
+
+    /// Reads a password from the controlling terminal with echo off.
     static func read(_ prompt: String) -> String? {
         let fd = open("/dev/tty", O_RDWR | O_CLOEXEC)
         guard fd >= 0 else { return nil }

@@ -69,8 +69,15 @@ final class Output: @unchecked Sendable {
         }
     }
 
+    /// Runs `body` with a progress line on a terminal, removed when it ends however it ends.
+    func withProgress<T>(_ progress: BackupProgress, verb: String, _ body: () throws -> T) rethrows -> T {
+        let ticker = startProgress(progress, verb: verb)
+        defer { ticker?.stop() }
+        return try body()
+    }
+
     /// Shows a progress line on a terminal every quarter second until `stop` is called.
-    func startProgress(_ progress: BackupProgress, verb: String) -> ProgressTicker? {
+    private func startProgress(_ progress: BackupProgress, verb: String) -> ProgressTicker? {
         guard !json, !quiet, isTerminal else { return nil }
         let ticker = ProgressTicker()
         Thread.detachNewThread { [self] in
