@@ -9,6 +9,7 @@ import SiloStorage
 /// file is durable before the catalog (and so any later backup's deduplication) relies on it.
 public final class BlobWriter: @unchecked Sendable {
     private let repository: Repository
+    private let known: Catalog.ChunkLookup
     private let lock = NSLock()
     private var pending = Set<ChunkID>()
     private var current = Data()
@@ -25,8 +26,9 @@ public final class BlobWriter: @unchecked Sendable {
     public private(set) var rawBytesAdded: UInt64 = 0
     public private(set) var packsWritten = 0
 
-    public init(repository: Repository) {
+    public init(repository: Repository) throws {
         self.repository = repository
+        known = try repository.catalog.chunkLookup()
         currentTarget = BlobWriter.randomTarget(repository.settings.packTargetSize)
     }
 
@@ -40,7 +42,7 @@ public final class BlobWriter: @unchecked Sendable {
     public func claim(_ id: ChunkID) throws -> Bool {
         try lock.withLock {
             if pending.contains(id) { return false }
-            if try repository.catalog.contains(id) { return false }
+            if try known.contains(id) { return false }
             pending.insert(id)
             return true
         }
@@ -48,7 +50,7 @@ public final class BlobWriter: @unchecked Sendable {
 
     /// True when the repository or this writer already has `id`.
     public func isKnown(_ id: ChunkID) throws -> Bool {
-        try lock.withLock { try pending.contains(id) || repository.catalog.contains(id) }
+        try lock.withLock { try pending.contains(id) || known.contains(id) }
     }
 
     /// Adds an encoded blob; may write a pack.

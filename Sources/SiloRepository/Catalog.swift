@@ -70,6 +70,30 @@ public final class Catalog: @unchecked Sendable {
 
     public func contains(_ id: ChunkID) throws -> Bool { try location(of: id) != nil }
 
+    /// A read-only view of the chunk index as it is now, for the many lookups of one backup.
+    /// It holds one read transaction on its own connection: in WAL mode every statement outside
+    /// a transaction takes and releases file locks, which cost more than the lookup itself.
+    /// Chunks added after the view was taken are not in it (the backup tracks its own).
+    public final class ChunkLookup: @unchecked Sendable {
+        private let db: SQLiteDatabase
+        private let find: SQLiteDatabase.Statement
+        private let lock = NSLock()
+
+        init(path: String) throws {
+            db = try SQLiteDatabase(path: path)
+            find = try db.prepare("SELECT 1 FROM chunks WHERE id = ?1 LIMIT 1")
+            try db.execute("BEGIN; SELECT count(*) FROM index_files;")
+        }
+
+        deinit { try? db.execute("COMMIT") }
+
+        public func contains(_ id: ChunkID) throws -> Bool {
+            try lock.withLock { try find.bind([id.digest]).first { _ in true } ?? false }
+        }
+    }
+
+    public func chunkLookup() throws -> ChunkLookup { try ChunkLookup(path: db.path) }
+
     public func knownIndexFiles() throws -> Set<IndexID> {
         var result = Set<IndexID>()
         try lock.withLock { try db.prepare("SELECT id FROM index_files").forEach { result.insert(IndexID($0.digest(0))) } }

@@ -28,7 +28,7 @@ final class RepositoryTests: XCTestCase {
     /// Writes `count` random blobs and a snapshot naming a tree of them.
     @discardableResult
     func writeSomething(_ repository: Repository, count: Int, seed: UInt64) throws -> SnapshotID {
-        let writer = BlobWriter(repository: repository)
+        let writer = try BlobWriter(repository: repository)
         var ids: [ChunkID] = []
         var generator = SeededGenerator(seed: seed)
         for _ in 0..<count {

@@ -30,7 +30,7 @@ public final class Archiver: @unchecked Sendable {
         self.options = options
         self.progress = progress
         self.onWarning = onWarning
-        writer = BlobWriter(repository: repository)
+        writer = try BlobWriter(repository: repository)
         pipeline = ChunkPipeline(codec: repository.codec, writer: writer)
         chunker = try repository.chunker(profile: options.chunkerProfile)
         excludes = ExcludeMatcher(patterns: options.excludes)
@@ -136,36 +136,42 @@ public final class Archiver: @unchecked Sendable {
     }
 
     private func archiveDirectoryContents(_ path: ByteString, parentTree: Tree?) throws -> ChunkID {
-        let names: [ByteString]
-        switch MetadataReader.listDirectory(path) {
-        case .failure(let code):
-            warn(path, "cannot list directory: \(Paths.errorText(code.rawValue))")
-            names = []
-        case .success(let list):
-            names = list
-        }
         let parentNodes = parentTree.map { Dictionary($0.nodes.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }) } ?? [:]
-        var nodes: [Node] = []
-        nodes.reserveCapacity(names.count)
-        for name in names {
-            let childPath = Paths.join(path, name)
-            if excludes.excludes(path: childPath, name: name) { continue }
-            switch MetadataReader.lstatus(childPath) {
+        let nodes = try MetadataReader.withDirectory(path) { listing, directory -> [Node] in
+            let names: [ByteString]
+            switch listing {
             case .failure(let code):
-                warn(childPath, "cannot stat: \(Paths.errorText(code.rawValue))")
-            case .success(let status):
-                if options.oneFileSystem, status.type == .dir, !sourceDevices.contains(UInt64(status.st.st_dev)) { continue }
-                if let node = try archiveEntry(name: name, path: childPath, status: status, parent: parentNodes[name], isSourceRoot: false) {
-                    nodes.append(node)
+                warn(path, "cannot list directory: \(Paths.errorText(code.rawValue))")
+                return []
+            case .success(let list):
+                names = list
+            }
+            var nodes: [Node] = []
+            nodes.reserveCapacity(names.count)
+            for name in names {
+                let childPath = Paths.join(path, name)
+                if excludes.excludes(path: childPath, name: name) { continue }
+                switch MetadataReader.lstatus(name, in: directory) {
+                case .failure(let code):
+                    warn(childPath, "cannot stat: \(Paths.errorText(code.rawValue))")
+                case .success(let status):
+                    if options.oneFileSystem, status.type == .dir, !sourceDevices.contains(UInt64(status.st.st_dev)) { continue }
+                    if let node = try archiveEntry(name: name, path: childPath, status: status, parent: parentNodes[name], isSourceRoot: false) {
+                        nodes.append(node)
+                    }
                 }
             }
+            return nodes
         }
         return try storeTree(Tree(nodes: nodes))
     }
 
     private func archiveEntry(name: ByteString, path: ByteString, status: MetadataReader.Status, parent: Node?,
                               isSourceRoot: Bool) throws -> Node? {
-        var node = metadata.node(name: name, path: path, status: status)
+        // Setting an extended attribute changes ctime: same ctime and inode, same xattrs.
+        let sameInode = parent.map { $0.ctime == MetadataReader.nanoseconds(status.st.st_ctim) && $0.inode == UInt64(status.st.st_ino) }
+        var node = metadata.node(name: name, path: path, status: status,
+                                 reuseXattrs: sameInode == true && !options.force ? .some(parent?.xattrs) : nil)
         switch status.type {
         case .dir:
             let parentSubtree = parent?.subtree.flatMap { try? repository.loadTree($0) }
@@ -311,13 +317,15 @@ struct Scanner {
         case .file:
             progress.scanned(files: 1, bytes: UInt64(status.st.st_size))
         case .dir:
-            guard case .success(let names) = MetadataReader.listDirectory(path) else { return }
-            for name in names {
-                let child = Paths.join(path, name)
-                if excludes.excludes(path: child, name: name) { continue }
-                guard case .success(let s) = MetadataReader.lstatus(child) else { continue }
-                if oneFileSystem && s.type == .dir && s.st.st_dev != device { continue }
-                walk(child, status: s, device: device)
+            MetadataReader.withDirectory(path) { listing, directory in
+                guard case .success(let names) = listing else { return }
+                for name in names {
+                    let child = Paths.join(path, name)
+                    if excludes.excludes(path: child, name: name) { continue }
+                    guard case .success(let s) = MetadataReader.lstatus(name, in: directory) else { continue }
+                    if oneFileSystem && s.type == .dir && s.st.st_dev != device { continue }
+                    walk(child, status: s, device: device)
+                }
             }
         default:
             break

@@ -23,6 +23,14 @@ final class MetadataReader: @unchecked Sendable {
         }
     }
 
+    /// `lstat` of a name relative to an open directory: no walk of the whole path.
+    static func lstatus(_ name: ByteString, in directory: Int32) -> Result<Status, Errno> {
+        var st = stat()
+        let rc = Paths.withCPath(name) { fstatat(directory, $0, &st, AT_SYMLINK_NOFOLLOW) }
+        if rc != 0 { return .failure(Errno(errno)) }
+        return .success(Status(st: st))
+    }
+
     static func lstatus(_ path: ByteString) -> Result<Status, Errno> {
         var st = stat()
         let rc = Paths.withCPath(path) { lstat($0, &st) }
@@ -32,7 +40,10 @@ final class MetadataReader: @unchecked Sendable {
 
     static func nanoseconds(_ t: timespec) -> Int64 { Int64(t.tv_sec) * 1_000_000_000 + Int64(t.tv_nsec) }
 
-    func node(name: ByteString, path: ByteString, status: Status) -> Node {
+    /// A node from `lstat` data. Extended attributes are read from `path` unless `reuse` gives
+    /// them: a file whose ctime is unchanged has unchanged xattrs, and skipping the read saves
+    /// a path walk per file on a no-change backup.
+    func node(name: ByteString, path: ByteString, status: Status, reuseXattrs reuse: [ExtendedAttribute]?? = nil) -> Node {
         let st = status.st
         var node = Node(name: name, type: status.type, mode: UInt32(st.st_mode) & 0o7777, uid: st.st_uid, gid: st.st_gid,
                         mtime: Self.nanoseconds(st.st_mtim), atime: Self.nanoseconds(st.st_atim), ctime: Self.nanoseconds(st.st_ctim),
@@ -48,8 +59,12 @@ final class MetadataReader: @unchecked Sendable {
         case .chardev, .blockdev: node.rdev = UInt64(st.st_rdev)
         default: break
         }
-        let xattrs = Self.readExtendedAttributes(path)
-        if !xattrs.isEmpty { node.xattrs = xattrs }
+        if let reuse {
+            node.xattrs = reuse
+        } else {
+            let xattrs = Self.readExtendedAttributes(path)
+            if !xattrs.isEmpty { node.xattrs = xattrs }
+        }
         return node
     }
 
@@ -109,12 +124,22 @@ final class MetadataReader: @unchecked Sendable {
         return Array(buffer[0..<n])
     }
 
-    /// Names in a directory, sorted by bytes, without `.` and `..`.
-    static func listDirectory(_ path: ByteString) -> Result<[ByteString], Errno> {
+    /// Names in a directory, sorted by bytes, without `.` and `..`, given to `body` with the
+    /// directory's descriptor for `lstatus(_:in:)`.
+    static func withDirectory<T>(_ path: ByteString, _ body: (Result<[ByteString], Errno>, Int32) throws -> T) rethrows -> T {
         guard let dir = Paths.withCPath(path, { opendir($0) }) else {
-            return .failure(Errno(errno))
+            return try body(.failure(Errno(errno)), -1)
         }
         defer { closedir(dir) }
+        return try body(readNames(dir), dirfd(dir))
+    }
+
+    /// Names in a directory, sorted by bytes, without `.` and `..`.
+    static func listDirectory(_ path: ByteString) -> Result<[ByteString], Errno> {
+        withDirectory(path) { names, _ in names }
+    }
+
+    private static func readNames(_ dir: OpaquePointer) -> Result<[ByteString], Errno> {
         var names: [ByteString] = []
         while let entry = readdir(dir) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in Array(raw.prefix { $0 != 0 }) }
