@@ -25,7 +25,7 @@ let package = Package(
         .target(name: "SiloEngine", dependencies: ["SiloRepository", "CLinux"]),
         .executableTarget(
             name: "silo",
-            dependencies: ["SiloEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["SiloEngine", "CLinux", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "silo-bench",

@@ -2,3 +2,4 @@
 #include <sys/xattr.h>
 #include <sys/sysmacros.h>
 #include <fcntl.h>
+#include <malloc.h>

@@ -81,6 +81,7 @@ public final class Catalog: @unchecked Sendable {
 
         init(path: String) throws {
             db = try SQLiteDatabase(path: path)
+            try db.execute("PRAGMA cache_size=-4096")
             find = try db.prepare("SELECT 1 FROM chunks WHERE id = ?1 LIMIT 1")
             try db.execute("BEGIN; SELECT count(*) FROM index_files;")
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLinux
 
 @main
 struct Silo: ParsableCommand {
@@ -13,4 +14,12 @@ struct Silo: ParsableCommand {
             CatalogCommand.self, IndexCommand.self, KeyCommand.self,
         ]
     )
+
+    static func main() {
+        // Chunks are allocated and freed by the megabyte on several threads. With glibc's
+        // adaptive mmap threshold they end up in per-thread arenas that never shrink (peak RSS
+        // 190 MiB on the benchmark); a fixed threshold returns them to the system (100 MiB).
+        mallopt(M_MMAP_THRESHOLD, 1 << 20)
+        main(nil)
+    }
 }

@@ -14,7 +14,7 @@ final class ChunkPipeline: @unchecked Sendable {
     private let lock = NSLock()
     private var failure: Error?
 
-    init(codec: BlobCodec, writer: BlobWriter, inFlight: Int = 2 * ProcessInfo.processInfo.activeProcessorCount + 2) {
+    init(codec: BlobCodec, writer: BlobWriter, inFlight: Int = ProcessInfo.processInfo.activeProcessorCount + 1) {
         self.codec = codec
         self.writer = writer
         slots = DispatchSemaphore(value: inFlight)
