@@ -169,3 +169,27 @@ final class ProgressTests: XCTestCase {
         XCTAssertFalse(piped.stderr.contains("backed up"), piped.stderr)
     }
 }
+
+final class ExcludeOptionTests: XCTestCase {
+    func testOneFileSystemAndExcludeFile() throws {
+        guard geteuid() == 0 else { throw XCTSkip("needs root to mount a filesystem inside the source") }
+        let env = try CLIEnvironment()
+        try env.expect(0, ["init"])
+        try env.write("src/keep.txt", Data("keep".utf8))
+        try env.write("src/skip.log", Data("log".utf8))
+        try FileManager.default.createDirectory(atPath: env.path("src/mnt"), withIntermediateDirectories: true)
+        XCTAssertEqual(try env.shell("mount -t tmpfs -o size=1m tmpfs '\(env.path("src/mnt"))'"), 0)
+        defer { _ = try? env.shell("umount '\(env.path("src/mnt"))'") }
+        try env.write("src/mnt/other-fs.txt", Data("other".utf8))
+        try env.write("excludes", Data("# logs are rotated elsewhere\n*.log\n\n".utf8))
+        try env.expect(0, ["backup", env.path("src"), "-x", "--exclude-file", env.path("excludes"), "-q"])
+        let paths = try env.expect(0, ["ls", "latest", env.path("src"), "-R", "--json"]).jsonLines.compactMap { $0["path"] as? String }
+        XCTAssertTrue(paths.contains(env.path("src/keep.txt")), "\(paths)")
+        XCTAssertFalse(paths.contains { $0.hasSuffix("skip.log") }, "\(paths)")
+        XCTAssertFalse(paths.contains { $0.hasSuffix("other-fs.txt") }, "crossed into another filesystem: \(paths)")
+        // Without -x the other filesystem is included.
+        try env.expect(0, ["backup", env.path("src"), "-q"])
+        let all = try env.expect(0, ["ls", "latest", env.path("src"), "-R", "--json"]).jsonLines.compactMap { $0["path"] as? String }
+        XCTAssertTrue(all.contains { $0.hasSuffix("other-fs.txt") }, "\(all)")
+    }
+}

@@ -57,6 +57,7 @@ public final class Archiver: @unchecked Sendable {
         let rootTree = try archiveVirtual(trie, path: [UInt8(ascii: "/")], parentTree: parentRoot)
         try pipeline.drain()
         try writer.flush()
+        try repository.catalog.flushTreeCache()
 
         summary.chunksAdded = writer.blobsAdded
         summary.bytesAdded = writer.storedBytesAdded
@@ -270,6 +271,8 @@ public final class Archiver: @unchecked Sendable {
         let id = repository.codec.identifier.id(of: body)
         if try writer.claim(id) {
             try pipeline.submit(body, id: id, type: .tree)
+            // The next backup compares against this tree: have it at hand.
+            try repository.catalog.cacheTree(id, body)
         }
         return id
     }
