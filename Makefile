@@ -35,9 +35,9 @@ test: test-deps
 	swift build --build-tests
 	swift test --skip-build
 
+# Benchmarks (not part of `make test`): micro-benchmarks, then silo beside restic and borg.
 bench: release
-	swift build -c release --product silo-bench
-	.build/release/silo-bench
+	./Benchmarks/micro.sh
 	./Benchmarks/compare.sh
 
 clean:

@@ -9,6 +9,10 @@ import Glibc
 public struct LocalObjectStore: ObjectStore {
     public let root: String
     public var location: String { root }
+    /// Ranged reads come by the thousand from a few packs during a restore; opening the pack
+    /// for each cost more than the read. Objects are immutable, so an open descriptor stays
+    /// right; `put` and `delete` in this process drop theirs.
+    private let openFiles = OpenFileCache(capacity: 32)
 
     public init(root: String) {
         self.root = root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root
@@ -50,6 +54,7 @@ public struct LocalObjectStore: ObjectStore {
         }
         guard close(fd) == 0 else { throw Self.error(errno, key: key, "close") }
         guard rename(temp, path) == 0 else { throw Self.error(errno, key: key, "rename") }
+        openFiles.forget(key)
         ok = true
         syncDirectory(directory)
     }
@@ -67,11 +72,17 @@ public struct LocalObjectStore: ObjectStore {
 
     public func get(_ key: String, offset: UInt64, length: Int) throws -> Data {
         try Self.validate(key)
-        let fd = try openForReading(key)
-        defer { close(fd) }
-        var st = Glibc.stat()
-        guard fstat(fd, &st) == 0 else { throw Self.error(errno, key: key, "stat") }
-        guard (st.st_mode & S_IFMT) == S_IFREG else { throw StorageError(.notFound, key: key, "not a regular file") }
+        let fd = try openFiles.descriptor(for: key) {
+            let fd = try openForReading(key)
+            var st = Glibc.stat()
+            guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+                let code = errno
+                close(fd)
+                throw (st.st_mode & S_IFMT) == S_IFREG ? Self.error(code, key: key, "stat") : StorageError(.notFound, key: key, "not a regular file")
+            }
+            return fd
+        }
+        defer { openFiles.release(fd) }
         guard length >= 0, offset <= UInt64(Int64.max) - UInt64(length) else {
             throw StorageError(.outOfRange, key: key, "invalid range of \(length) bytes at \(offset)")
         }
@@ -103,6 +114,7 @@ public struct LocalObjectStore: ObjectStore {
 
     public func delete(_ key: String) throws {
         try Self.validate(key)
+        openFiles.forget(key)
         if unlink(path(key)) != 0 && errno != ENOENT {
             throw Self.error(errno, key: key, "delete")
         }
@@ -202,6 +214,77 @@ public struct LocalObjectStore: ObjectStore {
         case ENOSPC, EDQUOT: return StorageError(.noSpace, key: key, text)
         case EACCES, EPERM: return StorageError(.permissionDenied, key: key, text)
         default: return StorageError(.io, key: key, text)
+        }
+    }
+}
+
+/// A few open read-only descriptors, least recently used closed first. A descriptor in use by
+/// a reader is closed only when that reader releases it.
+final class OpenFileCache: @unchecked Sendable {
+    private struct Entry {
+        let fd: Int32
+        var users: Int
+        var lastUse: UInt64
+    }
+
+    private let capacity: Int
+    private let lock = NSLock()
+    private var entries: [String: Entry] = [:]
+    private var retired: [Int32: Int] = [:]  // forgotten descriptors still in use → users
+    private var clock: UInt64 = 0
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    deinit {
+        for entry in entries.values { close(entry.fd) }
+    }
+
+    func descriptor(for key: String, open: () throws -> Int32) throws -> Int32 {
+        if let fd = lock.withLock({ () -> Int32? in
+            guard var entry = entries[key] else { return nil }
+            clock += 1
+            entry.users += 1
+            entry.lastUse = clock
+            entries[key] = entry
+            return entry.fd
+        }) { return fd }
+        let fd = try open()
+        return lock.withLock {
+            clock += 1
+            if let existing = entries[key] {  // another thread opened it meanwhile
+                close(fd)
+                entries[key]!.users += 1
+                return existing.fd
+            }
+            if entries.count >= capacity, let victim = entries.filter({ $0.value.users == 0 }).min(by: { $0.value.lastUse < $1.value.lastUse }) {
+                close(victim.value.fd)
+                entries[victim.key] = nil
+            }
+            entries[key] = Entry(fd: fd, users: 1, lastUse: clock)
+            return fd
+        }
+    }
+
+    func release(_ fd: Int32) {
+        lock.withLock {
+            if let users = retired[fd] {
+                if users <= 1 {
+                    retired[fd] = nil
+                    close(fd)
+                } else {
+                    retired[fd] = users - 1
+                }
+                return
+            }
+            if let key = entries.first(where: { $0.value.fd == fd })?.key { entries[key]!.users -= 1 }
+        }
+    }
+
+    /// Drops the descriptor of an object that was replaced or deleted.
+    func forget(_ key: String) {
+        lock.withLock {
+            guard let entry = entries.removeValue(forKey: key) else { return }
+            if entry.users == 0 { close(entry.fd) } else { retired[entry.fd] = entry.users }
         }
     }
 }

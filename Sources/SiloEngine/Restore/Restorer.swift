@@ -205,8 +205,7 @@ public final class Restorer: @unchecked Sendable {
                 guard let location = try? repository.catalog.location(of: id) else { missing = true; break }
                 offset += UInt64(location.entry.rawLength)
             }
-            unlinkExisting(job.target)
-            let fd = Paths.withCPath(job.target) { open($0, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) }
+            let fd = createFile(job.target)
             guard fd >= 0, !missing else {
                 if fd >= 0 { close(fd); _ = Paths.withCPath(job.target) { unlink($0) } }
                 report(RestoreProblem(path: job.target.displayString,
@@ -258,9 +257,10 @@ public final class Restorer: @unchecked Sendable {
 
     /// Sets the final size and metadata, or removes the file when any part failed: a file
     /// with unverified or missing content is never left under its real name.
-    private func finishFile(_ job: FileJob, size: UInt64, failure: RestoreProblem?) {
+    private func finishFile(_ job: FileJob, size: UInt64, failure: RestoreProblem?, descriptor: Int32 = -1) {
         var failure = failure
-        if failure == nil, Paths.withCPath(job.target, { truncate($0, off_t(size)) }) != 0 {
+        let truncated = descriptor >= 0 ? ftruncate(descriptor, off_t(size)) : Paths.withCPath(job.target) { truncate($0, off_t(size)) }
+        if failure == nil, truncated != 0 {
             failure = RestoreProblem(path: job.target.displayString, message: "truncate failed: \(Paths.errorText(errno))", isIntegrityFailure: false)
         }
         if let failure {
@@ -268,7 +268,7 @@ public final class Restorer: @unchecked Sendable {
             report(failure)
             return
         }
-        applyMetadata(job.target, job.node)
+        applyMetadata(job.target, job.node, descriptor: descriptor)
         progress.fileDone()
         lock.withLock {
             summary.files += 1
@@ -294,15 +294,26 @@ public final class Restorer: @unchecked Sendable {
     }
 
     private func restoreFile(_ job: FileJob) {
-        unlinkExisting(job.target)
-        let fd = Paths.withCPath(job.target) { open($0, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) }
+        let fd = createFile(job.target)
         guard fd >= 0 else {
             problem(job.target, "cannot create file: \(Paths.errorText(errno))")
             return
         }
         let (written, failure) = writeChunks(fd, job.node.content ?? [], at: 0, path: job.target)
+        finishFile(job, size: written, failure: failure, descriptor: fd)
         close(fd)
-        finishFile(job, size: written, failure: failure)
+    }
+
+    /// Creates a new file for writing; something already there that is not a directory is
+    /// replaced. (Trying the create first saves an lstat per file on a fresh target.)
+    private func createFile(_ path: ByteString) -> Int32 {
+        let create = { Paths.withCPath(path) { open($0, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) } }
+        var fd = create()
+        if fd < 0 && errno == EEXIST {
+            unlinkExisting(path)
+            fd = create()
+        }
+        return fd
     }
 
     private func restoreSpecial(_ path: ByteString, _ node: Node) {
@@ -333,25 +344,30 @@ public final class Restorer: @unchecked Sendable {
         }
     }
 
-    /// Owner, then mode (chown clears setuid bits), extended attributes, then times.
-    private func applyMetadata(_ path: ByteString, _ node: Node) {
+    /// Owner, then mode (chown clears setuid bits), extended attributes, then times. Through
+    /// the open descriptor when there is one: each path call walks the whole path again.
+    private func applyMetadata(_ path: ByteString, _ node: Node, descriptor fd: Int32 = -1) {
         Paths.withCPath(path) { cpath in
-            if lchown(cpath, node.uid, node.gid) != 0 && isRoot {
+            let owned = fd >= 0 ? fchown(fd, node.uid, node.gid) : lchown(cpath, node.uid, node.gid)
+            if owned != 0 && isRoot {
                 problem(path, "cannot set owner: \(Paths.errorText(errno))")
             }
-            if node.type != .symlink, chmod(cpath, mode_t(node.mode)) != 0 {
-                problem(path, "cannot set mode: \(Paths.errorText(errno))")
+            if node.type != .symlink {
+                let moded = fd >= 0 ? fchmod(fd, mode_t(node.mode)) : chmod(cpath, mode_t(node.mode))
+                if moded != 0 { problem(path, "cannot set mode: \(Paths.errorText(errno))") }
             }
             for attribute in node.xattrs ?? [] {
-                let rc = attribute.value.withUnsafeBytes { lsetxattr(cpath, attribute.name, $0.baseAddress, $0.count, 0) }
+                let rc = attribute.value.withUnsafeBytes {
+                    fd >= 0 ? fsetxattr(fd, attribute.name, $0.baseAddress, $0.count, 0)
+                            : lsetxattr(cpath, attribute.name, $0.baseAddress, $0.count, 0)
+                }
                 if rc != 0 && (isRoot || attribute.name.hasPrefix("user.")) {
                     problem(path, "cannot set extended attribute \(attribute.name): \(Paths.errorText(errno))")
                 }
             }
             var times = [Self.timespec(node.atime), Self.timespec(node.mtime)]
-            if utimensat(AT_FDCWD, cpath, &times, AT_SYMLINK_NOFOLLOW) != 0 {
-                problem(path, "cannot set times: \(Paths.errorText(errno))")
-            }
+            let timed = fd >= 0 ? futimens(fd, &times) : utimensat(AT_FDCWD, cpath, &times, AT_SYMLINK_NOFOLLOW)
+            if timed != 0 { problem(path, "cannot set times: \(Paths.errorText(errno))") }
         }
     }
 
