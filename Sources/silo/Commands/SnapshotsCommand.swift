@@ -30,10 +30,8 @@ struct SnapshotsCommand: ParsableCommand {
                                    Format.bytes(s.summary.bytesAdded), s.paths.joined(separator: ", ") + tags]))
                 output.emit(Self.json(id, s))
             }
-            let totals = try repository.catalog.totals()
-            let logical = snapshots.reduce(UInt64(0)) { $0 + $1.snapshot.summary.totalBytes }
-            let ratio = totals.packBytes > 0 ? Double(logical) / Double(totals.packBytes) : 0
-            output.line("\(snapshots.count) snapshot(s); \(Format.bytes(logical)) of data in them stored in \(Format.bytes(totals.packBytes)) (deduplication and compression ratio \(String(format: "%.1f", ratio))x)")
+            let statistics = try RepositoryStatistics(snapshots: snapshots, repository: repository)
+            output.line("\(snapshots.count) snapshot(s); \(Format.bytes(statistics.logicalBytes)) of data in them stored in \(Format.bytes(statistics.index.packBytes)) (deduplication and compression ratio \(String(format: "%.1f", statistics.overallRatio))x)")
             return ExitCodes.success
         }
     }

@@ -14,10 +14,11 @@ struct StatsCommand: ParsableCommand {
         try runCommand(output) {
             let repository = try global.openRepository()
             let snapshots = filter.selector.filter(try repository.catalog.snapshots())
-            let totals = try repository.catalog.totals()
-            let logical = snapshots.reduce(UInt64(0)) { $0 + $1.snapshot.summary.totalBytes }
-            let dedup = totals.rawBytes > 0 ? Double(logical) / Double(totals.rawBytes) : 0
-            let compression = totals.storedBytes > 0 ? Double(totals.rawBytes) / Double(totals.storedBytes) : 0
+            let statistics = try RepositoryStatistics(snapshots: snapshots, repository: repository)
+            let totals = statistics.index
+            let logical = statistics.logicalBytes
+            let dedup = statistics.deduplicationRatio
+            let compression = statistics.compressionRatio
             output.line("Snapshots:              \(snapshots.count)")
             output.line("Data in snapshots:      \(Format.bytes(logical))")
             output.line("Unique data:            \(Format.bytes(totals.rawBytes)) in \(totals.chunks) chunks")
