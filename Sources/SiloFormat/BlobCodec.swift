@@ -19,6 +19,14 @@ public struct EncodedBlob: Sendable {
     public let compression: Compression
     public let rawLength: Int
     public let stored: Data
+
+    public init(id: ChunkID, type: BlobType, compression: Compression, rawLength: Int, stored: Data) {
+        self.id = id
+        self.type = type
+        self.compression = compression
+        self.rawLength = rawLength
+        self.stored = stored
+    }
 }
 
 /// Turns plaintext into stored bytes and back: compress (skipped when it does not shrink),

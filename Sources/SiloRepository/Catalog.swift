@@ -32,6 +32,10 @@ public final class Catalog: @unchecked Sendable {
             CREATE TABLE snapshots(id BLOB PRIMARY KEY, time INTEGER NOT NULL, host TEXT NOT NULL, body BLOB NOT NULL) WITHOUT ROWID;
             CREATE TABLE tree_cache(id BLOB PRIMARY KEY, body BLOB NOT NULL) WITHOUT ROWID;
             """),
+        ("0002-deletion-markers", """
+            CREATE TABLE markers(key TEXT PRIMARY KEY) WITHOUT ROWID;
+            CREATE TABLE marked_packs(pack BLOB NOT NULL, marker TEXT NOT NULL, marked REAL NOT NULL, PRIMARY KEY(pack, marker)) WITHOUT ROWID;
+            """),
     ]
 
     deinit { try? flushTreeCache() }
@@ -40,7 +44,11 @@ public final class Catalog: @unchecked Sendable {
         db = try SQLiteDatabase(path: path)
         try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-16384;")
         try Catalog.migrate(db)
-        findChunk = try db.prepare("SELECT pack, type, compression, offset, length, raw_length FROM chunks WHERE id = ?1 LIMIT 1")
+        // A copy in a pack marked for deletion is the last choice.
+        findChunk = try db.prepare("""
+            SELECT pack, type, compression, offset, length, raw_length FROM chunks WHERE id = ?1
+            ORDER BY pack IN (SELECT pack FROM marked_packs) LIMIT 1
+            """)
         insertChunk = try db.prepare("INSERT OR IGNORE INTO chunks VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
         findTree = try db.prepare("SELECT body FROM tree_cache WHERE id = ?1")
         insertTree = try db.prepare("INSERT OR IGNORE INTO tree_cache VALUES (?1, ?2)")
@@ -85,7 +93,9 @@ public final class Catalog: @unchecked Sendable {
         init(path: String) throws {
             db = try SQLiteDatabase(path: path)
             try db.execute("PRAGMA cache_size=-4096")
-            find = try db.prepare("SELECT 1 FROM chunks WHERE id = ?1 LIMIT 1")
+            // Chunks only in packs marked for deletion do not count: a backup must not start
+            // relying on data a prune is about to delete (docs/FORMAT.md §12).
+            find = try db.prepare("SELECT 1 FROM chunks WHERE id = ?1 AND pack NOT IN (SELECT pack FROM marked_packs) LIMIT 1")
             try db.execute("BEGIN; SELECT count(*) FROM index_files;")
         }
 
@@ -219,6 +229,123 @@ public final class Catalog: @unchecked Sendable {
         return result
     }
 
+    // MARK: deletion markers
+
+    public func knownMarkers() throws -> Set<String> {
+        var result = Set<String>()
+        try lock.withLock { try db.prepare("SELECT key FROM markers").forEach { result.insert($0.text(0)) } }
+        return result
+    }
+
+    public func markPacks(_ packs: [PackID], at time: Double, marker: String) throws {
+        try lock.withLock {
+            try db.transaction {
+                try db.prepare("INSERT OR IGNORE INTO markers VALUES (?1)").bind([marker]).run()
+                let insert = try db.prepare("INSERT OR IGNORE INTO marked_packs VALUES (?1, ?2, ?3)")
+                for pack in packs { try insert.bind([pack.digest, marker, time]).run() }
+            }
+        }
+    }
+
+    public func removeMarker(_ key: String) throws {
+        try lock.withLock {
+            try db.transaction {
+                try db.prepare("DELETE FROM marked_packs WHERE marker = ?1").bind([key]).run()
+                try db.prepare("DELETE FROM markers WHERE key = ?1").bind([key]).run()
+            }
+        }
+    }
+
+    public func markedPacks() throws -> [PackID] {
+        var result: [PackID] = []
+        try lock.withLock { try db.prepare("SELECT DISTINCT pack FROM marked_packs").forEach { result.append(PackID($0.digest(0))) } }
+        return result
+    }
+
+    // MARK: liveness (prune's mark phase, in a temporary table: memory stays bounded)
+
+    public func createLiveSet() throws {
+        try lock.withLock { try db.execute("CREATE TEMP TABLE IF NOT EXISTS live(id BLOB PRIMARY KEY) WITHOUT ROWID; DELETE FROM live;") }
+    }
+
+    public func dropLiveSet() throws {
+        try lock.withLock { try db.execute("DROP TABLE IF EXISTS temp.live; DROP TABLE IF EXISTS temp.candidates;") }
+    }
+
+    /// Adds IDs to the live set; returns how many were not in it yet.
+    @discardableResult
+    public func addLive(_ ids: [ChunkID]) throws -> Int {
+        guard !ids.isEmpty else { return 0 }
+        return try lock.withLock {
+            try db.transaction {
+                let insert = try db.prepare("INSERT OR IGNORE INTO live VALUES (?1)")
+                var added = 0
+                for id in ids {
+                    try insert.bind([id.digest]).run()
+                    added += Int(db.changes)
+                }
+                return added
+            }
+        }
+    }
+
+    public func liveCount() throws -> Int {
+        try lock.withLock { try db.prepare("SELECT count(*) FROM live").first { Int($0.int(0)) } ?? 0 }
+    }
+
+    public struct PackUsage: Sendable {
+        public let pack: PackID
+        public let size: UInt64
+        /// Stored bytes of live chunks in the pack.
+        public let liveBytes: UInt64
+    }
+
+    public func packUsage() throws -> [PackUsage] {
+        var result: [PackUsage] = []
+        try lock.withLock {
+            try db.prepare("""
+                SELECT p.id, p.size, coalesce(sum(CASE WHEN l.id IS NULL THEN 0 ELSE c.length END), 0)
+                FROM packs p LEFT JOIN chunks c ON c.pack = p.id LEFT JOIN live l ON l.id = c.id GROUP BY p.id
+                """).forEach { row in
+                    result.append(PackUsage(pack: PackID(row.digest(0)), size: UInt64(row.int(1)), liveBytes: UInt64(row.int(2))))
+                }
+        }
+        return result
+    }
+
+    /// Those of `candidates` that hold a live chunk no pack outside `candidates` also holds.
+    public func packsHoldingOnlyCopiesOfLiveChunks(among candidates: Set<PackID>) throws -> Set<PackID> {
+        var result = Set<PackID>()
+        try lock.withLock {
+            try db.execute("CREATE TEMP TABLE IF NOT EXISTS candidates(pack BLOB PRIMARY KEY) WITHOUT ROWID; DELETE FROM candidates;")
+            try db.transaction {
+                let insert = try db.prepare("INSERT OR IGNORE INTO candidates VALUES (?1)")
+                for pack in candidates { try insert.bind([pack.digest]).run() }
+            }
+            try db.prepare("""
+                SELECT DISTINCT c.pack FROM chunks c JOIN candidates k ON k.pack = c.pack JOIN live l ON l.id = c.id
+                WHERE NOT EXISTS (SELECT 1 FROM chunks c2 WHERE c2.id = c.id AND c2.pack NOT IN (SELECT pack FROM candidates))
+                """).forEach { result.insert(PackID($0.digest(0))) }
+        }
+        return result
+    }
+
+    /// The live chunks of a pack, in pack order.
+    public func liveEntries(inPack pack: PackID) throws -> [PackEntry] {
+        var result: [PackEntry] = []
+        try lock.withLock {
+            try db.prepare("""
+                SELECT c.id, c.type, c.compression, c.offset, c.length, c.raw_length FROM chunks c JOIN live l ON l.id = c.id
+                WHERE c.pack = ?1 ORDER BY c.offset
+                """).bind([pack.digest]).forEach { row in
+                    result.append(PackEntry(id: ChunkID(row.digest(0)), type: BlobType(rawValue: UInt8(row.int(1))) ?? .data,
+                                            compression: Compression(rawValue: UInt8(row.int(2))) ?? .none,
+                                            offset: UInt32(row.int(3)), length: UInt32(row.int(4)), rawLength: UInt32(row.int(5))))
+                }
+        }
+        return result
+    }
+
     // MARK: tree cache
 
     public func cachedTree(_ id: ChunkID) throws -> Data? {
@@ -262,6 +389,9 @@ public final class Catalog: @unchecked Sendable {
             try db.prepare("SELECT hex(id), hex(pack), type, compression, offset, length, raw_length FROM chunks ORDER BY id, pack").forEach {
                 lines.append("chunk \($0.text(0)) \($0.text(1)) \($0.int(2)) \($0.int(3)) \($0.int(4)) \($0.int(5)) \($0.int(6))")
             }
+            try db.prepare("SELECT hex(pack), marker, marked FROM marked_packs ORDER BY pack, marker").forEach {
+                lines.append("marked \($0.text(0)) \($0.text(1)) \($0.text(2))")
+            }
             try db.prepare("SELECT hex(id), time, host, hex(body) FROM snapshots ORDER BY id").forEach {
                 lines.append("snapshot \($0.text(0)) \($0.int(1)) \($0.text(2)) \($0.text(3))")
             }
@@ -272,7 +402,7 @@ public final class Catalog: @unchecked Sendable {
     public func clearAll() throws {
         try lock.withLock {
             try db.transaction {
-                try db.execute("DELETE FROM chunks; DELETE FROM packs; DELETE FROM index_files; DELETE FROM snapshots; DELETE FROM tree_cache;")
+                try db.execute("DELETE FROM chunks; DELETE FROM packs; DELETE FROM index_files; DELETE FROM snapshots; DELETE FROM tree_cache; DELETE FROM marked_packs; DELETE FROM markers;")
             }
         }
     }

@@ -170,6 +170,14 @@ public final class Repository: @unchecked Sendable {
             for id in storedSnapshots.subtracting(knownSnapshots) {
                 try catalog.addSnapshot(id, try loadSnapshot(id))
             }
+            let storedMarkers = Set(try store.list(prefix: DeletionMarker.prefix))
+            let knownMarkers = try catalog.knownMarkers()
+            for key in knownMarkers.subtracting(storedMarkers) { try catalog.removeMarker(key) }
+            if !storedMarkers.subtracting(knownMarkers).isEmpty {
+                for (key, marker) in try deletionMarkers() where !knownMarkers.contains(key) {
+                    try catalog.markPacks(marker.packs, at: marker.marked, marker: key)
+                }
+            }
         } catch {
             throw RepositoryError.wrap(error, context: "synchronising the catalog")
         }

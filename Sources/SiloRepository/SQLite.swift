@@ -54,6 +54,9 @@ final class SQLiteDatabase: @unchecked Sendable {
 
     var lastError: String { String(cString: sqlite3_errmsg(handle)) }
 
+    /// Rows changed by the last statement.
+    var changes: Int32 { sqlite3_changes(handle) }
+
     final class Statement {
         private let statement: OpaquePointer
         private unowned let database: SQLiteDatabase
@@ -79,6 +82,7 @@ final class SQLiteDatabase: @unchecked Sendable {
                 case let v as Int64: sqlite3_bind_int64(statement, index, v)
                 case let v as UInt64: sqlite3_bind_int64(statement, index, Int64(bitPattern: v))
                 case let v as UInt32: sqlite3_bind_int64(statement, index, Int64(v))
+                case let v as Double: sqlite3_bind_double(statement, index, v)
                 case let v as String: sqlite3_bind_text(statement, index, v, -1, Statement.transient)
                 case let v as Digest32: bindBlob(v.data, index)
                 case let v as Data: bindBlob(v, index)

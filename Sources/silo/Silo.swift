@@ -10,7 +10,7 @@ struct Silo: ParsableCommand {
         version: "silo 0.1.0",
         subcommands: [
             InitCommand.self, BackupCommand.self, SnapshotsCommand.self, LsCommand.self, FindCommand.self,
-            DiffCommand.self, DumpCommand.self, RestoreCommand.self, ForgetCommand.self, StatsCommand.self, CheckCommand.self,
+            DiffCommand.self, DumpCommand.self, RestoreCommand.self, ForgetCommand.self, PruneCommand.self, StatsCommand.self, CheckCommand.self,
             CatalogCommand.self, IndexCommand.self, KeyCommand.self,
         ]
     )

@@ -14,6 +14,7 @@ public final class Archiver: @unchecked Sendable {
     private let progress: BackupProgress
     private let onWarning: @Sendable (BackupWarning) -> Void
     private let writer: BlobWriter
+    private let lease: HeldLease
     private let pipeline: ChunkPipeline
     private let chunker: FastCDC
     private let metadata = MetadataReader()
@@ -30,14 +31,27 @@ public final class Archiver: @unchecked Sendable {
         self.options = options
         self.progress = progress
         self.onWarning = onWarning
-        writer = try BlobWriter(repository: repository)
+        // The lease goes first and the catalog is read again after it: any pack a prune marked
+        // before this backup announced itself is then known, and not relied on (FORMAT.md §12).
+        lease = try repository.takeLease(.backup)
+        lease.keepAlive()
+        do {
+            try repository.syncCatalog()
+            writer = try BlobWriter(repository: repository)
+        } catch {
+            lease.release()
+            throw error
+        }
         pipeline = ChunkPipeline(codec: repository.codec, writer: writer)
         chunker = try repository.chunker(profile: options.chunkerProfile)
         excludes = ExcludeMatcher(patterns: options.excludes)
         readBuffer = .allocate(byteCount: chunker.profile.maxSize + readSize, alignment: 64)
     }
 
-    deinit { readBuffer.deallocate() }
+    deinit {
+        readBuffer.deallocate()
+        lease.release()
+    }
 
     public struct Result: Sendable {
         public let id: SnapshotID
@@ -46,6 +60,7 @@ public final class Archiver: @unchecked Sendable {
     }
 
     public func run() throws -> Result {
+        defer { lease.release() }
         let started = Date()
         let sources = try normalizedSources()
         let parent = try findParent(sources: sources)

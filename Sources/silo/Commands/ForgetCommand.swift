@@ -28,6 +28,8 @@ struct ForgetCommand: ParsableCommand {
     @Option(name: .long, help: "Keep snapshots with this tag (repeatable).") var keepTag: [String] = []
     @Option(name: .long, help: "Apply the policy per group: any of host,paths,tags, or '' for one group.") var groupBy = "host,paths"
     @Flag(name: [.customShort("n"), .long], help: "Only say what would be kept and removed, and why.") var dryRun = false
+    @Flag(name: .long, help: "Run prune right after.") var prune = false
+    @OptionGroup var pruneArguments: PruneArguments
 
     func validate() throws {
         for (name, value) in durationOptions where value != nil {
@@ -88,8 +90,9 @@ struct ForgetCommand: ParsableCommand {
                                  "keep": decision.keep, "reasons": decision.reasons, "dry_run": dryRun])
                 }
             }
-            output.line("\(keptCount) kept, \(removed) \(dryRun ? "would be removed (dry run)" : "removed"); the data of removed snapshots stays in the repository until it is pruned")
+            output.line("\(keptCount) kept, \(removed) \(dryRun ? "would be removed (dry run)" : "removed"); the data of removed snapshots stays until `silo prune`")
             output.emit(["message_type": "summary", "kept": keptCount, "removed": removed, "dry_run": dryRun])
+            if prune && !dryRun { try PruneArguments.run(pruneArguments.pruneOptions, repository: repository, output: output) }
             return ExitCodes.success
         }
     }

@@ -1,0 +1,225 @@
+import Foundation
+import SiloFormat
+import SiloRepository
+import SiloStorage
+
+public struct PruneOptions: Sendable {
+    /// Margin for clock differences between hosts and for a backup that has not yet written
+    /// its lease: a mark must be older than this, and older than every running backup's start
+    /// by this much, before its packs are deleted.
+    public var grace: TimeInterval = 10 * 60
+    /// Packs with less than this share of live data are repacked…
+    public var repackThreshold = 0.8
+    /// …until unused data is at most this share of all pack data.
+    public var maxUnused = 0.05
+    public var dryRun = false
+    public init() {}
+}
+
+public struct PruneReport: Sendable {
+    public var liveChunks = 0
+    public var packsDeleted = 0
+    public var bytesFreed: UInt64 = 0
+    public var indexFilesRewritten = 0
+    public var packsMarked = 0
+    public var bytesMarked: UInt64 = 0
+    public var packsRepacked = 0
+    public var bytesRepacked: UInt64 = 0
+    /// Marked packs kept back because a backup that may use them is still running.
+    public var packsWaiting = 0
+    /// Marked packs found in use again (by a backup that started before the mark) and kept.
+    public var packsRevived = 0
+    public var seconds = 0.0
+}
+
+/// Collects what no snapshot needs, in two phases (docs/FORMAT.md §12):
+/// 1. mark: packs with no live chunk (and packs repacked into new ones, and packs no index names)
+///    are recorded in a deletion marker; backups stop relying on them from then on;
+/// 2. sweep, in a later run: marked packs still unneeded are removed from the index and then
+///    deleted, once no backup that started before the mark is still running.
+/// Liveness is computed in a temporary SQLite table, so memory does not grow with the repository.
+public final class Pruner: @unchecked Sendable {
+    private let repository: Repository
+    private let options: PruneOptions
+    private let say: @Sendable (String) -> Void
+    private var report = PruneReport()
+
+    public init(repository: Repository, options: PruneOptions, say: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.repository = repository
+        self.options = options
+        self.say = say
+    }
+
+    public func run() throws -> PruneReport {
+        let started = Date()
+        let lease = try repository.takeLease(.prune)
+        lease.keepAlive()
+        defer { lease.release() }
+        let others = try repository.liveLeases().filter { $0.purpose == .prune }
+        if others.count > 1 {
+            throw RepositoryError(.invalidArgument, "another prune is running; a lease left by a dead one is ignored after \(Int(Lease.staleAfter / 60)) minutes")
+        }
+        try repository.syncCatalog()
+        try repository.removeStaleLeases()
+
+        try markLive()
+        try sweep()
+        try markUnneeded()
+        try repository.catalog.dropLiveSet()
+        report.seconds = Date().timeIntervalSince(started)
+        return report
+    }
+
+    // MARK: liveness
+
+    private func markLive() throws {
+        let catalog = repository.catalog
+        try catalog.createLiveSet()
+        for (id, snapshot) in try catalog.snapshots() {
+            do {
+                try markTree(snapshot.tree)
+            } catch {
+                throw RepositoryError(.integrity, "snapshot \(id.shortHex) cannot be read completely (\(error)); prune stops without deleting anything — run `silo check`")
+            }
+        }
+        report.liveChunks = try catalog.liveCount()
+    }
+
+    private func markTree(_ id: ChunkID) throws {
+        guard try repository.catalog.addLive([id]) == 1 else { return }  // tree seen before: all below is marked
+        let tree = try repository.loadTree(id)
+        var content: [ChunkID] = []
+        for node in tree.nodes {
+            content += node.content ?? []
+        }
+        _ = try repository.catalog.addLive(content)
+        for node in tree.nodes { if let subtree = node.subtree { try markTree(subtree) } }
+    }
+
+    // MARK: sweep (earlier marks)
+
+    private func sweep() throws {
+        let markers = try repository.deletionMarkers()
+        guard !markers.isEmpty else { return }
+        let now = Date().timeIntervalSince1970
+        let backups = try repository.liveLeases().filter { $0.purpose == .backup }
+        let oldestBackup = backups.map(\.started).min() ?? .infinity
+        var deletable: [(key: String, marker: DeletionMarker)] = []
+        for entry in markers {
+            let old = entry.marker.marked < now - options.grace
+            let noBackupBefore = entry.marker.marked < oldestBackup - options.grace
+            if old && noBackupBefore { deletable.append(entry) } else { report.packsWaiting += entry.marker.packs.count }
+        }
+        guard !deletable.isEmpty else { return }
+        let candidates = Set(deletable.flatMap { $0.marker.packs })
+        // A marked pack holding a live chunk with no copy elsewhere was used by a backup that
+        // started before the mark: it stays.
+        let needed = try repository.catalog.packsHoldingOnlyCopiesOfLiveChunks(among: candidates)
+        report.packsRevived = needed.count
+        let doomed = candidates.subtracting(needed)
+        if options.dryRun {
+            report.packsDeleted = doomed.count
+            return
+        }
+        let sizes = try Dictionary(repository.catalog.packs().map { ($0.id, $0.size) }, uniquingKeysWith: { a, _ in a })
+
+        // 1. The index first: rewrite every index file naming a doomed pack without it.
+        try rewriteIndex(without: doomed)
+        // 2. Then the packs.
+        for pack in doomed.sorted() {
+            let key = ObjectKeys.pack(pack)
+            let size = sizes[pack] ?? ((try? repository.store.stat(key).size) ?? 0)
+            try repository.store.delete(key)
+            report.packsDeleted += 1
+            report.bytesFreed += size
+        }
+        // 3. Then the markers; packs kept back are marked again by this run if still unneeded.
+        for entry in deletable {
+            try repository.store.delete(entry.key)
+            try repository.catalog.removeMarker(entry.key)
+        }
+        say("deleted \(report.packsDeleted) pack(s), \(report.bytesFreed) bytes")
+    }
+
+    private func rewriteIndex(without doomed: Set<PackID>) throws {
+        let store = repository.store
+        for key in try store.list(prefix: ObjectKeys.indexPrefix) {
+            guard let id = IndexID(hex: String(key.split(separator: "/").last ?? "")) else { continue }
+            let index = try IndexFile.decode(try store.get(key), sealer: repository.sealer)
+            guard index.packs.contains(where: { doomed.contains($0.id) }) else { continue }
+            let remaining = IndexFile(packs: index.packs.filter { !doomed.contains($0.id) })
+            if !remaining.packs.isEmpty {
+                let data = remaining.encode(sealer: repository.sealer)
+                let newID = IndexID(Crypto.sha256(data))
+                try store.put(ObjectKeys.index(newID), data: data)
+                try repository.catalog.addIndexFile(newID, remaining)
+            }
+            try store.delete(key)
+            try repository.catalog.removeIndexFile(id)
+            report.indexFilesRewritten += 1
+        }
+    }
+
+    // MARK: mark (this run)
+
+    private func markUnneeded() throws {
+        let catalog = repository.catalog
+        let alreadyMarked = Set(try catalog.markedPacks())
+        var toMark: [PackID] = []
+        var usage = try catalog.packUsage().filter { !alreadyMarked.contains($0.pack) }
+
+        // Packs without a live chunk.
+        for pack in usage where pack.liveBytes == 0 {
+            toMark.append(pack.pack)
+            report.bytesMarked += pack.size
+        }
+        usage.removeAll { $0.liveBytes == 0 }
+
+        // Packs no index names (left by killed backups, or by a killed prune's rewrite).
+        let indexed = Set(try catalog.packs().map(\.id))
+        for key in try repository.store.list(prefix: ObjectKeys.packsPrefix) {
+            guard let id = PackID(hex: String(key.split(separator: "/").last ?? "")), !indexed.contains(id), !alreadyMarked.contains(id) else { continue }
+            toMark.append(id)
+            report.bytesMarked += (try? repository.store.stat(key).size) ?? 0
+        }
+
+        // Mostly-dead packs: repack their live chunks, emptiest first, while unused data is
+        // above the limit.
+        let total = usage.reduce(UInt64(0)) { $0 + $1.size }
+        var unused = usage.reduce(UInt64(0)) { $0 + ($1.size - min($1.size, $1.liveBytes)) }
+        let candidates = usage.filter { Double($0.liveBytes) / Double(max($0.size, 1)) < options.repackThreshold }
+            .sorted { Double($0.liveBytes) / Double(max($0.size, 1)) < Double($1.liveBytes) / Double(max($1.size, 1)) }
+        var repack: [PackID] = []
+        for pack in candidates where Double(unused) > options.maxUnused * Double(max(total, 1)) {
+            repack.append(pack.pack)
+            unused -= pack.size - min(pack.size, pack.liveBytes)
+        }
+        if !repack.isEmpty && !options.dryRun { try repackLiveChunks(of: repack) }
+        toMark += repack
+        report.packsMarked = toMark.count
+        if !toMark.isEmpty && !options.dryRun {
+            try repository.writeDeletionMarker(DeletionMarker(marked: Date().timeIntervalSince1970, packs: toMark))
+        }
+    }
+
+    /// Copies the live chunks of `packs` into new packs (stored bytes as they are, after
+    /// authenticating them) and indexes those; the old packs can then be marked.
+    private func repackLiveChunks(of packs: [PackID]) throws {
+        let writer = try BlobWriter(repository: repository)
+        var copied = Set<ChunkID>()
+        for pack in packs {
+            let data = try repository.store.get(ObjectKeys.pack(pack))
+            for entry in try repository.catalog.liveEntries(inPack: pack) where copied.insert(entry.id).inserted {
+                let start = Int(entry.offset), end = start + Int(entry.length)
+                guard end <= data.count else { throw RepositoryError(.integrity, "pack \(pack.shortHex) is shorter than its index says") }
+                let stored = Data(data[start..<end])
+                _ = try repository.codec.decode(stored, id: entry.id, compression: entry.compression, rawLength: Int(entry.rawLength))
+                try writer.add(EncodedBlob(id: entry.id, type: entry.type, compression: entry.compression,
+                                           rawLength: Int(entry.rawLength), stored: stored))
+            }
+            report.packsRepacked += 1
+            report.bytesRepacked += UInt64(data.count)
+        }
+        try writer.flush()
+    }
+}
