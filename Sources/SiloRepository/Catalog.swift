@@ -94,7 +94,7 @@ public final class Catalog: @unchecked Sendable {
             db = try SQLiteDatabase(path: path)
             try db.execute("PRAGMA cache_size=-4096")
             // Chunks only in packs marked for deletion do not count: a backup must not start
-            // relying on data a prune is about to delete (docs/FORMAT.md §12).
+            // relying on data a prune is about to delete (docs/FORMAT.md §11).
             find = try db.prepare("SELECT 1 FROM chunks WHERE id = ?1 AND pack NOT IN (SELECT pack FROM marked_packs) LIMIT 1")
             try db.execute("BEGIN; SELECT count(*) FROM index_files;")
         }

@@ -2,7 +2,7 @@ import Foundation
 import SiloFormat
 import SiloStorage
 
-/// Packs a prune found unneeded, recorded for deletion by a later prune (docs/FORMAT.md §12).
+/// Packs a prune found unneeded, recorded for deletion by a later prune (docs/FORMAT.md §11).
 /// Deleting in a later run is what makes prune safe beside backups: a backup that started before
 /// the mark may still reference the packs, and a backup that started after it does not use them.
 public struct DeletionMarker: Codable, Sendable, Equatable {

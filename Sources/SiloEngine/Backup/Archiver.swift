@@ -32,7 +32,7 @@ public final class Archiver: @unchecked Sendable {
         self.progress = progress
         self.onWarning = onWarning
         // The lease goes first and the catalog is read again after it: any pack a prune marked
-        // before this backup announced itself is then known, and not relied on (FORMAT.md §12).
+        // before this backup announced itself is then known, and not relied on (FORMAT.md §11).
         lease = try repository.takeLease(.backup)
         lease.keepAlive()
         do {

@@ -32,7 +32,7 @@ public struct PruneReport: Sendable {
     public var seconds = 0.0
 }
 
-/// Collects what no snapshot needs, in two phases (docs/FORMAT.md §12):
+/// Collects what no snapshot needs, in two phases (docs/FORMAT.md §11):
 /// 1. mark: packs with no live chunk (and packs repacked into new ones, and packs no index names)
 ///    are recorded in a deletion marker; backups stop relying on them from then on;
 /// 2. sweep, in a later run: marked packs still unneeded are removed from the index and then

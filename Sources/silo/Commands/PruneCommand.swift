@@ -7,7 +7,7 @@ struct PruneCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prune",
         abstract: "Free the data no snapshot needs: mark unneeded packs now, delete packs marked by an earlier prune.",
-        discussion: "Safe beside running backups: a marked pack is deleted only by a later prune, once no backup that started before the mark is still running (docs/FORMAT.md §12).")
+        discussion: "Safe beside running backups: a marked pack is deleted only by a later prune, once no backup that started before the mark is still running (docs/FORMAT.md §11).")
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var options: PruneArguments
