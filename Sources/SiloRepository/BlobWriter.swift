@@ -24,7 +24,6 @@ public final class BlobWriter: @unchecked Sendable {
     public private(set) var blobsAdded = 0
     public private(set) var storedBytesAdded: UInt64 = 0
     public private(set) var rawBytesAdded: UInt64 = 0
-    public private(set) var packsWritten = 0
 
     public init(repository: Repository) throws {
         self.repository = repository
@@ -100,7 +99,6 @@ public final class BlobWriter: @unchecked Sendable {
         }
         let indexNow = lock.withLock { () -> Bool in
             unindexed.append(IndexFile.Pack(id: id, size: UInt64(data.count), entries: entries))
-            packsWritten += 1
             return unindexed.count >= packsPerIndex
         }
         if indexNow { try writeIndex() }

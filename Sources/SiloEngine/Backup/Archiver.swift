@@ -60,7 +60,10 @@ public final class Archiver: @unchecked Sendable {
     }
 
     public func run() throws -> Result {
-        defer { lease.release() }
+        defer {
+            lease.release()
+            progress.cancelScan()
+        }
         let started = Date()
         let sources = try normalizedSources()
         let parent = try findParent(sources: sources)
@@ -335,6 +338,7 @@ struct Scanner {
         case .file:
             progress.scanned(files: 1, bytes: UInt64(status.st.st_size))
         case .dir:
+            if progress.isScanCancelled { return }
             MetadataReader.withDirectory(path) { listing, directory in
                 guard case .success(let names) = listing else { return }
                 for name in names {

@@ -68,6 +68,10 @@ public final class BackupProgress: @unchecked Sendable {
         }
     }
     func scanFinished() { lock.withLock { _scanDone = true } }
+    /// Set when the backup ends: the scanner stops instead of walking on for nothing.
+    private var _scanCancelled = false
+    func cancelScan() { lock.withLock { _scanCancelled = true } }
+    var isScanCancelled: Bool { lock.withLock { _scanCancelled } }
 }
 
 /// Exclude patterns, restic's conventions: a pattern with a `/` matches the whole path,

@@ -134,11 +134,6 @@ final class MetadataReader: @unchecked Sendable {
         return try body(readNames(dir), dirfd(dir))
     }
 
-    /// Names in a directory, sorted by bytes, without `.` and `..`.
-    static func listDirectory(_ path: ByteString) -> Result<[ByteString], Errno> {
-        withDirectory(path) { names, _ in names }
-    }
-
     private static func readNames(_ dir: OpaquePointer) -> Result<[ByteString], Errno> {
         var names: [ByteString] = []
         while let entry = readdir(dir) {
