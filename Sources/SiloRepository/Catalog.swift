@@ -298,16 +298,26 @@ public final class Catalog: @unchecked Sendable {
         public let size: UInt64
         /// Stored bytes of live chunks in the pack.
         public let liveBytes: UInt64
+        /// Stored bytes of chunks no snapshot needs. `size` is more than live + dead: the
+        /// pack's header and trailer count as neither, so small packs are not judged by them.
+        public let deadBytes: UInt64
+        /// Share of the pack's chunk data still needed (1 when it holds no chunk at all).
+        public var liveFraction: Double {
+            let chunkBytes = liveBytes + deadBytes
+            return chunkBytes == 0 ? 1 : Double(liveBytes) / Double(chunkBytes)
+        }
     }
 
     public func packUsage() throws -> [PackUsage] {
         var result: [PackUsage] = []
         try lock.withLock {
             try db.prepare("""
-                SELECT p.id, p.size, coalesce(sum(CASE WHEN l.id IS NULL THEN 0 ELSE c.length END), 0)
+                SELECT p.id, p.size, coalesce(sum(CASE WHEN l.id IS NULL THEN 0 ELSE c.length END), 0),
+                       coalesce(sum(CASE WHEN c.id IS NOT NULL AND l.id IS NULL THEN c.length ELSE 0 END), 0)
                 FROM packs p LEFT JOIN chunks c ON c.pack = p.id LEFT JOIN live l ON l.id = c.id GROUP BY p.id
                 """).forEach { row in
-                    result.append(PackUsage(pack: PackID(row.digest(0)), size: UInt64(row.int(1)), liveBytes: UInt64(row.int(2))))
+                    result.append(PackUsage(pack: PackID(row.digest(0)), size: UInt64(row.int(1)), liveBytes: UInt64(row.int(2)),
+                                            deadBytes: UInt64(row.int(3))))
                 }
         }
         return result

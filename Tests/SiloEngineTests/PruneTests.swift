@@ -121,4 +121,31 @@ final class PruneTests: XCTestCase {
         _ = try s.restore(repository, kept.snapshot, to: s.path("out"))
         XCTAssertEqual(FileManager.default.contents(atPath: s.path("out") + s.path("src/f0.bin")), randomData(1 << 20, seed: 20))
     }
+
+    /// Small, fully live packs are not "mostly dead" because of their header and trailer: once
+    /// the forgotten data is gone, further prunes find nothing to mark or repack.
+    func testRepeatedPrunesConvergeOnSmallPacks() throws {
+        let s = try Scratch()
+        let repository = try s.initRepository(packTargetSize: 1 << 20)
+        var ids: [SnapshotID] = []
+        for batch in 0..<8 {
+            for file in 0..<40 { try s.write("src/b\(batch)/f\(file)", randomData(64, seed: UInt64(batch * 1000 + file))) }
+            ids.append(try s.backup(repository, [s.path("src")]).id)
+            try FileManager.default.removeItem(atPath: s.path("src/b\(batch)"))
+        }
+        let before = try packBytes(s)
+        for id in ids.prefix(4) { try repository.removeSnapshot(id) }
+        _ = try prune(repository)
+        let sweep = try prune(repository)
+        XCTAssertGreaterThan(sweep.packsDeleted, 0)
+        XCTAssertEqual(sweep.packsRepacked, 0, "packs of kept snapshots are fully live")
+        let third = try prune(repository)
+        XCTAssertEqual(third.packsMarked, 0)
+        XCTAssertEqual(third.packsRepacked, 0)
+        XCTAssertEqual(third.packsDeleted, 0)
+        XCTAssertLessThan(try packBytes(s), before * 3 / 4, "the forgotten half is freed")
+        let kept = try repository.loadSnapshot(ids[5])
+        _ = try s.restore(repository, kept, to: s.path("out"))
+        XCTAssertEqual(FileManager.default.contents(atPath: s.path("out") + s.path("src/b5/f7")), randomData(64, seed: 5007))
+    }
 }

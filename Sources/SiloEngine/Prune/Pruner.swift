@@ -184,15 +184,16 @@ public final class Pruner: @unchecked Sendable {
         }
 
         // Mostly-dead packs: repack their live chunks, emptiest first, while unused data is
-        // above the limit.
-        let total = usage.reduce(UInt64(0)) { $0 + $1.size }
-        var unused = usage.reduce(UInt64(0)) { $0 + ($1.size - min($1.size, $1.liveBytes)) }
-        let candidates = usage.filter { Double($0.liveBytes) / Double(max($0.size, 1)) < options.repackThreshold }
-            .sorted { Double($0.liveBytes) / Double(max($0.size, 1)) < Double($1.liveBytes) / Double(max($1.size, 1)) }
+        // above the limit. Only chunk bytes count: a pack's header and trailer are not "unused",
+        // else every small pack would look mostly dead and be repacked on every run.
+        let total = usage.reduce(UInt64(0)) { $0 + $1.liveBytes + $1.deadBytes }
+        var unused = usage.reduce(UInt64(0)) { $0 + $1.deadBytes }
+        let candidates = usage.filter { $0.deadBytes > 0 && $0.liveFraction < options.repackThreshold }
+            .sorted { $0.liveFraction < $1.liveFraction }
         var repack: [PackID] = []
         for pack in candidates where Double(unused) > options.maxUnused * Double(max(total, 1)) {
             repack.append(pack.pack)
-            unused -= pack.size - min(pack.size, pack.liveBytes)
+            unused -= pack.deadBytes
         }
         if !repack.isEmpty && !options.dryRun { try repackLiveChunks(of: repack) }
         toMark += repack
