@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Layers, imports pointing down only (see docs/ARCHITECTURE.md):
-// silo (CLI) → SiloEngine → SiloRepository → SiloFormat, SiloStorage → C shims.
+// silo (CLI) → SiloPostgres → SiloEngine → SiloRepository → SiloFormat, SiloStorage → C shims.
 let package = Package(
     name: "Silo",
     platforms: [.macOS(.v13)],
@@ -18,14 +18,16 @@ let package = Package(
         // Linux calls the Glibc module does not export (extended attributes).
         .systemLibrary(name: "CLinux"),
         .systemLibrary(name: "CSQLite3", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
 
         .target(name: "SiloStorage"),
         .target(name: "SiloFormat", dependencies: ["CZstd", "COpenSSL"]),
         .target(name: "SiloRepository", dependencies: ["SiloFormat", "SiloStorage", "CSQLite3"]),
         .target(name: "SiloEngine", dependencies: ["SiloRepository", "CLinux"]),
+        .target(name: "SiloPostgres", dependencies: ["SiloEngine", "CLibPQ", "CLinux"]),
         .executableTarget(
             name: "silo",
-            dependencies: ["SiloEngine", "CLinux", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["SiloEngine", "SiloPostgres", "CLinux", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "silo-bench",
@@ -37,6 +39,7 @@ let package = Package(
         .testTarget(name: "SiloFormatTests", dependencies: ["SiloFormat"]),
         .testTarget(name: "SiloRepositoryTests", dependencies: ["SiloRepository", "SiloStorage"]),
         .testTarget(name: "SiloEngineTests", dependencies: ["SiloEngine"]),
+        .testTarget(name: "SiloPostgresTests", dependencies: ["SiloPostgres"]),
         .testTarget(name: "SiloCLITests", dependencies: ["silo"]),
     ]
 )

@@ -3,3 +3,8 @@
 #include <sys/sysmacros.h>
 #include <fcntl.h>
 #include <malloc.h>
+#include <unistd.h>
+
+// pipe2 is declared only under _GNU_SOURCE; a pipe created close-on-exec in one call cannot
+// leak into a child another thread spawns at the same moment.
+static inline int silo_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }

@@ -71,7 +71,17 @@ public final class Archiver: @unchecked Sendable {
         let parentRoot = parent.flatMap { try? repository.loadTree($0.snapshot.tree) }
         startScanner(sources)
 
-        let trie = SourceTrie(sources)
+        // Streams first: a database is dumped before the files that refer to it are read.
+        var streamNodes: [ByteString: Node] = [:]
+        for stream in options.streams {
+            let path = Paths.absolute(stream.path)
+            guard streamNodes[path] == nil, !sources.contains(where: { path == $0 || path.starts(with: $0 + [47]) || $0.starts(with: path + [47]) }) else {
+                throw RepositoryError(.invalidArgument, "stream path \(stream.path) collides with another source")
+            }
+            streamNodes[path] = try archiveStream(stream, path: path)
+        }
+
+        let trie = SourceTrie(sources, streams: streamNodes)
         let rootTree = try archiveVirtual(trie, path: [UInt8(ascii: "/")], parentTree: parentRoot)
         try pipeline.drain()
         try writer.flush()
@@ -84,7 +94,7 @@ public final class Archiver: @unchecked Sendable {
         summary.durationSeconds = Date().timeIntervalSince(started)
         let time = options.time ?? Date()
         let snapshot = Snapshot(time: Int64((time.timeIntervalSince1970 * 1e9).rounded()), host: options.host, username: Host.user,
-                                tags: options.tags, paths: sources.map { $0.displayString }, tree: rootTree,
+                                tags: options.tags, paths: snapshotPaths(sources, streams: Array(streamNodes.keys)), tree: rootTree,
                                 parent: parent?.id, program: "silo \(SiloVersion.current)", summary: summary)
         let id = try repository.saveSnapshot(snapshot)
         return Result(id: id, snapshot: snapshot, warnings: warnings)
@@ -92,7 +102,14 @@ public final class Archiver: @unchecked Sendable {
 
     // MARK: sources
 
+    /// The sources, and for streams their top directory (`/postgres`), sorted.
+    private func snapshotPaths(_ sources: [ByteString], streams: [ByteString]) -> [String] {
+        let tops = Set(streams.compactMap { Paths.components($0).first.map { [47] + $0 } })
+        return (sources + tops).map { $0.displayString }.sorted()
+    }
+
     private func normalizedSources() throws -> [ByteString] {
+        if options.paths.isEmpty && !options.streams.isEmpty { return [] }
         guard !options.paths.isEmpty else { throw RepositoryError(.invalidArgument, "nothing to back up: give at least one path") }
         var paths = Array(Set(options.paths.map { Paths.absolute($0) })).sorted { $0.lexicographicallyPrecedes($1) }
         // A path inside another source is already covered by it.
@@ -138,6 +155,21 @@ public final class Archiver: @unchecked Sendable {
         let parentNodes = parentTree.map { Dictionary($0.nodes.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }) } ?? [:]
         for (name, child) in trie.children.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
             let childPath = Paths.join(path, name)
+            if let stream = child.stream {
+                var node = stream
+                node.name = name
+                nodes.append(node)
+                continue
+            }
+            if !child.hasFileSource {
+                // A directory that only holds streams: it exists in the snapshot alone.
+                var node = Self.syntheticNode(name: name, type: .dir, mode: 0o700)
+                let parentSubtree = parentNodes[name]?.subtree.flatMap { try? repository.loadTree($0) }
+                node.subtree = try archiveVirtual(child, path: childPath, parentTree: parentSubtree)
+                summary.directories += 1
+                nodes.append(node)
+                continue
+            }
             guard case .success(let status) = MetadataReader.lstatus(childPath) else { continue }
             if child.isSource {
                 if let node = try archiveEntry(name: name, path: childPath, status: status, parent: parentNodes[name], isSourceRoot: true) {
@@ -240,6 +272,37 @@ public final class Archiver: @unchecked Sendable {
         }
         defer { close(fd) }
         posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
+        let content: [ChunkID], total: UInt64
+        do {
+            (content, total) = try chunk(with: chunker, read: Self.reader(fd))
+        } catch let failure as ReadFailure {
+            warn(path, "read error: \(Paths.errorText(failure.code))")
+            return nil
+        }
+        summary.bytesRead += total
+        var after = stat()
+        if fstat(fd, &after) == 0,
+           MetadataReader.nanoseconds(after.st_mtim) != MetadataReader.nanoseconds(status.st.st_mtim)
+            || after.st_size != status.st.st_size || UInt64(total) != UInt64(status.st.st_size) {
+            warn(path, "file changed while being read; the stored copy may mix old and new content")
+        }
+        return (content, total)
+    }
+
+    private struct ReadFailure: Error { let code: Int32 }
+
+    private static func reader(_ fd: Int32) -> (UnsafeMutableRawBufferPointer) throws -> Int {
+        { buffer in
+            while true {
+                let n = read(fd, buffer.baseAddress!, buffer.count)
+                if n >= 0 { return n }
+                if errno != EINTR { throw ReadFailure(code: errno) }
+            }
+        }
+    }
+
+    /// Cuts what `read` yields (0 at the end) into chunks, hashes them and queues the new ones.
+    private func chunk(with chunker: FastCDC, read: (UnsafeMutableRawBufferPointer) throws -> Int) throws -> ([ChunkID], UInt64) {
         var content: [ChunkID] = []
         var total: UInt64 = 0
         var filled = 0
@@ -248,12 +311,7 @@ public final class Archiver: @unchecked Sendable {
         let base = readBuffer.baseAddress!
         while true {
             while !eof && filled < capacity {
-                let n = read(fd, base + filled, capacity - filled)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    warn(path, "read error: \(Paths.errorText(errno))")
-                    return nil
-                }
+                let n = try read(UnsafeMutableRawBufferPointer(start: base + filled, count: capacity - filled))
                 if n == 0 { eof = true } else { filled += n }
             }
             var start = 0
@@ -274,14 +332,52 @@ public final class Archiver: @unchecked Sendable {
             memmove(base, base + start, filled - start)
             filled -= start
         }
-        summary.bytesRead += total
-        var after = stat()
-        if fstat(fd, &after) == 0,
-           MetadataReader.nanoseconds(after.st_mtim) != MetadataReader.nanoseconds(status.st.st_mtim)
-            || after.st_size != status.st.st_size || UInt64(total) != UInt64(status.st.st_size) {
-            warn(path, "file changed while being read; the stored copy may mix old and new content")
-        }
         return (content, total)
+    }
+
+    /// Reads one stream to its end into a file node; the producer's failure fails the backup.
+    private func archiveStream(_ stream: StreamSource, path: ByteString) throws -> Node {
+        let chunker = try repository.chunker(profile: stream.chunkerProfile)
+        guard chunker.profile.maxSize <= self.chunker.profile.maxSize else {
+            throw RepositoryError(.invalidArgument, "chunker profile \(stream.chunkerProfile) cuts larger chunks than the backup's own")
+        }
+        progress.fileStarted(stream.path)
+        defer { progress.fileDone() }
+        let content: [ChunkID], size: UInt64
+        switch try stream.start() {
+        case .descriptor(let fd):
+            defer { close(fd) }
+            do {
+                (content, size) = try chunk(with: chunker, read: Self.reader(fd))
+            } catch let failure as ReadFailure {
+                throw RepositoryError(.storage, "\(stream.path): read error: \(Paths.errorText(failure.code))")
+            }
+        case .data(let data):
+            var offset = 0
+            (content, size) = try chunk(with: chunker) { buffer in
+                let n = min(buffer.count, data.count - offset)
+                data.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + offset, byteCount: n) }
+                offset += n
+                return n
+            }
+        }
+        try stream.finish()
+        var node = Self.syntheticNode(name: [], type: .file, mode: 0o600)
+        node.content = content
+        node.size = size
+        summary.bytesRead += size
+        summary.totalBytes += size
+        summary.filesNew += 1
+        return node
+    }
+
+    /// A node for something that is not on disk: owned by this process, dated now.
+    static func syntheticNode(name: ByteString, type: NodeType, mode: UInt32) -> Node {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let nanoseconds = MetadataReader.nanoseconds(now)
+        return Node(name: name, type: type, mode: mode, uid: getuid(), gid: getgid(),
+                    mtime: nanoseconds, atime: nanoseconds, ctime: nanoseconds)
     }
 
     private func storeTree(_ tree: Tree) throws -> ChunkID {
@@ -306,19 +402,28 @@ public final class Archiver: @unchecked Sendable {
 final class SourceTrie {
     var children: [ByteString: SourceTrie] = [:]
     var isSource = false
+    /// The stored node of a stream at this path.
+    var stream: Node?
+    /// Whether a file source lies at or below this node (else it exists only in the snapshot).
+    var hasFileSource = false
 
-    init(_ sources: [ByteString]) {
-        for source in sources {
-            var node = self
-            for part in Paths.components(source) {
-                if let next = node.children[part] { node = next } else {
-                    let next = SourceTrie([])
-                    node.children[part] = next
-                    node = next
-                }
+    init(_ sources: [ByteString], streams: [ByteString: Node] = [:]) {
+        for source in sources { descend(source, markingFileSource: true).isSource = true }
+        for (path, node) in streams { descend(path, markingFileSource: false).stream = node }
+    }
+
+    private func descend(_ path: ByteString, markingFileSource: Bool) -> SourceTrie {
+        var node = self
+        if markingFileSource { node.hasFileSource = true }
+        for part in Paths.components(path) {
+            if let next = node.children[part] { node = next } else {
+                let next = SourceTrie([])
+                node.children[part] = next
+                node = next
             }
-            node.isSource = true
+            if markingFileSource { node.hasFileSource = true }
         }
+        return node
     }
 }
 

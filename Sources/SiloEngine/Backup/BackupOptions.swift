@@ -14,6 +14,8 @@ public struct BackupOptions: Sendable {
     /// Read every file even when its metadata says it is unchanged.
     public var force = false
     public var chunkerProfile = "files"
+    /// Program outputs and in-memory content stored as files, read before the paths.
+    public var streams: [StreamSource] = []
 
     public init(paths: [String], host: String) {
         self.paths = paths

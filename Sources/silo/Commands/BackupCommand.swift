@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SiloEngine
 import SiloFormat
+import SiloPostgres
 import SiloRepository
 
 struct BackupCommand: ParsableCommand {
@@ -36,8 +37,13 @@ struct BackupCommand: ParsableCommand {
     @Flag(name: .long, help: "Read all files, even those whose metadata is unchanged.")
     var force = false
 
+    @Option(name: .customLong("postgres"), help: ArgumentHelp(
+        "Also dump a PostgreSQL database, postgresql://USER@HOST:PORT/DB (repeatable; no /DB: every database). Password from DB_PASSWORD, PGPASSWORD or ~/.pgpass.",
+        valueName: "url"))
+    var postgres: [String] = []
+
     func validate() throws {
-        if paths.isEmpty { throw ValidationError("nothing to back up: give at least one path") }
+        if paths.isEmpty && postgres.isEmpty { throw ValidationError("nothing to back up: give at least one path or --postgres URL") }
         if let time, TimeParser.parse(time) == nil {
             throw ValidationError("cannot read --time '\(time)'; use 2025-01-29T12:00:00Z or '2025-01-29 12:00:00'")
         }
@@ -61,6 +67,9 @@ struct BackupCommand: ParsableCommand {
             options.force = force
             options.time = time.flatMap(TimeParser.parse)
             if let parent { options.parent = try SnapshotSelector().resolve(parent, in: repository).id }
+            if !postgres.isEmpty {
+                options.streams = try PostgresBackup.streams(for: postgres.map { try ConnectionTarget(url: $0) })
+            }
 
             let progress = BackupProgress()
             let archiver = try Archiver(repository: repository, options: options, progress: progress) { warning in

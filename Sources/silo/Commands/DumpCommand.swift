@@ -23,19 +23,7 @@ struct DumpCommand: ParsableCommand {
                 throw RepositoryError(.notFound, "\(path) is not in the snapshot")
             }
             guard node.type == .file else { throw RepositoryError(.invalidArgument, "\(path) is a \(node.type.rawValue), not a file") }
-            for id in node.content ?? [] {
-                let data = try repository.loadBlob(id)
-                let ok = data.withUnsafeBytes { raw -> Bool in
-                    var done = 0
-                    while done < raw.count {
-                        let n = write(STDOUT_FILENO, raw.baseAddress! + done, raw.count - done)
-                        if n < 0 { if errno == EINTR { continue }; return false }
-                        done += n
-                    }
-                    return true
-                }
-                if !ok { throw RepositoryError(.storage, "cannot write to standard output: \(String(cString: strerror(errno)))") }
-            }
+            try ContentStreamer.write(node, from: repository, to: STDOUT_FILENO)
             return ExitCodes.success
         }
     }

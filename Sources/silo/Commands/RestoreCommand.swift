@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SiloEngine
+import SiloPostgres
 import SiloRepository
 
 struct RestoreCommand: ParsableCommand {
@@ -13,13 +14,32 @@ struct RestoreCommand: ParsableCommand {
     var snapshot: String
 
     @Option(name: [.short, .long], help: "Directory to restore into (created if missing).")
-    var target: String
+    var target: String?
 
     @Option(name: [.short, .long], help: "Restore only this path of the snapshot (repeatable).")
     var include: [String] = []
 
+    @OptionGroup var database: DatabaseRestoreArguments
+
+    func validate() throws {
+        if database.postgres == nil && target == nil { throw ValidationError("give --target DIR (files) or --postgres DBNAME (a database)") }
+        if database.postgres != nil && (target != nil || !include.isEmpty) {
+            throw ValidationError("restore files (--target) and a database (--postgres) in separate commands")
+        }
+        try database.validate()
+    }
+
     func run() throws {
         let output = global.output
+        if let name = database.postgres {
+            try runCommand(output) {
+                let repository = try global.openRepository()
+                let (id, snap) = try filter.selector.resolve(snapshot, in: repository)
+                return try database.restore(name, snapshotID: id, snapshot: snap, repository: repository, output: output)
+            }
+            return
+        }
+        let target = self.target!
         try runCommand(output) {
             let repository = try global.openRepository()
             let (id, snap) = try filter.selector.resolve(snapshot, in: repository)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SiloPostgres
 import SiloRepository
 
 /// Documented exit codes (docs/CLI.md). Scripts and monitoring rely on these; never renumber.
@@ -14,6 +15,9 @@ enum ExitCodes {
     static let storageNotWritable: Int32 = 15
 
     static func code(for error: Error) -> Int32 {
+        if let error = error as? PostgresError {
+            return error.code == .verification ? integrity : fatal
+        }
         guard let error = error as? RepositoryError else { return fatal }
         switch error.code {
         case .repositoryNotFound, .notARepository: return noRepository

@@ -1,0 +1,33 @@
+import ArgumentParser
+import Foundation
+import SiloPostgres
+
+struct DbCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "db", abstract: "Manage databases replaced by `restore --postgres --replace`.",
+                                                    subcommands: [DbRollbackCommand.self])
+}
+
+struct DbRollbackCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rollback",
+        abstract: "Swap back the database a --replace restore moved aside: NAME becomes NAME_failed_<time>, the newest NAME_old_* becomes NAME.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "The live database's name.")
+    var name: String
+
+    @Option(name: .long, help: ArgumentHelp("Server (default: libpq's PGHOST/PGPORT/PGUSER).", valueName: "url"))
+    var server: String?
+
+    func run() throws {
+        let output = global.output
+        try runCommand(output) {
+            let target = try server.map { try ConnectionTarget(url: $0) } ?? ConnectionTarget()
+            let (failed, restored) = try DatabaseRollback.run(name, server: target)
+            output.line(failed.isEmpty ? "\(restored) is \(name) again" : "\(name) moved aside as \(failed); \(restored) is \(name) again")
+            output.emit(["message_type": "summary", "database": name, "failed_database": failed, "restored_from": restored])
+            return ExitCodes.success
+        }
+    }
+}
