@@ -1,7 +1,8 @@
 # Two entry points (README): `make run` and `make test`. Both install what they need.
 SHELL := /bin/bash
-BUILD_DEBS := libzstd-dev libssl-dev libsqlite3-dev pkg-config
-TEST_DEBS := $(BUILD_DEBS) gzip tar
+BUILD_DEBS := libzstd-dev libssl-dev libsqlite3-dev libpq-dev pkg-config
+# The tests use a real PostgreSQL 15 server (postgresql) and its client programs.
+TEST_DEBS := $(BUILD_DEBS) gzip tar postgresql postgresql-contrib postgresql-client procps
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test deps test-deps build release bench clean
@@ -33,6 +34,7 @@ run: release
 
 test: test-deps
 	swift build --build-tests
+	./scripts/postgres-test-server.sh start
 	swift test --skip-build
 
 # Benchmarks (not part of `make test`): micro-benchmarks, then silo beside restic and borg.

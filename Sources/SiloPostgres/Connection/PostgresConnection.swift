@@ -19,12 +19,13 @@ public final class PostgresConnection {
             values.map { UnsafePointer($0) }.withUnsafeBufferPointer { v in PQconnectdbParams(k.baseAddress, v.baseAddress, 0) }
         }
         guard let made else { throw PostgresError(.connection, "cannot connect to \(target): out of memory") }
-        connection = made
+        // Checked before `connection` is set: once it is, a throw would run deinit (a second PQfinish).
         guard PQstatus(made) == CONNECTION_OK else {
             let message = Self.clean(String(cString: PQerrorMessage(made)))
             PQfinish(made)
             throw PostgresError(.connection, "cannot connect to PostgreSQL at \(target): \(message)")
         }
+        connection = made
         // Server NOTICEs ("does not exist, skipping") are not for the user's terminal.
         PQsetNoticeProcessor(made, { _, _ in }, nil)
     }

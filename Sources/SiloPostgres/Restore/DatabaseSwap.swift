@@ -52,9 +52,9 @@ enum DatabaseSwap {
             for database in blocking { try? admin.execute("ALTER DATABASE \(quoteIdentifier(database)) ALLOW_CONNECTIONS true") }
             throw error
         }
-        // The database now live takes connections again; the one moved aside stays closed so
-        // that an application cannot write to it by mistake (rollback reopens it).
-        try admin.execute("ALTER DATABASE \(quoteIdentifier(renames.last!.to)) ALLOW_CONNECTIONS true")
+        // Both take connections again: the live one for the applications, the one moved aside so
+        // that people can look into it (applications do not know its new name).
+        for rename in renames { try admin.execute("ALTER DATABASE \(quoteIdentifier(rename.to)) ALLOW_CONNECTIONS true") }
     }
 
     static func arrayLiteral(_ names: [String]) -> String {
