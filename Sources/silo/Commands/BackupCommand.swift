@@ -38,12 +38,17 @@ struct BackupCommand: ParsableCommand {
     var force = false
 
     @Option(name: .customLong("postgres"), help: ArgumentHelp(
-        "Also dump a PostgreSQL database, postgresql://USER@HOST:PORT/DB (repeatable; no /DB: every database). Password from DB_PASSWORD, PGPASSWORD or ~/.pgpass.",
+        "Also dump a PostgreSQL database, postgresql://USER@HOST:PORT/DB (repeatable; no /DB: every database; default: the URLs in SILO_POSTGRES). Password from DB_PASSWORD, PGPASSWORD or ~/.pgpass.",
         valueName: "url"))
     var postgres: [String] = []
 
+    /// `--postgres`, else the configured sources in `SILO_POSTGRES` (URLs separated by spaces).
+    private var postgresSources: [String] {
+        postgres.isEmpty ? (ProcessInfo.processInfo.environment["SILO_POSTGRES"] ?? "").split(separator: " ").map(String.init) : postgres
+    }
+
     func validate() throws {
-        if paths.isEmpty && postgres.isEmpty { throw ValidationError("nothing to back up: give at least one path or --postgres URL") }
+        if paths.isEmpty && postgresSources.isEmpty { throw ValidationError("nothing to back up: give at least one path or --postgres URL") }
         if let time, TimeParser.parse(time) == nil {
             throw ValidationError("cannot read --time '\(time)'; use 2025-01-29T12:00:00Z or '2025-01-29 12:00:00'")
         }
@@ -67,8 +72,8 @@ struct BackupCommand: ParsableCommand {
             options.force = force
             options.time = time.flatMap(TimeParser.parse)
             if let parent { options.parent = try SnapshotSelector().resolve(parent, in: repository).id }
-            if !postgres.isEmpty {
-                options.streams = try PostgresBackup.streams(for: postgres.map { try ConnectionTarget(url: $0) })
+            if !postgresSources.isEmpty {
+                options.streams = try PostgresBackup.streams(for: postgresSources.map { try ConnectionTarget(url: $0) })
             }
 
             let progress = BackupProgress()
