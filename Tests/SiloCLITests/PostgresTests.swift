@@ -83,7 +83,8 @@ final class PostgresTests: XCTestCase {
 
         // A second backup after traffic stores little: the database profile deduplicates dumps.
         server.sql(database, "UPDATE notes SET body = 'changed' WHERE id % 100 = 0")
-        let again = try env.expect(0, ["backup", env.path("site"), "--postgres", server.url(database), "--json"]).jsonLines.last ?? [:]
+        // This time the database comes from the configuration (SILO_POSTGRES), not the command line.
+        let again = try env.expect(0, ["backup", env.path("site"), "--json"], environment: ["SILO_POSTGRES": server.url(database)]).jsonLines.last ?? [:]
         XCTAssertEqual(again["files_new"] as? Int, 4, "dump, manifest and globals are streams; index.html is unchanged")
         // An existing database is never overwritten by a plain restore.
         let refused = try env.expect(1, ["restore", "latest", "--postgres", database])

@@ -13,17 +13,13 @@ public final class Archiver: @unchecked Sendable {
     private let options: BackupOptions
     private let progress: BackupProgress
     private let onWarning: @Sendable (BackupWarning) -> Void
-    private let writer: BlobWriter
-    private let lease: HeldLease
-    private let pipeline: ChunkPipeline
+    private let builder: SnapshotBuilder
     private let chunker: FastCDC
     private let metadata = MetadataReader()
     private let excludes: ExcludeMatcher
     private var summary = SnapshotSummary()
     private var warnings: [BackupWarning] = []
     private var sourceDevices: [UInt64] = []
-    private let readBuffer: UnsafeMutableRawBufferPointer
-    private let readSize = 4 << 20
 
     public init(repository: Repository, options: BackupOptions, progress: BackupProgress = BackupProgress(),
                 onWarning: @escaping @Sendable (BackupWarning) -> Void = { _ in }) throws {
@@ -31,26 +27,9 @@ public final class Archiver: @unchecked Sendable {
         self.options = options
         self.progress = progress
         self.onWarning = onWarning
-        // The lease goes first and the catalog is read again after it: any pack a prune marked
-        // before this backup announced itself is then known, and not relied on (FORMAT.md §11).
-        lease = try repository.takeLease(.backup)
-        lease.keepAlive()
-        do {
-            try repository.syncCatalog()
-            writer = try BlobWriter(repository: repository)
-        } catch {
-            lease.release()
-            throw error
-        }
-        pipeline = ChunkPipeline(codec: repository.codec, writer: writer)
-        chunker = try repository.chunker(profile: options.chunkerProfile)
+        builder = try SnapshotBuilder(repository: repository)
+        chunker = try builder.chunker(profile: options.chunkerProfile)
         excludes = ExcludeMatcher(patterns: options.excludes)
-        readBuffer = .allocate(byteCount: chunker.profile.maxSize + readSize, alignment: 64)
-    }
-
-    deinit {
-        readBuffer.deallocate()
-        lease.release()
     }
 
     public struct Result: Sendable {
@@ -61,7 +40,7 @@ public final class Archiver: @unchecked Sendable {
 
     public func run() throws -> Result {
         defer {
-            lease.release()
+            builder.release()
             progress.cancelScan()
         }
         let started = Date()
@@ -83,20 +62,16 @@ public final class Archiver: @unchecked Sendable {
 
         let trie = SourceTrie(sources, streams: streamNodes)
         let rootTree = try archiveVirtual(trie, path: [UInt8(ascii: "/")], parentTree: parentRoot)
-        try pipeline.drain()
-        try writer.flush()
-        try repository.catalog.flushTreeCache()
-
-        summary.chunksAdded = writer.blobsAdded
-        summary.bytesAdded = writer.storedBytesAdded
-        summary.rawBytesAdded = writer.rawBytesAdded
         summary.warnings = warnings.count
-        summary.durationSeconds = Date().timeIntervalSince(started)
         let time = options.time ?? Date()
-        let snapshot = Snapshot(time: Int64((time.timeIntervalSince1970 * 1e9).rounded()), host: options.host, username: Host.user,
-                                tags: options.tags, paths: snapshotPaths(sources, streams: Array(streamNodes.keys)), tree: rootTree,
-                                parent: parent?.id, program: "silo \(SiloVersion.current)", summary: summary)
-        let id = try repository.saveSnapshot(snapshot)
+        let paths = snapshotPaths(sources, streams: Array(streamNodes.keys))
+        let (id, snapshot) = try builder.commit({ counted in
+            var summary = counted
+            summary.durationSeconds = Date().timeIntervalSince(started)
+            return Snapshot(time: Int64((time.timeIntervalSince1970 * 1e9).rounded()), host: options.host, username: Host.user,
+                     tags: options.tags, paths: paths, tree: rootTree,
+                     parent: parent?.id, program: "silo \(SiloVersion.current)", summary: summary)
+        }, summary: summary)
         return Result(id: id, snapshot: snapshot, warnings: warnings)
     }
 
@@ -232,7 +207,7 @@ public final class Archiver: @unchecked Sendable {
             progress.fileStarted(path.displayString)
             defer { progress.fileDone() }
             if let parent, !options.force, Self.unchanged(node, parent), let content = parent.content,
-               try content.allSatisfy({ try writer.isKnown($0) }) {
+               try content.allSatisfy({ try builder.isKnown($0) }) {
                 node.content = content
                 summary.filesUnmodified += 1
                 summary.totalBytes += node.size ?? 0
@@ -274,8 +249,8 @@ public final class Archiver: @unchecked Sendable {
         posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
         let content: [ChunkID], total: UInt64
         do {
-            (content, total) = try chunk(with: chunker, read: Self.reader(fd))
-        } catch let failure as ReadFailure {
+            (content, total) = try builder.ingest(with: chunker, progress: progress.bytes, read: SnapshotBuilder.reader(fd))
+        } catch let failure as SnapshotBuilder.ReadFailure {
             warn(path, "read error: \(Paths.errorText(failure.code))")
             return nil
         }
@@ -289,58 +264,9 @@ public final class Archiver: @unchecked Sendable {
         return (content, total)
     }
 
-    private struct ReadFailure: Error { let code: Int32 }
-
-    private static func reader(_ fd: Int32) -> (UnsafeMutableRawBufferPointer) throws -> Int {
-        { buffer in
-            while true {
-                let n = read(fd, buffer.baseAddress!, buffer.count)
-                if n >= 0 { return n }
-                if errno != EINTR { throw ReadFailure(code: errno) }
-            }
-        }
-    }
-
-    /// Cuts what `read` yields (0 at the end) into chunks, hashes them and queues the new ones.
-    private func chunk(with chunker: FastCDC, read: (UnsafeMutableRawBufferPointer) throws -> Int) throws -> ([ChunkID], UInt64) {
-        var content: [ChunkID] = []
-        var total: UInt64 = 0
-        var filled = 0
-        var eof = false
-        let capacity = readBuffer.count
-        let base = readBuffer.baseAddress!
-        while true {
-            while !eof && filled < capacity {
-                let n = try read(UnsafeMutableRawBufferPointer(start: base + filled, count: capacity - filled))
-                if n == 0 { eof = true } else { filled += n }
-            }
-            var start = 0
-            while filled - start >= chunker.profile.maxSize || (eof && start < filled) {
-                let window = UnsafeRawBufferPointer(start: base + start, count: filled - start)
-                let length = chunker.cutPoint(window)
-                let chunk = UnsafeRawBufferPointer(start: base + start, count: length)
-                let id = repository.codec.identifier.id(of: chunk)
-                if try writer.claim(id) {
-                    try pipeline.submit(Data(chunk), id: id, type: .data)
-                }
-                content.append(id)
-                start += length
-                total += UInt64(length)
-                progress.bytes(length)
-            }
-            if eof { break }
-            memmove(base, base + start, filled - start)
-            filled -= start
-        }
-        return (content, total)
-    }
-
     /// Reads one stream to its end into a file node; the producer's failure fails the backup.
     private func archiveStream(_ stream: StreamSource, path: ByteString) throws -> Node {
-        let chunker = try repository.chunker(profile: stream.chunkerProfile)
-        guard chunker.profile.maxSize <= self.chunker.profile.maxSize else {
-            throw RepositoryError(.invalidArgument, "chunker profile \(stream.chunkerProfile) cuts larger chunks than the backup's own")
-        }
+        let chunker = try builder.chunker(profile: stream.chunkerProfile)
         progress.fileStarted(stream.path)
         defer { progress.fileDone() }
         let content: [ChunkID], size: UInt64
@@ -348,13 +274,13 @@ public final class Archiver: @unchecked Sendable {
         case .descriptor(let fd):
             defer { close(fd) }
             do {
-                (content, size) = try chunk(with: chunker, read: Self.reader(fd))
-            } catch let failure as ReadFailure {
+                (content, size) = try builder.ingest(with: chunker, progress: progress.bytes, read: SnapshotBuilder.reader(fd))
+            } catch let failure as SnapshotBuilder.ReadFailure {
                 throw RepositoryError(.storage, "\(stream.path): read error: \(Paths.errorText(failure.code))")
             }
         case .data(let data):
             var offset = 0
-            (content, size) = try chunk(with: chunker) { buffer in
+            (content, size) = try builder.ingest(with: chunker, progress: progress.bytes) { buffer in
                 let n = min(buffer.count, data.count - offset)
                 data.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + offset, byteCount: n) }
                 offset += n
@@ -380,16 +306,7 @@ public final class Archiver: @unchecked Sendable {
                     mtime: nanoseconds, atime: nanoseconds, ctime: nanoseconds)
     }
 
-    private func storeTree(_ tree: Tree) throws -> ChunkID {
-        let body = tree.encoded()
-        let id = repository.codec.identifier.id(of: body)
-        if try writer.claim(id) {
-            try pipeline.submit(body, id: id, type: .tree)
-            // The next backup compares against this tree: have it at hand.
-            try repository.catalog.cacheTree(id, body)
-        }
-        return id
-    }
+    private func storeTree(_ tree: Tree) throws -> ChunkID { try builder.storeTree(tree) }
 
     private func warn(_ path: ByteString, _ message: String) {
         let warning = BackupWarning(path: path.displayString, message: message)

@@ -1,0 +1,134 @@
+import Foundation
+import SiloFormat
+import SiloRepository
+
+/// What every way of making a snapshot shares (a backup of files, an import of a tar archive):
+/// a backup lease, the pack writer and encoding pipeline, content chunking, tree storage, and
+/// the final write order — packs, then index, then the snapshot (docs/FORMAT.md §10).
+public final class SnapshotBuilder: @unchecked Sendable {
+    public let repository: Repository
+    let writer: BlobWriter
+    private let lease: HeldLease
+    private let pipeline: ChunkPipeline
+    private let readBuffer: UnsafeMutableRawBufferPointer
+    private static let readSize = 4 << 20
+    private var chunkers: [String: FastCDC] = [:]
+
+    public init(repository: Repository) throws {
+        self.repository = repository
+        // The lease goes first and the catalog is read again after it: any pack a prune marked
+        // before this backup announced itself is then known, and not relied on (FORMAT.md §11).
+        lease = try repository.takeLease(.backup)
+        lease.keepAlive()
+        do {
+            try repository.syncCatalog()
+            writer = try BlobWriter(repository: repository)
+        } catch {
+            lease.release()
+            throw error
+        }
+        pipeline = ChunkPipeline(codec: repository.codec, writer: writer)
+        // Room for the largest chunk any profile cuts (`files`: 4 MiB) plus one read.
+        readBuffer = .allocate(byteCount: (4 << 20) + Self.readSize, alignment: 64)
+    }
+
+    deinit {
+        readBuffer.deallocate()
+        lease.release()
+    }
+
+    /// Ends the lease early (the snapshot is saved, or the attempt abandoned).
+    public func release() { lease.release() }
+
+    public func chunker(profile: String) throws -> FastCDC {
+        if let known = chunkers[profile] { return known }
+        let made = try repository.chunker(profile: profile)
+        guard made.profile.maxSize <= 4 << 20 else {
+            throw RepositoryError(.invalidArgument, "chunker profile \(profile) cuts chunks larger than 4 MiB")
+        }
+        chunkers[profile] = made
+        return made
+    }
+
+    /// Whether the repository (or this run) already holds a blob, outside marked packs.
+    public func isKnown(_ id: ChunkID) throws -> Bool { try writer.isKnown(id) }
+
+    /// Cuts what `read` yields (0 at the end) into chunks, hashes them and queues the new ones
+    /// for compression, encryption and packing. Returns the chunk list and the byte count.
+    public func ingest(with chunker: FastCDC, progress: (Int) -> Void = { _ in },
+                       read: (UnsafeMutableRawBufferPointer) throws -> Int) throws -> ([ChunkID], UInt64) {
+        var content: [ChunkID] = []
+        var total: UInt64 = 0
+        var filled = 0
+        var eof = false
+        let capacity = readBuffer.count
+        let base = readBuffer.baseAddress!
+        while true {
+            while !eof && filled < capacity {
+                let n = try read(UnsafeMutableRawBufferPointer(start: base + filled, count: capacity - filled))
+                if n == 0 { eof = true } else { filled += n }
+            }
+            var start = 0
+            while filled - start >= chunker.profile.maxSize || (eof && start < filled) {
+                let window = UnsafeRawBufferPointer(start: base + start, count: filled - start)
+                let length = chunker.cutPoint(window)
+                let chunk = UnsafeRawBufferPointer(start: base + start, count: length)
+                let id = repository.codec.identifier.id(of: chunk)
+                if try writer.claim(id) {
+                    try pipeline.submit(Data(chunk), id: id, type: .data)
+                }
+                content.append(id)
+                start += length
+                total += UInt64(length)
+                progress(length)
+            }
+            if eof { break }
+            memmove(base, base + start, filled - start)
+            filled -= start
+        }
+        return (content, total)
+    }
+
+    /// Stores a directory listing (once) and returns its ID.
+    public func storeTree(_ tree: Tree) throws -> ChunkID {
+        let body = tree.encoded()
+        let id = repository.codec.identifier.id(of: body)
+        if try writer.claim(id) {
+            try pipeline.submit(body, id: id, type: .tree)
+            // The next backup compares against this tree: have it at hand.
+            try repository.catalog.cacheTree(id, body)
+        }
+        return id
+    }
+
+    /// Waits for every queued chunk, writes the last pack and the index, then the snapshot.
+    /// The summary's "added" counts are filled in here.
+    public func commit(_ make: (SnapshotSummary) -> Snapshot, summary: SnapshotSummary) throws -> (SnapshotID, Snapshot) {
+        try pipeline.drain()
+        try writer.flush()
+        try repository.catalog.flushTreeCache()
+        var summary = summary
+        summary.chunksAdded = writer.blobsAdded
+        summary.bytesAdded = writer.storedBytesAdded
+        summary.rawBytesAdded = writer.rawBytesAdded
+        let snapshot = make(summary)
+        let id = try repository.saveSnapshot(snapshot)
+        return (id, snapshot)
+    }
+
+    /// A reader of a descriptor for `ingest`, retrying on EINTR.
+    public static func reader(_ fd: Int32) -> (UnsafeMutableRawBufferPointer) throws -> Int {
+        { buffer in
+            while true {
+                let n = read(fd, buffer.baseAddress!, buffer.count)
+                if n >= 0 { return n }
+                if errno != EINTR { throw ReadFailure(code: errno) }
+            }
+        }
+    }
+
+    /// A read(2) failure inside `ingest`.
+    public struct ReadFailure: Error {
+        public let code: Int32
+    }
+}
