@@ -1,8 +1,9 @@
 # Two entry points (README): `make run` and `make test`. Both install what they need.
 SHELL := /bin/bash
-BUILD_DEBS := libzstd-dev libssl-dev libsqlite3-dev libpq-dev pkg-config
+BUILD_DEBS := libzstd-dev libssl-dev libsqlite3-dev libpq-dev zlib1g-dev pkg-config
 # The tests use a real PostgreSQL 15 server (postgresql) and its client programs.
-TEST_DEBS := $(BUILD_DEBS) gzip tar postgresql postgresql-contrib postgresql-client procps
+# Legacy archives are made by GNU tar, bsdtar (libarchive-tools), Python's tarfile, zstd and openssl.
+TEST_DEBS := $(BUILD_DEBS) gzip tar zstd openssl libarchive-tools python3 postgresql postgresql-contrib postgresql-client procps
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test deps test-deps build release bench clean

@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Layers, imports pointing down only (see docs/ARCHITECTURE.md):
-// silo (CLI) → SiloPostgres → SiloEngine → SiloRepository → SiloFormat, SiloStorage → C shims.
+// silo (CLI) → SiloPostgres, SiloLegacy → SiloEngine → SiloRepository → SiloFormat, SiloStorage → C shims.
 let package = Package(
     name: "Silo",
     platforms: [.macOS(.v13)],
@@ -19,15 +19,17 @@ let package = Package(
         .systemLibrary(name: "CLinux"),
         .systemLibrary(name: "CSQLite3", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         .target(name: "SiloStorage"),
         .target(name: "SiloFormat", dependencies: ["CZstd", "COpenSSL"]),
         .target(name: "SiloRepository", dependencies: ["SiloFormat", "SiloStorage", "CSQLite3"]),
         .target(name: "SiloEngine", dependencies: ["SiloRepository", "CLinux"]),
         .target(name: "SiloPostgres", dependencies: ["SiloEngine", "CLibPQ", "CLinux"]),
+        .target(name: "SiloLegacy", dependencies: ["SiloEngine", "CZlib", "CZstd", "COpenSSL"]),
         .executableTarget(
             name: "silo",
-            dependencies: ["SiloEngine", "SiloPostgres", "CLinux", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["SiloEngine", "SiloPostgres", "SiloLegacy", "CLinux", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "silo-bench",
@@ -40,6 +42,7 @@ let package = Package(
         .testTarget(name: "SiloRepositoryTests", dependencies: ["SiloRepository", "SiloStorage"]),
         .testTarget(name: "SiloEngineTests", dependencies: ["SiloEngine"]),
         .testTarget(name: "SiloPostgresTests", dependencies: ["SiloPostgres"]),
+        .testTarget(name: "SiloLegacyTests", dependencies: ["SiloLegacy"]),
         .testTarget(name: "SiloCLITests", dependencies: ["silo"]),
     ]
 )

@@ -46,6 +46,9 @@ public struct Snapshot: Codable, Sendable, Equatable {
     public var parent: SnapshotID?
     public var program: String
     public var summary: SnapshotSummary
+    /// Where the content came from when it was not a backup of live paths: the file name of an
+    /// imported archive. Absent (not null) otherwise, so older readers are unaffected.
+    public var origin: String?
 
     public init(time: Int64, host: String, username: String, tags: [String], paths: [String], tree: ChunkID,
                 parent: SnapshotID?, program: String, summary: SnapshotSummary) {

@@ -37,12 +37,14 @@ struct SnapshotsCommand: ParsableCommand {
     }
 
     static func json(_ id: SnapshotID, _ s: Snapshot) -> [String: Any] {
-        [
+        var object: [String: Any] = [
             "message_type": "snapshot", "id": id.hex, "short_id": id.shortHex, "time": Timestamp.iso8601(s.date),
             "time_ns": s.time, "host": s.host, "username": s.username, "tags": s.tags, "paths": s.paths, "tree": s.tree.hex,
             "parent": s.parent?.hex ?? NSNull(), "total_bytes": s.summary.totalBytes, "data_added": s.summary.rawBytesAdded,
             "data_added_stored": s.summary.bytesAdded, "files_new": s.summary.filesNew, "files_changed": s.summary.filesChanged,
             "files_unmodified": s.summary.filesUnmodified,
         ]
+        if let origin = s.origin { object["origin"] = origin }
+        return object
     }
 }
