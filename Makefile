@@ -36,6 +36,7 @@ run: release
 test: test-deps
 	swift build --build-tests
 	./scripts/postgres-test-server.sh start
+	./scripts/s3-test-server.sh start
 	swift test --skip-build
 
 # Benchmarks (not part of `make test`): micro-benchmarks, then silo beside restic and borg.

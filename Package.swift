@@ -2,7 +2,8 @@
 import PackageDescription
 
 // Layers, imports pointing down only (see docs/ARCHITECTURE.md):
-// silo (CLI) → SiloPostgres, SiloLegacy → SiloEngine → SiloRepository → SiloFormat, SiloStorage → C shims.
+// silo (CLI) → SiloPostgres, SiloLegacy → SiloEngine → SiloRepository → SiloFormat, SiloStorage → C shims;
+// SiloS3 → SiloStorage (a backend the CLI picks by URL).
 let package = Package(
     name: "Silo",
     platforms: [.macOS(.v13)],
@@ -22,6 +23,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         .target(name: "SiloStorage"),
+        .target(name: "SiloS3", dependencies: ["SiloStorage", "COpenSSL"]),
         .target(name: "SiloFormat", dependencies: ["CZstd", "COpenSSL"]),
         .target(name: "SiloRepository", dependencies: ["SiloFormat", "SiloStorage", "CSQLite3"]),
         .target(name: "SiloEngine", dependencies: ["SiloRepository", "CLinux"]),
@@ -29,7 +31,7 @@ let package = Package(
         .target(name: "SiloLegacy", dependencies: ["SiloEngine", "CZlib", "CZstd", "COpenSSL"]),
         .executableTarget(
             name: "silo",
-            dependencies: ["SiloEngine", "SiloPostgres", "SiloLegacy", "CLinux", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["SiloEngine", "SiloPostgres", "SiloLegacy", "SiloS3", "CLinux", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "silo-bench",
@@ -37,7 +39,8 @@ let package = Package(
             path: "Benchmarks/Micro"
         ),
 
-        .testTarget(name: "SiloStorageTests", dependencies: ["SiloStorage"]),
+        // The S3 backend runs the same conformance suite as the local one, so its tests live here.
+        .testTarget(name: "SiloStorageTests", dependencies: ["SiloStorage", "SiloS3"]),
         .testTarget(name: "SiloFormatTests", dependencies: ["SiloFormat"]),
         .testTarget(name: "SiloRepositoryTests", dependencies: ["SiloRepository", "SiloStorage"]),
         .testTarget(name: "SiloEngineTests", dependencies: ["SiloEngine"]),

@@ -124,15 +124,7 @@ public struct LocalObjectStore: ObjectStore {
 
     private func path(_ key: String) -> String { key.isEmpty ? root : root + "/" + key }
 
-    static func validate(_ key: String) throws {
-        let parts = key.split(separator: "/", omittingEmptySubsequences: false)
-        let valid = !key.isEmpty && parts.allSatisfy { part in
-            !part.isEmpty && part.first != "." && part.allSatisfy { c in
-                c.isASCII && (c.isLetter || c.isNumber || c == "." || c == "_" || c == "-")
-            }
-        }
-        if !valid { throw StorageError(.invalidKey, key: key, "invalid object key") }
-    }
+    static func validate(_ key: String) throws { try ObjectKey.validate(key) }
 
     private func openForReading(_ key: String) throws -> Int32 {
         let fd = open(path(key), O_RDONLY | O_CLOEXEC)

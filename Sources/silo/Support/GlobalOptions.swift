@@ -33,14 +33,7 @@ struct GlobalOptions: ParsableArguments {
         return location
     }
 
-    func store() throws -> ObjectStore {
-        let location = try repositoryLocation()
-        if location.hasPrefix("s3:") {
-            throw RepositoryError(.invalidArgument, "S3 repositories are not supported yet; use a local path")
-        }
-        let path = location.hasPrefix("local:") ? String(location.dropFirst(6)) : location
-        return LocalObjectStore(root: Paths.absolute(path).displayString)
-    }
+    func store() throws -> ObjectStore { try StoreFactory.store(for: try repositoryLocation()) }
 
     var cacheRoot: String {
         if let cacheDir { return cacheDir }

@@ -1,0 +1,21 @@
+import Foundation
+import SiloEngine
+import SiloRepository
+import SiloS3
+import SiloStorage
+
+/// A repository location to its storage backend: `s3:http(s)://host/bucket/prefix`, or a local
+/// directory (`local:PATH` or just `PATH`).
+enum StoreFactory {
+    static func store(for location: String) throws -> ObjectStore {
+        if location.hasPrefix("s3:") {
+            do {
+                return S3ObjectStore(try S3Configuration(url: location))
+            } catch let error as S3Error {
+                throw RepositoryError(.invalidArgument, error.message)
+            }
+        }
+        let path = location.hasPrefix("local:") ? String(location.dropFirst(6)) : location
+        return LocalObjectStore(root: Paths.absolute(path).displayString)
+    }
+}
