@@ -484,9 +484,17 @@ cmd_start() {
         for s in $SERVERS; do
             # setsid: each server is its own process group, so Swift's
             # killpg(0, SIGTERM) on stop cannot reach the caller.
-            setsid env ${preload:+LD_PRELOAD=$preload} \
-                "$PY" "$DATA/bin/swift-s3-server.py" "$s" "$ETC/$s-server.conf" \
-                </dev/null >>"$LOG/$s.out" 2>&1 &
+            # The descriptors above 2 are closed first: a caller's pipe or socket
+            # inherited by a server would make the caller wait for ever (Foundation's
+            # Process waits until its child's descriptors all close).
+            (
+                for fd in /proc/$BASHPID/fd/*; do
+                    fd=${fd##*/}
+                    [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null
+                done
+                exec setsid env ${preload:+LD_PRELOAD=$preload} \
+                    "$PY" "$DATA/bin/swift-s3-server.py" "$s" "$ETC/$s-server.conf"
+            ) </dev/null >>"$LOG/$s.out" 2>&1 &
             echo $! >"$RUN/$s.pid"
         done
     fi

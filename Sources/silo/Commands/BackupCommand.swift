@@ -4,6 +4,7 @@ import SiloEngine
 import SiloFormat
 import SiloPostgres
 import SiloRepository
+import SiloS3
 
 struct BackupCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "backup", abstract: "Back up files and directories into a new snapshot.")
@@ -87,12 +88,18 @@ struct BackupCommand: ParsableCommand {
             output.line("Added:       \(Format.bytes(s.rawBytesAdded)) of new data, \(Format.bytes(s.bytesAdded)) stored (\(s.chunksAdded) chunks)")
             output.line("Processed:   \(Format.bytes(s.totalBytes)) in \(Format.duration(s.durationSeconds)) (\(String(format: "%.2f", s.durationSeconds)) s)")
             output.line("snapshot \(result.id.shortHex) saved\(result.warnings.isEmpty ? "" : ", with \(result.warnings.count) warning(s)")")
-            output.emit([
+            var summary: [String: Any] = [
                 "message_type": "summary", "snapshot_id": result.id.hex, "files_new": s.filesNew, "files_changed": s.filesChanged,
                 "files_unmodified": s.filesUnmodified, "dirs": s.directories, "total_bytes": s.totalBytes, "bytes_read": s.bytesRead,
                 "data_added": s.rawBytesAdded, "data_added_stored": s.bytesAdded, "chunks_added": s.chunksAdded,
                 "warnings": result.warnings.count, "duration_seconds": s.durationSeconds,
-            ])
+            ]
+            // On a remote store every request costs time (and money): say how many this took.
+            if let remote = repository.store as? S3ObjectStore {
+                summary["storage_requests"] = remote.requestCount
+                output.line("Requests:    \(remote.requestCount) to \(remote.location)")
+            }
+            output.emit(summary)
             return result.warnings.isEmpty ? ExitCodes.success : ExitCodes.partial
         }
     }

@@ -1,0 +1,108 @@
+import Foundation
+import XCTest
+
+/// Repositories on the real S3 server (OpenStack Swift s3api on loopback): the whole CLI over
+/// the S3 backend, request counts, an outage in the middle of a backup, altered objects.
+final class S3RepositoryTests: XCTestCase {
+    private var env: CLIEnvironment!
+    private var prefix = ""
+    private static let script = PostgresTestServer.packageRoot + "/scripts/s3-test-server.sh"
+
+    override func setUpWithError() throws {
+        let started = PostgresTestServer.run("/bin/bash", [Self.script, "start"], environment: [:])
+        guard started.status == 0 else { throw PostgresTestServer.TestServerError("cannot start the test S3 server: \(started.stderr)") }
+        env = try CLIEnvironment()
+        prefix = "cli-" + UUID().uuidString.prefix(8).lowercased()
+        env.environment["SILO_REPOSITORY"] = "s3:http://127.0.0.1:18080/test-bucket/\(prefix)"
+        env.environment["AWS_ACCESS_KEY_ID"] = "test:tester"
+        env.environment["AWS_SECRET_ACCESS_KEY"] = "testing"
+        env.environment["AWS_REGION"] = "us-east-1"
+        try env.expect(0, ["init", "-q"])
+    }
+
+    private func makeTree() throws {
+        for i in 0..<40 { try env.write("src/file\(i).txt", text(2000 + i * 97, seed: i)) }
+        try env.write("src/big.bin", pseudoRandom(6 << 20, seed: 9))
+    }
+
+    func testBackupRestoreAndFewRequestsWhenNothingChanged() throws {
+        try makeTree()
+        let first = try env.expect(0, ["backup", env.path("src"), "--json"]).jsonLines.last ?? [:]
+        XCTAssertNotNil(first["storage_requests"])
+        try env.expect(0, ["restore", "latest", "--target", env.path("out")])
+        XCTAssertEqual(contentDigests(env.path("out") + env.path("src")), contentDigests(env.path("src")))
+        let again = try env.expect(0, ["backup", env.path("src"), "--json"]).jsonLines.last ?? [:]
+        let requests = again["storage_requests"] as? Int ?? Int.max
+        XCTAssertLessThanOrEqual(requests, 15, "a backup with nothing changed: \(requests) requests")
+        try env.expect(0, ["check", "--read-data"])
+        try env.expect(0, ["forget", "--keep-last", "1", "--prune"])
+    }
+
+    /// The object store stops during a backup and comes back: the backup completes after
+    /// retries, and restores exactly.
+    func testOutageDuringBackupIsRidden() throws {
+        try makeTree()
+        try env.expect(0, ["backup", env.path("src")])
+        try env.write("src/new.bin", pseudoRandom(3 << 20, seed: 77))
+        // One shell runs the whole outage, so that no pipe of this process is open while the
+        // server restarts (Foundation's Process would wait for an end-of-file that never comes).
+        let outage = """
+            bash "$1" stop >/dev/null || exit 90
+            "$2" backup "$3" >"$4" 2>&1 & backup=$!
+            sleep 2
+            bash "$1" start >/dev/null || exit 91
+            wait $backup
+            """
+        defer { _ = PostgresTestServer.run("/bin/bash", [Self.script, "start"], environment: [:]) }
+        let log = env.path("backup.log")
+        let run = PostgresTestServer.run("/bin/bash", ["-c", outage, "outage", Self.script, CLIEnvironment.binary, env.path("src"), log], environment: env.environment)
+        XCTAssertEqual(run.status, 0, ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "") + run.stderr)
+        try env.expect(0, ["restore", "latest", "--target", env.path("out")])
+        XCTAssertEqual(FileManager.default.contents(atPath: env.path("out") + env.path("src/new.bin")), pseudoRandom(3 << 20, seed: 77))
+    }
+
+    /// An object altered on the server is caught by authenticated encryption, never restored.
+    func testAlteredObjectIsDetected() throws {
+        try makeTree()
+        try env.expect(0, ["backup", env.path("src")])
+        // Alter the largest pack through the S3 API, as a faulty server or an attacker would.
+        let altered = PostgresTestServer.run("/usr/bin/python3", ["-c", Self.alterScript, prefix], environment: [:])
+        XCTAssertEqual(altered.status, 0, altered.stderr)
+        let check = try env.expect(13, ["check", "--read-data"])
+        XCTAssertTrue(check.stdout.contains("damaged") || check.stderr.contains("damaged") || check.stdout.contains("pack"), check.stdout + check.stderr)
+        let restore = try env.run(["restore", "latest", "--target", env.path("out")])
+        XCTAssertEqual(restore.status, 13, restore.stderr)
+    }
+
+    /// Flips one byte in the middle of the largest pack of the repository under PREFIX, with
+    /// plain SigV4 requests (Python's standard library only).
+    static let alterScript = #"""
+    import hashlib, hmac, datetime, urllib.request, urllib.parse, re, sys
+    prefix = sys.argv[1]
+    host, region, key, secret = "127.0.0.1:18080", "us-east-1", "test:tester", "testing"
+    def call(method, path, query="", body=b""):
+        now = datetime.datetime.utcnow()
+        stamp, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
+        digest = hashlib.sha256(body).hexdigest()
+        headers = {"host": host, "x-amz-content-sha256": digest, "x-amz-date": stamp}
+        signed = ";".join(sorted(headers))
+        canonical = "\n".join([method, path, query, "".join(f"{k}:{headers[k]}\n" for k in sorted(headers)), signed, digest])
+        scope = f"{day}/{region}/s3/aws4_request"
+        to_sign = "\n".join(["AWS4-HMAC-SHA256", stamp, scope, hashlib.sha256(canonical.encode()).hexdigest()])
+        k = ("AWS4" + secret).encode()
+        for part in (day, region, "s3", "aws4_request"):
+            k = hmac.new(k, part.encode(), hashlib.sha256).digest()
+        signature = hmac.new(k, to_sign.encode(), hashlib.sha256).hexdigest()
+        request = urllib.request.Request(f"http://{host}{path}" + (f"?{query}" if query else ""), data=body if method == "PUT" else None, method=method)
+        for name, value in headers.items():
+            if name != "host": request.add_header(name, value)
+        request.add_header("Authorization", f"AWS4-HMAC-SHA256 Credential={key}/{scope}, SignedHeaders={signed}, Signature={signature}")
+        return urllib.request.urlopen(request).read()
+    listing = call("GET", "/test-bucket", "list-type=2&prefix=" + urllib.parse.quote(prefix + "/packs/", safe="")).decode()
+    sizes = [(int(s), k) for k, s in re.findall(r"<Key>([^<]+)</Key>.*?<Size>(\d+)</Size>", listing)]
+    size, pack = max(sizes)
+    data = bytearray(call("GET", "/test-bucket/" + pack))
+    data[len(data) // 2] ^= 0x01
+    call("PUT", "/test-bucket/" + pack, body=bytes(data))
+    """#
+}
