@@ -16,8 +16,10 @@ public struct MasterKeys: Codable, Sendable, Equatable {
         self.chunkerSeed = chunkerSeed
     }
 
-    public static func random() -> MasterKeys {
-        MasterKeys(encryption: Crypto.randomBytes(32), chunkID: Crypto.randomBytes(32), chunkerSeed: Crypto.randomBytes(32))
+    /// New random keys; `chunkerSeed` given to cut chunks exactly as another repository does
+    /// (`init --copy-chunker-params`), so that copies between them deduplicate.
+    public static func random(chunkerSeed: Data? = nil) -> MasterKeys {
+        MasterKeys(encryption: Crypto.randomBytes(32), chunkID: Crypto.randomBytes(32), chunkerSeed: chunkerSeed ?? Crypto.randomBytes(32))
     }
 }
 

@@ -49,6 +49,9 @@ public struct Snapshot: Codable, Sendable, Equatable {
     /// Where the content came from when it was not a backup of live paths: the file name of an
     /// imported archive. Absent (not null) otherwise, so older readers are unaffected.
     public var origin: String?
+    /// For a snapshot made by `copy`: the ID of the snapshot it was first copied from (kept
+    /// through copies of copies), so that a later copy knows it is already there. Absent otherwise.
+    public var original: SnapshotID?
 
     public init(time: Int64, host: String, username: String, tags: [String], paths: [String], tree: ChunkID,
                 parent: SnapshotID?, program: String, summary: SnapshotSummary) {

@@ -36,6 +36,9 @@ public final class Catalog: @unchecked Sendable {
             CREATE TABLE markers(key TEXT PRIMARY KEY) WITHOUT ROWID;
             CREATE TABLE marked_packs(pack BLOB NOT NULL, marker TEXT NOT NULL, marked REAL NOT NULL, PRIMARY KEY(pack, marker)) WITHOUT ROWID;
             """),
+        ("0003-copy-map", """
+            CREATE TABLE copy_map(source TEXT NOT NULL, id BLOB NOT NULL, target BLOB NOT NULL, PRIMARY KEY(source, id)) WITHOUT ROWID;
+            """),
     ]
 
     deinit { try? flushTreeCache() }
@@ -382,6 +385,28 @@ public final class Catalog: @unchecked Sendable {
                 for (id, body) in pendingTrees { try insertTree.bind([id.digest, body]).run() }
             }
             pendingTrees = [:]
+        }
+    }
+
+    // MARK: copy map
+
+    /// The ID in this repository of a blob `copy` brought from repository `source` (its
+    /// config ID). IDs are keyed per repository, so a copy must learn each one from the
+    /// plaintext once; remembering them spares later copies from reading it again. The map
+    /// only says what the ID would be: whether the blob is still stored is the index's business.
+    public func copiedID(from source: String, _ id: ChunkID) throws -> ChunkID? {
+        try lock.withLock {
+            try db.prepare("SELECT target FROM copy_map WHERE source = ?1 AND id = ?2").bind([source, id.digest]).first { ChunkID($0.digest(0)) }
+        }
+    }
+
+    public func recordCopiedIDs(from source: String, _ pairs: [(ChunkID, ChunkID)]) throws {
+        guard !pairs.isEmpty else { return }
+        try lock.withLock {
+            try db.transaction {
+                let insert = try db.prepare("INSERT OR REPLACE INTO copy_map VALUES (?1, ?2, ?3)")
+                for (id, target) in pairs { try insert.bind([source, id.digest, target.digest]).run() }
+            }
         }
     }
 

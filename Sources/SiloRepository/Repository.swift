@@ -35,6 +35,8 @@ public final class Repository: @unchecked Sendable {
         public var compressionLevel = 3
         public var packTargetSize = 16 << 20
         public var scryptN = KeyFile.defaultN
+        /// The chunker seed of another repository, to cut chunks as it does; random when nil.
+        public var chunkerSeed: Data?
         public init() {}
     }
 
@@ -46,13 +48,13 @@ public final class Repository: @unchecked Sendable {
             if try store.exists(ObjectKeys.config) {
                 throw RepositoryError(.alreadyExists, "a repository already exists at \(store.location)")
             }
-            let master: MasterKeys? = options.encrypted ? MasterKeys.random() : nil
+            let master: MasterKeys? = options.encrypted ? MasterKeys.random(chunkerSeed: options.chunkerSeed) : nil
             if options.encrypted && (password ?? Data()).isEmpty {
                 throw RepositoryError(.invalidArgument, "an empty password is not allowed; set SILO_PASSWORD or use --password-file")
             }
             let settings = RepositorySettings(encrypted: options.encrypted, compressionLevel: options.compressionLevel,
                                               packTargetSize: options.packTargetSize,
-                                              chunkerSeed: options.encrypted ? nil : Crypto.randomBytes(32))
+                                              chunkerSeed: options.encrypted ? nil : options.chunkerSeed ?? Crypto.randomBytes(32))
             let sealer = ObjectSealer(keys: master)
             let config = RepositoryConfig(id: Crypto.randomBytes(16).map { String(format: "%02x", $0) }.joined(),
                                           created: Timestamp.iso8601(Date()), encrypted: options.encrypted,
@@ -255,11 +257,21 @@ public final class Repository: @unchecked Sendable {
         return id
     }
 
+    /// The secret that, with the profiles, decides where chunks are cut.
+    public var chunkerSeed: Data? { keys?.chunkerSeed ?? settings.chunkerSeed }
+
+    /// Whether this repository cuts the same content into the same chunks as `other`: only then
+    /// do chunks copied from one deduplicate against backups made into the other.
+    public func cutsChunksLike(_ other: Repository) -> Bool {
+        chunkerSeed == other.chunkerSeed && settings.chunker == other.settings.chunker
+            && settings.chunkerProfiles == other.settings.chunkerProfiles
+    }
+
     public func chunker(profile name: String) throws -> FastCDC {
         guard let profile = settings.chunkerProfiles[name] else {
             throw RepositoryError(.invalidArgument, "unknown chunker profile \(name)")
         }
-        guard let seed = keys?.chunkerSeed ?? settings.chunkerSeed else {
+        guard let seed = chunkerSeed else {
             throw RepositoryError(.integrity, "the repository has no chunker seed")
         }
         return FastCDC(profile: profile, seed: seed)

@@ -38,6 +38,31 @@ final class S3RepositoryTests: XCTestCase {
         try env.expect(0, ["forget", "--keep-last", "1", "--prune"])
     }
 
+    /// Snapshots copied from a local repository to S3 and from S3 to another local one restore
+    /// exactly; copying again sends nothing and makes few requests.
+    func testCopyBetweenLocalAndS3() throws {
+        try makeTree()
+        let local = env.path("local"), back = env.path("back")
+        try env.expect(0, ["init", "-q"], environment: ["SILO_REPOSITORY": local])
+        try env.expect(0, ["backup", env.path("src"), "-q"], environment: ["SILO_REPOSITORY": local])
+        let password = ["SILO_FROM_PASSWORD": "correct horse", "SILO_TO_PASSWORD": "correct horse"]
+
+        let up = try env.expect(0, ["copy", "--from", local, "--json"], environment: password).jsonLines.last ?? [:]
+        XCTAssertEqual(up["snapshots_copied"] as? Int, 1)
+        try env.expect(0, ["restore", "latest", "--target", env.path("out")])
+        XCTAssertEqual(contentDigests(env.path("out") + env.path("src")), contentDigests(env.path("src")))
+        let again = try env.expect(0, ["copy", "--from", local, "--json"], environment: password).jsonLines.last ?? [:]
+        XCTAssertEqual(again["blobs_sent"] as? Int, 0)
+        XCTAssertLessThanOrEqual(again["storage_requests"] as? Int ?? .max, 15)
+
+        try env.expect(0, ["init", "-q"], environment: ["SILO_REPOSITORY": back])
+        let down = try env.expect(0, ["copy", "--to", back, "--json"], environment: password).jsonLines.last ?? [:]
+        XCTAssertEqual(down["snapshots_copied"] as? Int, 1)
+        try env.expect(0, ["check", "--read-data"], environment: ["SILO_REPOSITORY": back])
+        try env.expect(0, ["restore", "latest", "--target", env.path("back-out")], environment: ["SILO_REPOSITORY": back])
+        XCTAssertEqual(contentDigests(env.path("back-out") + env.path("src")), contentDigests(env.path("src")))
+    }
+
     /// The object store stops during a backup and comes back: the backup completes after
     /// retries, and restores exactly.
     func testOutageDuringBackupIsRidden() throws {

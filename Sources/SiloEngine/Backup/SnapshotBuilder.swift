@@ -89,6 +89,16 @@ public final class SnapshotBuilder: @unchecked Sendable {
         return (content, total)
     }
 
+    /// Stores one chunk of file content as it is (once) and returns its ID: for content whose
+    /// boundaries are already decided, as when `copy` brings chunks from another repository.
+    public func storeChunk(_ plaintext: Data) throws -> ChunkID {
+        let id = repository.codec.identifier.id(of: plaintext)
+        if try writer.claim(id) {
+            try pipeline.submit(plaintext, id: id, type: .data)
+        }
+        return id
+    }
+
     /// Stores a directory listing (once) and returns its ID.
     public func storeTree(_ tree: Tree) throws -> ChunkID {
         let body = tree.encoded()
@@ -114,6 +124,20 @@ public final class SnapshotBuilder: @unchecked Sendable {
         let snapshot = make(summary)
         let id = try repository.saveSnapshot(snapshot)
         return (id, snapshot)
+    }
+
+    /// Waits for every queued chunk, writes the last pack and the index, then saves `snapshot`
+    /// as given. The builder stays usable: `copy` commits one snapshot after another.
+    public func commit(_ snapshot: Snapshot) throws -> SnapshotID {
+        try pipeline.drain()
+        try writer.flush()
+        try repository.catalog.flushTreeCache()
+        return try repository.saveSnapshot(snapshot)
+    }
+
+    /// Blobs and stored bytes this builder has added so far.
+    public var added: (blobs: Int, storedBytes: UInt64, rawBytes: UInt64) {
+        (writer.blobsAdded, writer.storedBytesAdded, writer.rawBytesAdded)
     }
 
     /// A reader of a descriptor for `ingest`, retrying on EINTR.

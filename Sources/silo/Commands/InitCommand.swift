@@ -17,6 +17,12 @@ struct InitCommand: ParsableCommand {
     @Option(name: .long, help: "Target pack size in MiB (packs vary ±25% around it).")
     var packSize = 16
 
+    @Option(name: .long, help: "Cut chunks as this repository does, so that `copy` between the two deduplicates (its password: --from-password-file or SILO_FROM_PASSWORD).")
+    var copyChunkerParamsFrom: String?
+
+    @Option(name: .long, help: "Read the password of the --copy-chunker-params-from repository from this file.")
+    var fromPasswordFile: String?
+
     func validate() throws {
         guard (1...19).contains(compressionLevel) else { throw ValidationError("--compression-level must be between 1 and 19") }
         guard (1...512).contains(packSize) else { throw ValidationError("--pack-size must be between 1 and 512 (MiB)") }
@@ -31,6 +37,7 @@ struct InitCommand: ParsableCommand {
             options.compressionLevel = compressionLevel
             options.packTargetSize = packSize << 20
             if let n = ProcessInfo.processInfo.environment["SILO_TEST_SCRYPT_N"].flatMap(UInt64.init) { options.scryptN = n }
+            if let other = copyChunkerParamsFrom { options.chunkerSeed = try chunkerSeed(of: other) }
             let password = insecureNoEncryption ? nil : try global.password(prompt: "enter password for new repository: ")
             if let local = store as? LocalObjectStore { try local.createRoot() }
             let repository = try Repository.initialize(store: store, password: password, options: options, cacheRoot: global.cacheRoot)
@@ -40,5 +47,14 @@ struct InitCommand: ParsableCommand {
                          "encrypted": !insecureNoEncryption])
             return ExitCodes.success
         }
+    }
+
+    /// The chunker seed of another repository, read with its own password.
+    private func chunkerSeed(of location: String) throws -> Data {
+        let other = try global.openOtherRepository(location, passwordFile: fromPasswordFile, variable: "SILO_FROM_PASSWORD", option: "--from-password-file")
+        guard let seed = other.chunkerSeed else {
+            throw RepositoryError(.integrity, "repository \(location) has no chunker seed")
+        }
+        return seed
     }
 }

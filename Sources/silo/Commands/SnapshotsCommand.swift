@@ -45,6 +45,7 @@ struct SnapshotsCommand: ParsableCommand {
             "files_unmodified": s.summary.filesUnmodified,
         ]
         if let origin = s.origin { object["origin"] = origin }
+        if let original = s.original { object["original"] = original.hex }
         return object
     }
 }

@@ -55,12 +55,32 @@ struct GlobalOptions: ParsableArguments {
         let password = try Repository.needsPassword(store: store) ? try password() : nil
         return try Repository.open(store: store, password: password, cacheRoot: cacheRoot)
     }
+
+    /// A second repository (`copy`, `init --copy-chunker-params-from`), with its own password
+    /// from `passwordFile`, the environment variable `variable`, or a terminal prompt.
+    func openOtherRepository(_ location: String, passwordFile: String?, variable: String, option: String) throws -> Repository {
+        let store = try StoreFactory.store(for: location)
+        var password: Data?
+        if try Repository.needsPassword(store: store) {
+            if let passwordFile {
+                password = try PasswordPrompt.readFile(passwordFile)
+            } else if let value = environment[variable] {
+                password = Data(value.utf8)
+            } else if let typed = PasswordPrompt.read("enter password for repository \(store.location): ") {
+                password = Data(typed.utf8)
+            } else {
+                throw RepositoryError(.wrongPassword, "no password for repository \(store.location): set \(variable) or use \(option)")
+            }
+        }
+        return try Repository.open(store: store, password: password, cacheRoot: cacheRoot)
+    }
 }
 
 enum PasswordPrompt {
     /// A password file's content without its final newline.
     static func readFile(_ path: String) throws -> Data {
-        guard var data = FileManager.default.contents(atPath: path) else {
+        // Read to the end rather than by the file's size: a pipe (`<(pass show silo)`) has none.
+        guard let handle = FileHandle(forReadingAtPath: path), var data = try? handle.readToEnd() ?? Data() else {
             throw RepositoryError(.invalidArgument, "cannot read password file \(path)")
         }
         if data.last == UInt8(ascii: "\n") { data.removeLast() }

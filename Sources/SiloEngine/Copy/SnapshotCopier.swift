@@ -1,0 +1,145 @@
+import Foundation
+import SiloFormat
+import SiloRepository
+
+/// Copies snapshots from one repository into another, local or remote, sending only the
+/// chunks the destination lacks.
+///
+/// Chunk IDs are keyed per repository (HMAC with the repository's ID key), so a chunk's ID in
+/// the destination can only be learnt from its plaintext: the first copy of a chunk reads and
+/// decrypts it from the source, and the destination's catalog remembers the pair so that later
+/// copies skip the read (`Catalog.copiedID`). Trees are rewritten with the destination's IDs.
+/// Chunk boundaries are kept as the source cut them: when the two repositories' chunkers differ,
+/// copied data does not deduplicate against backups made directly into the destination
+/// (`chunkingDiffers`).
+///
+/// Each snapshot is committed on its own after its packs and index (FORMAT.md §10), so an
+/// interrupted copy keeps every snapshot it finished and, in the destination's index, most
+/// chunks of the one it was copying: the next copy sends neither again.
+public final class SnapshotCopier {
+    public struct Totals: Sendable {
+        /// Chunks and trees written to the destination, and their plaintext and stored sizes.
+        public var blobsSent = 0
+        public var rawBytesSent: UInt64 = 0
+        public var storedBytesSent: UInt64 = 0
+        /// Chunks read from the source to learn their destination ID or to send them.
+        public var chunksRead = 0
+    }
+
+    public let source: Repository
+    public let destination: Repository
+    private let builder: SnapshotBuilder
+    /// Both repositories give the same chunk the same ID: IDs need no translation.
+    private let sameIDs: Bool
+    private var translated: [ChunkID: ChunkID] = [:]
+    private var unrecorded: [(ChunkID, ChunkID)] = []
+    public private(set) var totals = Totals()
+
+    public init(from source: Repository, to destination: Repository) throws {
+        guard source.config.id != destination.config.id else {
+            throw RepositoryError(.invalidArgument, "source and destination are the same repository (\(source.config.id))")
+        }
+        self.source = source
+        self.destination = destination
+        sameIDs = source.keys?.chunkID == destination.keys?.chunkID
+        builder = try SnapshotBuilder(repository: destination)
+    }
+
+    /// Ends the destination's lease early.
+    public func release() { builder.release() }
+
+    /// True when the two repositories cut chunks differently (another chunker seed or profile).
+    public var chunkingDiffers: Bool { !source.cutsChunksLike(destination) }
+
+    /// A snapshot's identity across copies: the snapshot it was first copied from, or itself.
+    public static func identity(_ id: SnapshotID, _ snapshot: Snapshot) -> SnapshotID { snapshot.original ?? id }
+
+    /// Splits `wanted` into the snapshots to copy and those the destination already has
+    /// (paired with the destination's ID), in the order given.
+    public func plan(_ wanted: [(id: SnapshotID, snapshot: Snapshot)]) throws
+        -> (copy: [(id: SnapshotID, snapshot: Snapshot)], present: [(source: SnapshotID, destination: SnapshotID)]) {
+        let have = try destinationByIdentity()
+        var copy: [(id: SnapshotID, snapshot: Snapshot)] = []
+        var present: [(source: SnapshotID, destination: SnapshotID)] = []
+        for entry in wanted {
+            if let existing = have[Self.identity(entry.id, entry.snapshot)] {
+                present.append((entry.id, existing))
+            } else {
+                copy.append(entry)
+            }
+        }
+        return (copy, present)
+    }
+
+    /// Copies one snapshot; returns its ID in the destination.
+    public func copy(_ id: SnapshotID, _ snapshot: Snapshot) throws -> SnapshotID {
+        let before = builder.added
+        let tree = try translateTree(snapshot.tree)
+        var copied = snapshot
+        copied.tree = tree
+        copied.original = Self.identity(id, snapshot)
+        copied.parent = try snapshot.parent.flatMap { parent in
+            let parentIdentity = try source.catalog.snapshots().first { $0.id == parent }.map { Self.identity($0.id, $0.snapshot) } ?? parent
+            return try destinationByIdentity()[parentIdentity]
+        }
+        let saved = try builder.commit(copied)
+        try recordTranslations()
+        let after = builder.added
+        totals.blobsSent += after.blobs - before.blobs
+        totals.storedBytesSent += after.storedBytes - before.storedBytes
+        totals.rawBytesSent += after.rawBytes - before.rawBytes
+        return saved
+    }
+
+    private func destinationByIdentity() throws -> [SnapshotID: SnapshotID] {
+        var result: [SnapshotID: SnapshotID] = [:]
+        for (id, snapshot) in try destination.catalog.snapshots() { result[Self.identity(id, snapshot)] = id }
+        return result
+    }
+
+    // MARK: translation
+
+    /// A tree rewritten with the destination's IDs, stored unless the destination has it.
+    /// Trees seen earlier in this run are not walked again: everything this run stored is
+    /// committed before any snapshot that refers to it.
+    private func translateTree(_ id: ChunkID) throws -> ChunkID {
+        if let known = translated[id] { return known }
+        var tree = try source.loadTree(id)
+        for i in tree.nodes.indices {
+            if let content = tree.nodes[i].content {
+                tree.nodes[i].content = try content.map(translateChunk)
+            }
+            if let subtree = tree.nodes[i].subtree {
+                tree.nodes[i].subtree = try translateTree(subtree)
+            }
+        }
+        let stored = try builder.storeTree(tree)
+        translated[id] = stored
+        return stored
+    }
+
+    /// A data chunk's destination ID; reads the chunk from the source only when that ID is not
+    /// known, or when the destination lacks the chunk.
+    private func translateChunk(_ id: ChunkID) throws -> ChunkID {
+        if let known = translated[id] { return known }
+        let remembered = sameIDs ? id : try destination.catalog.copiedID(from: source.config.id, id)
+        if let remembered, try builder.isKnown(remembered) {
+            translated[id] = remembered
+            return remembered
+        }
+        let plaintext = try source.loadBlob(id)
+        totals.chunksRead += 1
+        let stored = try builder.storeChunk(plaintext)
+        translated[id] = stored
+        if !sameIDs {
+            unrecorded.append((id, stored))
+            if unrecorded.count >= 20_000 { try recordTranslations() }
+        }
+        return stored
+    }
+
+    private func recordTranslations() throws {
+        try destination.catalog.recordCopiedIDs(from: source.config.id, unrecorded)
+        unrecorded.removeAll(keepingCapacity: true)
+    }
+}

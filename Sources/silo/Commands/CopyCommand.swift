@@ -1,0 +1,102 @@
+import ArgumentParser
+import Foundation
+import SiloEngine
+import SiloFormat
+import SiloRepository
+import SiloS3
+
+struct CopyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "copy",
+        abstract: "Copy snapshots to (or from) another repository, sending only the chunks it lacks.",
+        discussion: """
+            With --to, the repository of -r/SILO_REPOSITORY is the source; with --from, it is the \
+            destination. Snapshots already copied are skipped, so running the same copy again sends \
+            only new snapshots, and an interrupted copy resumes where it stopped. The other \
+            repository's password comes from --to-password-file/--from-password-file, \
+            SILO_TO_PASSWORD/SILO_FROM_PASSWORD, or a terminal prompt.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var filter: SnapshotFilterOptions
+
+    @Option(name: .long, help: "Destination repository (the main repository is the source).")
+    var to: String?
+
+    @Option(name: .long, help: "Source repository (the main repository is the destination).")
+    var from: String?
+
+    @Option(name: .long, help: "Read the destination's password from this file (or SILO_TO_PASSWORD).")
+    var toPasswordFile: String?
+
+    @Option(name: .long, help: "Read the source's password from this file (or SILO_FROM_PASSWORD).")
+    var fromPasswordFile: String?
+
+    @Argument(help: "Snapshots to copy: IDs, ID prefixes or latest (default: all, narrowed by --host/--path/--tag).")
+    var snapshots: [String] = []
+
+    func validate() throws {
+        guard (to == nil) != (from == nil) else { throw ValidationError("give exactly one of --to REPO and --from REPO") }
+    }
+
+    func run() throws {
+        let output = global.output
+        try runCommand(output) {
+            let (source, destination) = try openRepositories()
+            let copier = try SnapshotCopier(from: source, to: destination)
+            defer { copier.release() }
+            if copier.chunkingDiffers {
+                output.warning("the two repositories cut chunks differently (another chunker seed or profile): copied data will not deduplicate against backups made directly into \(destination.store.location); create the destination with `silo init --copy-chunker-params-from SOURCE` to avoid this")
+            }
+            let wanted = try selectSnapshots(in: source)
+            let (toCopy, present) = try copier.plan(wanted)
+            for (from, to) in present {
+                output.line("snapshot \(from.shortHex) is already in the destination as \(to.shortHex)")
+                output.emit(["message_type": "skipped", "snapshot_id": from.hex, "destination_id": to.hex])
+            }
+            let started = Date()
+            for (id, snapshot) in toCopy {
+                let before = copier.totals
+                let copied = try copier.copy(id, snapshot)
+                let sent = copier.totals.storedBytesSent - before.storedBytesSent
+                output.line("snapshot \(id.shortHex) of \(Format.date(snapshot.date)) copied as \(copied.shortHex): \(copier.totals.blobsSent - before.blobsSent) blobs, \(Format.bytes(sent)) sent")
+                output.emit(["message_type": "copied", "snapshot_id": id.hex, "destination_id": copied.hex,
+                             "blobs_sent": copier.totals.blobsSent - before.blobsSent, "bytes_sent": sent])
+            }
+            let totals = copier.totals
+            let seconds = Date().timeIntervalSince(started)
+            output.line("copied \(toCopy.count) snapshot(s), skipped \(present.count): \(totals.blobsSent) blobs, \(Format.bytes(totals.rawBytesSent)) of data sent as \(Format.bytes(totals.storedBytesSent)) in \(String(format: "%.2f", seconds)) s")
+            var summary: [String: Any] = [
+                "message_type": "summary", "snapshots_copied": toCopy.count, "snapshots_skipped": present.count,
+                "blobs_sent": totals.blobsSent, "data_sent": totals.rawBytesSent, "data_sent_stored": totals.storedBytesSent,
+                "chunks_read": totals.chunksRead, "chunking_differs": copier.chunkingDiffers, "duration_seconds": seconds,
+            ]
+            var requests = 0
+            for store in [source.store, destination.store] {
+                if let remote = store as? S3ObjectStore { requests += remote.requestCount }
+            }
+            if source.store is S3ObjectStore || destination.store is S3ObjectStore { summary["storage_requests"] = requests }
+            output.emit(summary)
+            return ExitCodes.success
+        }
+    }
+
+    private func openRepositories() throws -> (source: Repository, destination: Repository) {
+        let main = try global.openRepository()
+        if let to {
+            return (main, try global.openOtherRepository(to, passwordFile: toPasswordFile, variable: "SILO_TO_PASSWORD", option: "--to-password-file"))
+        }
+        return (try global.openOtherRepository(from!, passwordFile: fromPasswordFile, variable: "SILO_FROM_PASSWORD", option: "--from-password-file"), main)
+    }
+
+    private func selectSnapshots(in source: Repository) throws -> [(id: SnapshotID, snapshot: Snapshot)] {
+        let selector = filter.selector
+        if snapshots.isEmpty { return selector.filter(try source.catalog.snapshots()) }
+        var chosen: [(id: SnapshotID, snapshot: Snapshot)] = []
+        for reference in snapshots {
+            let found = try selector.resolve(reference, in: source)
+            if !chosen.contains(where: { $0.id == found.id }) { chosen.append(found) }
+        }
+        return chosen.sorted { $0.snapshot.time < $1.snapshot.time }
+    }
+}
