@@ -40,6 +40,10 @@ final class ChunkPipeline: @unchecked Sendable {
         }
     }
 
+    /// Waits for the workers without reporting: a run that failed elsewhere must still not
+    /// exit while a worker encrypts (OpenSSL's exit handlers would pull its state away).
+    func waitForWorkers() { group.wait() }
+
     /// Waits for every queued chunk; rethrows the first failure.
     func drain() throws {
         group.wait()

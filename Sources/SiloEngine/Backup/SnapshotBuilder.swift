@@ -33,6 +33,7 @@ public final class SnapshotBuilder: @unchecked Sendable {
     }
 
     deinit {
+        pipeline.waitForWorkers()
         readBuffer.deallocate()
         lease.release()
     }

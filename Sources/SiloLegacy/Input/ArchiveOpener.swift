@@ -29,10 +29,11 @@ enum ArchiveOpener {
             head.removeLast(head.count - length)
             if length == 0 { throw LegacyArchiveError(.truncated, "\(name): the file is empty") }
             switch ArchiveSniffer.kind(of: head) {
+            // Decompression runs on a thread of its own, ahead of the tar parsing and chunking.
             case .gzip:
-                return try GzipReader(PrefixedReader(prefix: head, source: reader), name: name)
+                return ReadAheadReader(try GzipReader(PrefixedReader(prefix: head, source: reader), name: name))
             case .zstd:
-                return try ZstdReader(PrefixedReader(prefix: head, source: reader), name: name)
+                return ReadAheadReader(try ZstdReader(PrefixedReader(prefix: head, source: reader), name: name))
             case .tar:
                 return PrefixedReader(prefix: head, source: reader)
             case .opensslEnc:
