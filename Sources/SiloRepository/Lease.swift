@@ -58,6 +58,8 @@ public final class HeldLease: @unchecked Sendable {
     }
 
     /// Refreshes the lease in the background until released.
+    private var released = false
+
     public func keepAlive() {
         let timer = DispatchSource.makeTimerSource(queue: DispatchQueue.global())
         timer.schedule(deadline: .now() + Lease.refreshEvery, repeating: Lease.refreshEvery)
@@ -70,12 +72,15 @@ public final class HeldLease: @unchecked Sendable {
         lock.withLock { self.timer = timer }
     }
 
+    /// Deletes the lease; later calls do nothing (each would cost a request on a remote store).
     public func release() {
-        lock.withLock {
+        let first = lock.withLock { () -> Bool in
             timer?.cancel()
             timer = nil
+            defer { released = true }
+            return !released
         }
-        try? repository.store.delete(key)
+        if first { try? repository.store.delete(key) }
     }
 
     deinit { lock.withLock { timer?.cancel() } }

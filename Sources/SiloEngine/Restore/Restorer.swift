@@ -88,7 +88,9 @@ public final class Restorer: @unchecked Sendable {
         progress.scanFinished()
         runParallel(plan(primary)) { work in
             switch work {
-            case .whole(let job): self.restoreFile(job)
+            case .batch(let jobs):
+                let blobs = self.repository.loadBlobs(jobs.flatMap { $0.node.content ?? [] })
+                for job in jobs { self.restoreFile(job, blobs: blobs) }
             case .segment(let file, let range): self.restoreSegment(file, range)
             }
         }
@@ -155,11 +157,16 @@ public final class Restorer: @unchecked Sendable {
         }
     }
 
-    /// Large files are cut into segments of chunks so that both cores restore one big file.
+    /// Small files are restored in batches whose chunks are read together (one request for
+    /// many files on a remote store); large files are cut into segments of chunks so that both
+    /// cores restore one big file.
     private enum Work: Sendable {
-        case whole(FileJob)
+        case batch([FileJob])
         case segment(LargeFile, Range<Int>)
     }
+
+    /// Plaintext bytes of small files per batch: bounds the memory a batch holds.
+    private static let batchBytes: UInt64 = 8 << 20
 
     private final class LargeFile: @unchecked Sendable {
         let job: FileJob
@@ -190,10 +197,12 @@ public final class Restorer: @unchecked Sendable {
 
     private func plan(_ jobs: [FileJob]) -> [Work] {
         var work: [Work] = []
+        var small: [(job: FileJob, pack: PackID?, offset: UInt32)] = []
         for job in jobs {
             let content = job.node.content ?? []
             guard content.count > Self.segmentChunks else {
-                work.append(.whole(job))
+                let first = content.first.flatMap { try? repository.catalog.location(of: $0) }
+                small.append((job, first?.pack, first?.entry.offset ?? 0))
                 continue
             }
             var offsets: [UInt64] = []
@@ -218,6 +227,30 @@ public final class Restorer: @unchecked Sendable {
             let file = LargeFile(job: job, offsets: offsets, size: offset, segments: ranges.count)
             work += ranges.map { .segment(file, $0) }
         }
+        // In pack order, so that a batch's chunks lie side by side in one pack.
+        small.sort { a, b in
+            if a.pack != b.pack {
+                guard let x = a.pack else { return true }
+                guard let y = b.pack else { return false }
+                return x < y
+            }
+            return a.offset < b.offset
+        }
+        var batch: [FileJob] = []
+        var batchPack: PackID?
+        var batchSize: UInt64 = 0
+        for entry in small {
+            let size = entry.job.node.size ?? 0
+            if !batch.isEmpty && (entry.pack != batchPack || batchSize + size > Self.batchBytes) {
+                work.append(.batch(batch))
+                batch = []
+                batchSize = 0
+            }
+            batch.append(entry.job)
+            batchPack = entry.pack
+            batchSize += size
+        }
+        if !batch.isEmpty { work.append(.batch(batch)) }
         return work
     }
 
@@ -228,7 +261,8 @@ public final class Restorer: @unchecked Sendable {
         if fd < 0 {
             problem = RestoreProblem(path: job.target.displayString, message: "cannot open file: \(Paths.errorText(errno))", isIntegrityFailure: false)
         } else {
-            problem = writeChunks(fd, Array((job.node.content ?? [])[range]), at: file.offsets[range.lowerBound], path: job.target).problem
+            let ids = Array((job.node.content ?? [])[range])
+            problem = writeChunks(fd, ids, at: file.offsets[range.lowerBound], path: job.target, blobs: repository.loadBlobs(ids)).problem
             close(fd)
         }
         let (last, failure) = file.finish(problem)
@@ -237,11 +271,12 @@ public final class Restorer: @unchecked Sendable {
     }
 
     /// Writes chunks from `offset` on; returns the bytes written or the problem met.
-    private func writeChunks(_ fd: Int32, _ ids: [ChunkID], at start: UInt64, path: ByteString) -> (written: UInt64, problem: RestoreProblem?) {
+    private func writeChunks(_ fd: Int32, _ ids: [ChunkID], at start: UInt64, path: ByteString,
+                             blobs: [ChunkID: Result<Data, Error>]) -> (written: UInt64, problem: RestoreProblem?) {
         var offset = start
         for id in ids {
             do {
-                let data = try repository.loadBlob(id)
+                let data = try blobs[id]?.get() ?? repository.loadBlob(id)
                 if !Self.writeSparse(fd, data, at: offset) {
                     return (offset - start, RestoreProblem(path: path.displayString, message: "write failed: \(Paths.errorText(errno))", isIntegrityFailure: false))
                 }
@@ -293,13 +328,13 @@ public final class Restorer: @unchecked Sendable {
         }
     }
 
-    private func restoreFile(_ job: FileJob) {
+    private func restoreFile(_ job: FileJob, blobs: [ChunkID: Result<Data, Error>] = [:]) {
         let fd = createFile(job.target)
         guard fd >= 0 else {
             problem(job.target, "cannot create file: \(Paths.errorText(errno))")
             return
         }
-        let (written, failure) = writeChunks(fd, job.node.content ?? [], at: 0, path: job.target)
+        let (written, failure) = writeChunks(fd, job.node.content ?? [], at: 0, path: job.target, blobs: blobs)
         finishFile(job, size: written, failure: failure, descriptor: fd)
         close(fd)
     }

@@ -3,6 +3,7 @@ import Foundation
 import SiloEngine
 import SiloPostgres
 import SiloRepository
+import SiloS3
 
 struct RestoreCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "restore", abstract: "Restore a snapshot, or parts of it, into a directory.")
@@ -52,8 +53,10 @@ struct RestoreCommand: ParsableCommand {
             let summary = try output.withProgress(restorer.progress, verb: "restored") { try restorer.run() }
             let seconds = Date().timeIntervalSince(started)
             output.line("restored snapshot \(id.shortHex): \(summary.files) files, \(summary.directories) dirs, \(summary.others) other, \(Format.bytes(summary.bytes)) in \(String(format: "%.2f", seconds)) s")
-            output.emit(["message_type": "summary", "snapshot_id": id.hex, "files": summary.files, "dirs": summary.directories,
-                         "others": summary.others, "bytes": summary.bytes, "errors": summary.problems.count, "duration_seconds": seconds])
+            var json: [String: Any] = ["message_type": "summary", "snapshot_id": id.hex, "files": summary.files, "dirs": summary.directories,
+                                       "others": summary.others, "bytes": summary.bytes, "errors": summary.problems.count, "duration_seconds": seconds]
+            if let remote = repository.store as? S3ObjectStore { json["storage_requests"] = remote.requestCount }
+            output.emit(json)
             if summary.problems.contains(where: \.isIntegrityFailure) {
                 output.error("some files were NOT restored because their stored data is damaged; run `silo check --read-data`")
                 return ExitCodes.integrity

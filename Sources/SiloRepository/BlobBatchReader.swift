@@ -1,0 +1,72 @@
+import Foundation
+import SiloFormat
+
+extension Repository {
+    /// Reads many blobs with as few requests as their placement allows: blobs of one pack that
+    /// lie close together are fetched with one ranged read and then authenticated one by one.
+    /// On a remote store a request costs far more than the bytes between two blobs, so a
+    /// restore of thousands of small files makes tens of requests instead of thousands.
+    ///
+    /// Each blob's outcome is its own: a damaged or missing blob fails alone.
+    public func loadBlobs(_ ids: [ChunkID], maxGap: Int = 1 << 20, maxSpan: Int = 32 << 20) -> [ChunkID: Result<Data, Error>] {
+        var results: [ChunkID: Result<Data, Error>] = [:]
+        var byPack: [PackID: [PackEntry]] = [:]
+        for id in Set(ids) {
+            do {
+                guard let location = try catalog.location(of: id) else {
+                    throw RepositoryError(.integrity, "chunk \(id.shortHex) is missing from the index")
+                }
+                byPack[location.pack, default: []].append(location.entry)
+            } catch {
+                results[id] = .failure(error)
+            }
+        }
+        for (pack, entries) in byPack {
+            for span in Self.spans(entries.sorted { $0.offset < $1.offset }, maxGap: maxGap, maxSpan: maxSpan) {
+                let start = Int(span[0].offset)
+                let end = span.map { Int($0.offset) + Int($0.length) }.max()!
+                let stored: Data
+                do {
+                    stored = try store.get(ObjectKeys.pack(pack), offset: UInt64(start), length: end - start)
+                    guard stored.count == end - start else {
+                        throw RepositoryError(.integrity, "pack \(pack.shortHex) is shorter than its index says")
+                    }
+                } catch {
+                    let wrapped = RepositoryError.wrap(error, context: "reading pack \(pack.shortHex)")
+                    for entry in span { results[entry.id] = .failure(wrapped) }
+                    continue
+                }
+                for entry in span {
+                    let from = stored.startIndex + Int(entry.offset) - start
+                    let blob = stored[from..<(from + Int(entry.length))]
+                    do {
+                        let plain = try codec.decode(Data(blob), id: entry.id, compression: entry.compression, rawLength: Int(entry.rawLength))
+                        results[entry.id] = .success(plain)
+                    } catch {
+                        results[entry.id] = .failure(RepositoryError(.integrity, "chunk \(entry.id.shortHex) in pack \(pack.shortHex) is damaged: \(error)"))
+                    }
+                }
+            }
+        }
+        return results
+    }
+
+    /// Runs of entries (sorted by offset) close enough to read together.
+    static func spans(_ entries: [PackEntry], maxGap: Int, maxSpan: Int) -> [[PackEntry]] {
+        var spans: [[PackEntry]] = []
+        var current: [PackEntry] = []
+        var start = 0, end = 0
+        for entry in entries {
+            let from = Int(entry.offset), to = from + Int(entry.length)
+            if !current.isEmpty && (from - end > maxGap || to - start > maxSpan) {
+                spans.append(current)
+                current = []
+            }
+            if current.isEmpty { start = from; end = to }
+            current.append(entry)
+            end = max(end, to)
+        }
+        if !current.isEmpty { spans.append(current) }
+        return spans
+    }
+}
