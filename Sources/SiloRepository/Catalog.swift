@@ -39,6 +39,10 @@ public final class Catalog: @unchecked Sendable {
         ("0003-copy-map", """
             CREATE TABLE copy_map(source TEXT NOT NULL, id BLOB NOT NULL, target BLOB NOT NULL, PRIMARY KEY(source, id)) WITHOUT ROWID;
             """),
+        ("0004-live-set", """
+            CREATE TABLE live(id BLOB PRIMARY KEY) WITHOUT ROWID;
+            CREATE TABLE live_state(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+            """),
     ]
 
     deinit { try? flushTreeCache() }
@@ -135,12 +139,23 @@ public final class Catalog: @unchecked Sendable {
         }
     }
 
-    public func removeIndexFile(_ id: IndexID) throws {
+    public func removeIndexFile(_ id: IndexID) throws { try removeIndexFiles([id]) }
+
+    /// Forgets index files and their chunks in one transaction: chunk IDs are random, so the
+    /// rows of one index file sit on as many pages as it has chunks, and a transaction per file
+    /// would write most pages of the table once per file.
+    public func removeIndexFiles(_ ids: [IndexID]) throws {
+        guard !ids.isEmpty else { return }
         try lock.withLock {
             try db.transaction {
-                try db.prepare("DELETE FROM chunks WHERE pack IN (SELECT id FROM packs WHERE index_file = ?1)").bind([id.digest]).run()
-                try db.prepare("DELETE FROM packs WHERE index_file = ?1").bind([id.digest]).run()
-                try db.prepare("DELETE FROM index_files WHERE id = ?1").bind([id.digest]).run()
+                let chunks = try db.prepare("DELETE FROM chunks WHERE pack IN (SELECT id FROM packs WHERE index_file = ?1)")
+                let packs = try db.prepare("DELETE FROM packs WHERE index_file = ?1")
+                let files = try db.prepare("DELETE FROM index_files WHERE id = ?1")
+                for id in ids {
+                    try chunks.bind([id.digest]).run()
+                    try packs.bind([id.digest]).run()
+                    try files.bind([id.digest]).run()
+                }
             }
         }
     }
@@ -265,14 +280,28 @@ public final class Catalog: @unchecked Sendable {
         return result
     }
 
-    // MARK: liveness (prune's mark phase, in a temporary table: memory stays bounded)
+    // MARK: liveness (prune's mark phase, in a table: memory stays bounded)
 
+    /// The chunks a set of snapshots reaches depend on that set alone (trees never change), so
+    /// the live set of the last prune is kept with a digest of its snapshot IDs: the next prune
+    /// reuses it when no snapshot was added or removed since (the sweep run after a mark run).
+    public func liveSetIsCurrent(for snapshots: String) throws -> Bool {
+        try lock.withLock {
+            try db.prepare("SELECT value FROM live_state WHERE key = 'snapshots'").first { $0.text(0) } == snapshots
+        }
+    }
+
+    /// Empties the live set and forgets what it was for (until `completeLiveSet`).
     public func createLiveSet() throws {
-        try lock.withLock { try db.execute("CREATE TEMP TABLE IF NOT EXISTS live(id BLOB PRIMARY KEY) WITHOUT ROWID; DELETE FROM live;") }
+        try lock.withLock { try db.execute("DELETE FROM live_state; DELETE FROM live;") }
+    }
+
+    public func completeLiveSet(for snapshots: String) throws {
+        try lock.withLock { try db.prepare("INSERT OR REPLACE INTO live_state VALUES ('snapshots', ?1)").bind([snapshots]).run() }
     }
 
     public func dropLiveSet() throws {
-        try lock.withLock { try db.execute("DROP TABLE IF EXISTS temp.live; DROP TABLE IF EXISTS temp.candidates;") }
+        try lock.withLock { try db.execute("DROP TABLE IF EXISTS temp.candidates;") }
     }
 
     /// Adds IDs to the live set; returns how many were not in it yet.
@@ -437,7 +466,7 @@ public final class Catalog: @unchecked Sendable {
     public func clearAll() throws {
         try lock.withLock {
             try db.transaction {
-                try db.execute("DELETE FROM chunks; DELETE FROM packs; DELETE FROM index_files; DELETE FROM snapshots; DELETE FROM tree_cache; DELETE FROM marked_packs; DELETE FROM markers;")
+                try db.execute("DELETE FROM chunks; DELETE FROM packs; DELETE FROM index_files; DELETE FROM snapshots; DELETE FROM tree_cache; DELETE FROM marked_packs; DELETE FROM markers; DELETE FROM live; DELETE FROM live_state;")
             }
         }
     }

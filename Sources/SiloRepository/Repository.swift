@@ -161,7 +161,7 @@ public final class Repository: @unchecked Sendable {
         do {
             let stored = Set(try store.list(prefix: ObjectKeys.indexPrefix).compactMap { ObjectKeys.id(from: $0, as: IndexID.self) })
             let known = try catalog.knownIndexFiles()
-            for id in known.subtracting(stored) { try catalog.removeIndexFile(id) }
+            try catalog.removeIndexFiles(Array(known.subtracting(stored)))
             for id in stored.subtracting(known).sorted() {
                 let index = try IndexFile.decode(try store.get(ObjectKeys.index(id)), sealer: sealer)
                 try catalog.addIndexFile(id, index)

@@ -49,6 +49,32 @@ final class PruneTests: XCTestCase {
         XCTAssertEqual(FileManager.default.contents(atPath: s.path("out") + s.path("src/keep.bin")), randomData(2 << 20, seed: 1))
     }
 
+    /// The live set of one prune serves the next only while the snapshots are the same: a
+    /// forgotten or a new snapshot makes the next prune walk them again.
+    func testLiveSetIsReusedOnlyForTheSameSnapshots() throws {
+        let s = try Scratch()
+        let repository = try s.initRepository(packTargetSize: 1 << 20)
+        var ids: [SnapshotID] = []
+        for day in 0..<3 {
+            try s.write("src/day\(day).txt", textData(300_000, seed: day))
+            ids.append(try s.backup(repository, [s.path("src")], time: Date(timeIntervalSince1970: Double(1_700_000_000 + day * 86400))).id)
+        }
+        let first = try prune(repository)
+        let again = try prune(repository)
+        XCTAssertEqual(again.liveChunks, first.liveChunks)
+
+        try repository.removeSnapshot(ids[2])
+        let afterForget = try prune(repository)
+        XCTAssertLessThan(afterForget.liveChunks, first.liveChunks, "a forgotten snapshot's own chunks are no longer live")
+
+        try s.write("src/new.bin", randomData(2 << 20, seed: 77))
+        _ = try s.backup(repository, [s.path("src")], time: Date(timeIntervalSince1970: 1_700_500_000))
+        let afterBackup = try prune(repository)
+        XCTAssertGreaterThan(afterBackup.liveChunks, afterForget.liveChunks, "a new snapshot's chunks are live")
+        let report = try Checker(repository: try s.open(), options: { var o = CheckOptions(); o.readData = true; return o }()).run()
+        XCTAssertTrue(report.isClean, "\(report.errors)")
+    }
+
     /// A backup that started before packs were marked may still use them: they are deleted only
     /// after it ends. A backup that starts after the mark does not use them.
     func testMarkedPacksWaitForEarlierBackupsAndAreNotReused() throws {

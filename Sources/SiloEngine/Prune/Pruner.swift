@@ -74,14 +74,21 @@ public final class Pruner: @unchecked Sendable {
 
     private func markLive() throws {
         let catalog = repository.catalog
+        let snapshots = try catalog.snapshots()
+        let digest = Crypto.sha256(Data(snapshots.map(\.id.hex).sorted().joined(separator: "\n").utf8)).hex
+        if try catalog.liveSetIsCurrent(for: digest) {
+            report.liveChunks = try catalog.liveCount()
+            return
+        }
         try catalog.createLiveSet()
-        for (id, snapshot) in try catalog.snapshots() {
+        for (id, snapshot) in snapshots {
             do {
                 try markTree(snapshot.tree)
             } catch {
                 throw RepositoryError(.integrity, "snapshot \(id.shortHex) cannot be read completely (\(error)); prune stops without deleting anything — run `silo check`")
             }
         }
+        try catalog.completeLiveSet(for: digest)
         report.liveChunks = try catalog.liveCount()
     }
 
@@ -141,24 +148,42 @@ public final class Pruner: @unchecked Sendable {
         say("deleted \(report.packsDeleted) pack(s), \(report.bytesFreed) bytes")
     }
 
+    /// Reads only the index files that name a doomed pack (the catalog, just synchronised,
+    /// knows which), writes what they still name into as few new index files as sizes allow,
+    /// and only then deletes them: a crash in between leaves duplicates, never a gap.
     private func rewriteIndex(without doomed: Set<PackID>) throws {
         let store = repository.store
-        for key in try store.list(prefix: ObjectKeys.indexPrefix) {
-            guard let id = IndexID(hex: String(key.split(separator: "/").last ?? "")) else { continue }
-            let index = try IndexFile.decode(try store.get(key), sealer: repository.sealer)
-            guard index.packs.contains(where: { doomed.contains($0.id) }) else { continue }
-            let remaining = IndexFile(packs: index.packs.filter { !doomed.contains($0.id) })
-            if !remaining.packs.isEmpty {
-                let data = remaining.encode(sealer: repository.sealer)
-                let newID = IndexID(Crypto.sha256(data))
-                try store.put(ObjectKeys.index(newID), data: data)
-                try repository.catalog.addIndexFile(newID, remaining)
+        let affected = Set(try repository.catalog.packs().filter { doomed.contains($0.id) }.map(\.index)).sorted()
+        var remaining: [IndexFile.Pack] = []
+        var entries = 0
+        func writeRemaining() throws {
+            guard !remaining.isEmpty else { return }
+            let index = IndexFile(packs: remaining)
+            let data = index.encode(sealer: repository.sealer)
+            let newID = IndexID(Crypto.sha256(data))
+            try store.put(ObjectKeys.index(newID), data: data)
+            try repository.catalog.addIndexFile(newID, index)
+            remaining = []
+            entries = 0
+        }
+        for id in affected {
+            let index = try IndexFile.decode(try store.get(ObjectKeys.index(id)), sealer: repository.sealer)
+            for pack in index.packs where !doomed.contains(pack.id) {
+                remaining.append(pack)
+                entries += pack.entries.count
+                if entries >= Self.entriesPerIndex { try writeRemaining() }
             }
-            try store.delete(key)
-            try repository.catalog.removeIndexFile(id)
+        }
+        try writeRemaining()
+        for id in affected {
+            try store.delete(ObjectKeys.index(id))
             report.indexFilesRewritten += 1
         }
+        try repository.catalog.removeIndexFiles(affected)
     }
+
+    /// Index files written by prune hold up to this many chunk entries (a few MiB).
+    private static let entriesPerIndex = 50_000
 
     // MARK: mark (this run)
 
