@@ -105,9 +105,10 @@ public final class SnapshotCopier {
     private func translateTree(_ id: ChunkID) throws -> ChunkID {
         if let known = translated[id] { return known }
         var tree = try source.loadTree(id)
+        try translateContent(of: tree.nodes.flatMap { $0.content ?? [] })
         for i in tree.nodes.indices {
             if let content = tree.nodes[i].content {
-                tree.nodes[i].content = try content.map(translateChunk)
+                tree.nodes[i].content = content.map { translated[$0]! }
             }
             if let subtree = tree.nodes[i].subtree {
                 tree.nodes[i].subtree = try translateTree(subtree)
@@ -118,24 +119,44 @@ public final class SnapshotCopier {
         return stored
     }
 
-    /// A data chunk's destination ID; reads the chunk from the source only when that ID is not
-    /// known, or when the destination lacks the chunk.
-    private func translateChunk(_ id: ChunkID) throws -> ChunkID {
-        if let known = translated[id] { return known }
-        let remembered = sameIDs ? id : try destination.catalog.copiedID(from: source.config.id, id)
-        if let remembered, try builder.isKnown(remembered) {
-            translated[id] = remembered
-            return remembered
+    /// Learns the destination IDs of data chunks (into `translated`). A chunk is read from the
+    /// source only when its destination ID is not known or the destination lacks it; those are
+    /// read in groups of up to 32 MiB, a pack span per request (`Repository.loadBlobs`).
+    private func translateContent(of ids: [ChunkID]) throws {
+        var group: [ChunkID] = []
+        var grouped = Set<ChunkID>()
+        var groupBytes = 0
+        for id in ids where translated[id] == nil {
+            let remembered = sameIDs ? id : try destination.catalog.copiedID(from: source.config.id, id)
+            if let remembered, try builder.isKnown(remembered) {
+                translated[id] = remembered
+                continue
+            }
+            guard grouped.insert(id).inserted else { continue }
+            group.append(id)
+            groupBytes += Int(try source.catalog.location(of: id)?.entry.rawLength ?? 0)
+            if groupBytes >= 32 << 20 {
+                try send(group)
+                group = []
+                groupBytes = 0
+            }
         }
-        let plaintext = try source.loadBlob(id)
-        totals.chunksRead += 1
-        let stored = try builder.storeChunk(plaintext)
-        translated[id] = stored
-        if !sameIDs {
-            unrecorded.append((id, stored))
-            if unrecorded.count >= 20_000 { try recordTranslations() }
+        try send(group)
+    }
+
+    private func send(_ ids: [ChunkID]) throws {
+        guard !ids.isEmpty else { return }
+        let plaintexts = source.loadBlobs(ids)
+        for id in ids {
+            guard let result = plaintexts[id] else { throw RepositoryError(.integrity, "chunk \(id.shortHex) could not be read") }
+            let stored = try builder.storeChunk(try result.get())
+            totals.chunksRead += 1
+            translated[id] = stored
+            if !sameIDs {
+                unrecorded.append((id, stored))
+                if unrecorded.count >= 20_000 { try recordTranslations() }
+            }
         }
-        return stored
     }
 
     private func recordTranslations() throws {
