@@ -7,13 +7,6 @@ import XCTest
 
 /// `copy` at the engine level, where a destination can be made to fail on purpose.
 final class CopyTests: XCTestCase {
-    /// Counts pack uploads across the store's worker threads.
-    private final class PackPuts: @unchecked Sendable {
-        private let lock = NSLock()
-        private var count = 0
-        func next() -> Int { lock.withLock { count += 1; return count } }
-    }
-
     private func makeDestination(_ scratch: Scratch) throws -> LocalObjectStore {
         let store = LocalObjectStore(root: scratch.path("destination"))
         try store.createRoot()
@@ -39,7 +32,7 @@ final class CopyTests: XCTestCase {
         let backup = try scratch.backup(source, [scratch.path("src")])
         let destinationStore = try makeDestination(scratch)
 
-        let puts = PackPuts()
+        let puts = CallCounter()
         let failing = FaultInjectingStore(destinationStore) { operation, key, _ in
             guard operation == .put, key.hasPrefix("packs/") else { return nil }
             return puts.next() > 9 ? StorageError(.io, key: key, "injected: the destination went away") : nil

@@ -8,18 +8,12 @@ import XCTest
 /// The object store fails in the middle of a backup: no snapshot appears, and the next backup
 /// reuses what reached an index file instead of sending it again.
 final class InterruptedBackupTests: XCTestCase {
-    private final class PackPuts: @unchecked Sendable {
-        private let lock = NSLock()
-        private var count = 0
-        func next() -> Int { lock.withLock { count += 1; return count } }
-    }
-
     func testNextBackupReusesWhatTheFailedOneIndexed() throws {
         let scratch = try Scratch()
         try scratch.initRepository(packTargetSize: 1 << 20)
         for i in 0..<8 { try scratch.write("src/media\(i).bin", randomData(4 << 20, seed: UInt64(i + 20))) }
 
-        let puts = PackPuts()
+        let puts = CallCounter()
         let failing = FaultInjectingStore(LocalObjectStore(root: scratch.repoPath)) { operation, key, _ in
             guard operation == .put, key.hasPrefix("packs/") else { return nil }
             return puts.next() > 9 ? StorageError(.io, key: key, "injected: the object store went away") : nil

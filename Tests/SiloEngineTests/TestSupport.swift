@@ -213,3 +213,10 @@ struct TreeManifest: Equatable {
         return result
     }
 }
+
+/// Counts calls across threads (a fault-injection rule's "fail after the n-th pack upload").
+final class CallCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func next() -> Int { lock.withLock { count += 1; return count } }
+}
