@@ -1,6 +1,32 @@
 import Foundation
 import SiloFormat
 
+/// Blobs fetched together by `Repository.loadBlobs`: kept as stored (compressed, encrypted)
+/// slices of the spans read, and decoded, authenticated, only when asked for, so a batch holds
+/// no more memory than the bytes it read.
+public struct BlobBatch: @unchecked Sendable {
+    fileprivate var stored: [ChunkID: (bytes: Data, entry: PackEntry, pack: PackID)] = [:]
+    fileprivate var failures: [ChunkID: Error] = [:]
+    fileprivate let codec: BlobCodec?
+
+    public static let empty = BlobBatch(codec: nil)
+
+    fileprivate init(codec: BlobCodec?) { self.codec = codec }
+
+    /// The blob's plaintext; nil when it is not in this batch; throws when it failed to read
+    /// or does not authenticate.
+    public func plaintext(_ id: ChunkID) throws -> Data? {
+        if let failure = failures[id] { throw failure }
+        guard let (bytes, entry, pack) = stored[id], let codec else { return nil }
+        do {
+            // A copy, not the slice: callers index the plaintext from zero.
+            return try codec.decode(Data(bytes), id: entry.id, compression: entry.compression, rawLength: Int(entry.rawLength))
+        } catch {
+            throw RepositoryError(.integrity, "chunk \(entry.id.shortHex) in pack \(pack.shortHex) is damaged: \(error)")
+        }
+    }
+}
+
 extension Repository {
     /// Reads many blobs with as few requests as their placement allows: blobs of one pack that
     /// lie close together are fetched with one ranged read and then authenticated one by one.
@@ -8,8 +34,8 @@ extension Repository {
     /// restore of thousands of small files makes tens of requests instead of thousands.
     ///
     /// Each blob's outcome is its own: a damaged or missing blob fails alone.
-    public func loadBlobs(_ ids: [ChunkID], maxGap: Int = 1 << 20, maxSpan: Int = 32 << 20) -> [ChunkID: Result<Data, Error>] {
-        var results: [ChunkID: Result<Data, Error>] = [:]
+    public func loadBlobs(_ ids: [ChunkID], maxGap: Int = 1 << 20, maxSpan: Int = 32 << 20) -> BlobBatch {
+        var batch = BlobBatch(codec: codec)
         var byPack: [PackID: [PackEntry]] = [:]
         for id in Set(ids) {
             do {
@@ -18,7 +44,7 @@ extension Repository {
                 }
                 byPack[location.pack, default: []].append(location.entry)
             } catch {
-                results[id] = .failure(error)
+                batch.failures[id] = error
             }
         }
         for (pack, entries) in byPack {
@@ -33,22 +59,16 @@ extension Repository {
                     }
                 } catch {
                     let wrapped = RepositoryError.wrap(error, context: "reading pack \(pack.shortHex)")
-                    for entry in span { results[entry.id] = .failure(wrapped) }
+                    for entry in span { batch.failures[entry.id] = wrapped }
                     continue
                 }
                 for entry in span {
                     let from = stored.startIndex + Int(entry.offset) - start
-                    let blob = stored[from..<(from + Int(entry.length))]
-                    do {
-                        let plain = try codec.decode(Data(blob), id: entry.id, compression: entry.compression, rawLength: Int(entry.rawLength))
-                        results[entry.id] = .success(plain)
-                    } catch {
-                        results[entry.id] = .failure(RepositoryError(.integrity, "chunk \(entry.id.shortHex) in pack \(pack.shortHex) is damaged: \(error)"))
-                    }
+                    batch.stored[entry.id] = (stored[from..<(from + Int(entry.length))], entry, pack)
                 }
             }
         }
-        return results
+        return batch
     }
 
     /// Runs of entries (sorted by offset) close enough to read together.

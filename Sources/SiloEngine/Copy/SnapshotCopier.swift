@@ -146,10 +146,10 @@ public final class SnapshotCopier {
 
     private func send(_ ids: [ChunkID]) throws {
         guard !ids.isEmpty else { return }
-        let plaintexts = source.loadBlobs(ids)
+        let batch = source.loadBlobs(ids)
         for id in ids {
-            guard let result = plaintexts[id] else { throw RepositoryError(.integrity, "chunk \(id.shortHex) could not be read") }
-            let stored = try builder.storeChunk(try result.get())
+            guard let plaintext = try batch.plaintext(id) else { throw RepositoryError(.integrity, "chunk \(id.shortHex) could not be read") }
+            let stored = try builder.storeChunk(plaintext)
             totals.chunksRead += 1
             translated[id] = stored
             if !sameIDs {

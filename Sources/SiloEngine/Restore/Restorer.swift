@@ -2,6 +2,7 @@ import CLinux
 import Foundation
 import SiloFormat
 import SiloRepository
+import SiloStorage
 
 public struct RestoreOptions: Sendable {
     public var target: String
@@ -165,8 +166,6 @@ public final class Restorer: @unchecked Sendable {
         case segment(LargeFile, Range<Int>)
     }
 
-    /// Plaintext bytes of small files per batch: bounds the memory a batch holds.
-    private static let batchBytes: UInt64 = 8 << 20
 
     private final class LargeFile: @unchecked Sendable {
         let job: FileJob
@@ -193,14 +192,19 @@ public final class Restorer: @unchecked Sendable {
         }
     }
 
-    private static let segmentChunks = 8
+    /// Chunks per segment of a large file, and plaintext bytes of small files per batch: each
+    /// is read with about one request. On a remote store a request costs more than the memory
+    /// of a larger span; on a local disk smaller spans keep both cores busy with less memory.
+    private var segmentChunks: Int { isRemote ? 32 : 8 }
+    private var batchBytes: UInt64 { isRemote ? 32 << 20 : 8 << 20 }
+    private var isRemote: Bool { !(repository.store is LocalObjectStore) }
 
     private func plan(_ jobs: [FileJob]) -> [Work] {
         var work: [Work] = []
         var small: [(job: FileJob, pack: PackID?, offset: UInt32)] = []
         for job in jobs {
             let content = job.node.content ?? []
-            guard content.count > Self.segmentChunks else {
+            guard content.count > segmentChunks else {
                 let first = content.first.flatMap { try? repository.catalog.location(of: $0) }
                 small.append((job, first?.pack, first?.entry.offset ?? 0))
                 continue
@@ -223,7 +227,7 @@ public final class Restorer: @unchecked Sendable {
                 continue
             }
             close(fd)
-            let ranges = stride(from: 0, to: content.count, by: Self.segmentChunks).map { $0..<min($0 + Self.segmentChunks, content.count) }
+            let ranges = stride(from: 0, to: content.count, by: segmentChunks).map { $0..<min($0 + segmentChunks, content.count) }
             let file = LargeFile(job: job, offsets: offsets, size: offset, segments: ranges.count)
             work += ranges.map { .segment(file, $0) }
         }
@@ -241,7 +245,7 @@ public final class Restorer: @unchecked Sendable {
         var batchSize: UInt64 = 0
         for entry in small {
             let size = entry.job.node.size ?? 0
-            if !batch.isEmpty && (entry.pack != batchPack || batchSize + size > Self.batchBytes) {
+            if !batch.isEmpty && (entry.pack != batchPack || batchSize + size > batchBytes) {
                 work.append(.batch(batch))
                 batch = []
                 batchSize = 0
@@ -272,11 +276,11 @@ public final class Restorer: @unchecked Sendable {
 
     /// Writes chunks from `offset` on; returns the bytes written or the problem met.
     private func writeChunks(_ fd: Int32, _ ids: [ChunkID], at start: UInt64, path: ByteString,
-                             blobs: [ChunkID: Result<Data, Error>]) -> (written: UInt64, problem: RestoreProblem?) {
+                             blobs: BlobBatch) -> (written: UInt64, problem: RestoreProblem?) {
         var offset = start
         for id in ids {
             do {
-                let data = try blobs[id]?.get() ?? repository.loadBlob(id)
+                let data = try blobs.plaintext(id) ?? repository.loadBlob(id)
                 if !Self.writeSparse(fd, data, at: offset) {
                     return (offset - start, RestoreProblem(path: path.displayString, message: "write failed: \(Paths.errorText(errno))", isIntegrityFailure: false))
                 }
@@ -328,7 +332,7 @@ public final class Restorer: @unchecked Sendable {
         }
     }
 
-    private func restoreFile(_ job: FileJob, blobs: [ChunkID: Result<Data, Error>] = [:]) {
+    private func restoreFile(_ job: FileJob, blobs: BlobBatch = .empty) {
         let fd = createFile(job.target)
         guard fd >= 0 else {
             problem(job.target, "cannot create file: \(Paths.errorText(errno))")
