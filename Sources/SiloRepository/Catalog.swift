@@ -291,6 +291,21 @@ public final class Catalog: @unchecked Sendable {
         }
     }
 
+    /// Runs `body` (which may call the catalog) in one transaction: the hundreds of thousands
+    /// of rows of a live set then reach the journal once, not once per tree. Single-threaded
+    /// use only: other threads' catalog calls would join the transaction.
+    public func inOneTransaction<T>(_ body: () throws -> T) throws -> T {
+        try lock.withLock { try db.execute("BEGIN IMMEDIATE") }
+        do {
+            let result = try body()
+            try lock.withLock { try db.execute("COMMIT") }
+            return result
+        } catch {
+            lock.withLock { try? db.execute("ROLLBACK") }
+            throw error
+        }
+    }
+
     /// Empties the live set and forgets what it was for (until `completeLiveSet`).
     public func createLiveSet() throws {
         try lock.withLock { try db.execute("DELETE FROM live_state; DELETE FROM live;") }

@@ -80,15 +80,17 @@ public final class Pruner: @unchecked Sendable {
             report.liveChunks = try catalog.liveCount()
             return
         }
-        try catalog.createLiveSet()
-        for (id, snapshot) in snapshots {
-            do {
-                try markTree(snapshot.tree)
-            } catch {
-                throw RepositoryError(.integrity, "snapshot \(id.shortHex) cannot be read completely (\(error)); prune stops without deleting anything — run `silo check`")
+        try catalog.inOneTransaction {
+            try catalog.createLiveSet()
+            for (id, snapshot) in snapshots {
+                do {
+                    try markTree(snapshot.tree)
+                } catch {
+                    throw RepositoryError(.integrity, "snapshot \(id.shortHex) cannot be read completely (\(error)); prune stops without deleting anything — run `silo check`")
+                }
             }
+            try catalog.completeLiveSet(for: digest)
         }
-        try catalog.completeLiveSet(for: digest)
         report.liveChunks = try catalog.liveCount()
     }
 
