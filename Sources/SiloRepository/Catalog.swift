@@ -17,6 +17,7 @@ public final class Catalog: @unchecked Sendable {
     private let insertChunk: SQLiteDatabase.Statement
     private let findTree: SQLiteDatabase.Statement
     private let insertTree: SQLiteDatabase.Statement
+    private let findCopiedID: SQLiteDatabase.Statement
     private var pendingTrees: [ChunkID: Data] = [:]
 
     /// Named migrations, applied in order, never edited once released.
@@ -59,6 +60,7 @@ public final class Catalog: @unchecked Sendable {
         insertChunk = try db.prepare("INSERT OR IGNORE INTO chunks VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
         findTree = try db.prepare("SELECT body FROM tree_cache WHERE id = ?1")
         insertTree = try db.prepare("INSERT OR IGNORE INTO tree_cache VALUES (?1, ?2)")
+        findCopiedID = try db.prepare("SELECT target FROM copy_map WHERE source = ?1 AND id = ?2")
     }
 
     static func migrate(_ db: SQLiteDatabase) throws {
@@ -138,8 +140,6 @@ public final class Catalog: @unchecked Sendable {
             }
         }
     }
-
-    public func removeIndexFile(_ id: IndexID) throws { try removeIndexFiles([id]) }
 
     /// Forgets index files and their chunks in one transaction: chunk IDs are random, so the
     /// rows of one index file sit on as many pages as it has chunks, and a transaction per file
@@ -440,7 +440,7 @@ public final class Catalog: @unchecked Sendable {
     /// only says what the ID would be: whether the blob is still stored is the index's business.
     public func copiedID(from source: String, _ id: ChunkID) throws -> ChunkID? {
         try lock.withLock {
-            try db.prepare("SELECT target FROM copy_map WHERE source = ?1 AND id = ?2").bind([source, id.digest]).first { ChunkID($0.digest(0)) }
+            try findCopiedID.bind([source, id.digest]).first { ChunkID($0.digest(0)) }
         }
     }
 

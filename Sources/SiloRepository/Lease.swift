@@ -57,9 +57,9 @@ public final class HeldLease: @unchecked Sendable {
         }
     }
 
-    /// Refreshes the lease in the background until released.
     private var released = false
 
+    /// Refreshes the lease in the background until released.
     public func keepAlive() {
         let timer = DispatchSource.makeTimerSource(queue: DispatchQueue.global())
         timer.schedule(deadline: .now() + Lease.refreshEvery, repeating: Lease.refreshEvery)

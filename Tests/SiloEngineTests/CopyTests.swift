@@ -46,7 +46,7 @@ final class CopyTests: XCTestCase {
         XCTAssertGreaterThan(arrived, 0, "an index file should have been written before the failure")
 
         let resumed = try SnapshotCopier(from: source, to: afterFailure)
-        let (toCopy, present) = try resumed.plan(try source.catalog.snapshots())
+        let (toCopy, present) = resumed.plan(try source.catalog.snapshots())
         XCTAssertEqual(toCopy.count, 1)
         XCTAssertTrue(present.isEmpty)
         let copiedID = try resumed.copy(backup.id, backup.snapshot)

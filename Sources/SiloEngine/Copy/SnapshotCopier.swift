@@ -33,6 +33,10 @@ public final class SnapshotCopier {
     private let sameIDs: Bool
     private var translated: [ChunkID: ChunkID] = [:]
     private var unrecorded: [(ChunkID, ChunkID)] = []
+    /// Source snapshot → its identity, and identity → the destination's snapshot, read once
+    /// and kept up to date as snapshots are copied.
+    private let sourceIdentities: [SnapshotID: SnapshotID]
+    private var destinationByIdentity: [SnapshotID: SnapshotID] = [:]
     public private(set) var totals = Totals()
 
     public init(from source: Repository, to destination: Repository) throws {
@@ -43,6 +47,9 @@ public final class SnapshotCopier {
         self.destination = destination
         sameIDs = source.keys?.chunkID == destination.keys?.chunkID
         builder = try SnapshotBuilder(repository: destination)
+        // After the builder's lease and catalog sync: the destination's snapshots as they are now.
+        sourceIdentities = Dictionary(try source.catalog.snapshots().map { ($0.id, Self.identity($0.id, $0.snapshot)) }) { a, _ in a }
+        for (id, snapshot) in try destination.catalog.snapshots() { destinationByIdentity[Self.identity(id, snapshot)] = id }
     }
 
     /// Ends the destination's lease early.
@@ -56,13 +63,12 @@ public final class SnapshotCopier {
 
     /// Splits `wanted` into the snapshots to copy and those the destination already has
     /// (paired with the destination's ID), in the order given.
-    public func plan(_ wanted: [(id: SnapshotID, snapshot: Snapshot)]) throws
+    public func plan(_ wanted: [(id: SnapshotID, snapshot: Snapshot)])
         -> (copy: [(id: SnapshotID, snapshot: Snapshot)], present: [(source: SnapshotID, destination: SnapshotID)]) {
-        let have = try destinationByIdentity()
         var copy: [(id: SnapshotID, snapshot: Snapshot)] = []
         var present: [(source: SnapshotID, destination: SnapshotID)] = []
         for entry in wanted {
-            if let existing = have[Self.identity(entry.id, entry.snapshot)] {
+            if let existing = destinationByIdentity[Self.identity(entry.id, entry.snapshot)] {
                 present.append((entry.id, existing))
             } else {
                 copy.append(entry)
@@ -78,23 +84,15 @@ public final class SnapshotCopier {
         var copied = snapshot
         copied.tree = tree
         copied.original = Self.identity(id, snapshot)
-        copied.parent = try snapshot.parent.flatMap { parent in
-            let parentIdentity = try source.catalog.snapshots().first { $0.id == parent }.map { Self.identity($0.id, $0.snapshot) } ?? parent
-            return try destinationByIdentity()[parentIdentity]
-        }
+        copied.parent = snapshot.parent.flatMap { destinationByIdentity[sourceIdentities[$0] ?? $0] }
         let saved = try builder.commit(copied)
+        destinationByIdentity[copied.original!] = saved
         try recordTranslations()
         let after = builder.added
         totals.blobsSent += after.blobs - before.blobs
         totals.storedBytesSent += after.storedBytes - before.storedBytes
         totals.rawBytesSent += after.rawBytes - before.rawBytes
         return saved
-    }
-
-    private func destinationByIdentity() throws -> [SnapshotID: SnapshotID] {
-        var result: [SnapshotID: SnapshotID] = [:]
-        for (id, snapshot) in try destination.catalog.snapshots() { result[Self.identity(id, snapshot)] = id }
-        return result
     }
 
     // MARK: translation

@@ -166,7 +166,6 @@ public final class Restorer: @unchecked Sendable {
         case segment(LargeFile, Range<Int>)
     }
 
-
     private final class LargeFile: @unchecked Sendable {
         let job: FileJob
         let offsets: [UInt64]

@@ -4,7 +4,6 @@ import SiloEngine
 import SiloFormat
 import SiloPostgres
 import SiloRepository
-import SiloS3
 
 struct BackupCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "backup", abstract: "Back up files and directories into a new snapshot.")
@@ -95,9 +94,9 @@ struct BackupCommand: ParsableCommand {
                 "warnings": result.warnings.count, "duration_seconds": s.durationSeconds,
             ]
             // On a remote store every request costs time (and money): say how many this took.
-            if let remote = repository.store as? S3ObjectStore {
-                summary["storage_requests"] = remote.requestCount
-                output.line("Requests:    \(remote.requestCount) to \(remote.location)")
+            if let requests = StoreFactory.requestCount(repository.store) {
+                summary["storage_requests"] = requests
+                output.line("Requests:    \(requests) to \(repository.store.location)")
             }
             output.emit(summary)
             return result.warnings.isEmpty ? ExitCodes.success : ExitCodes.partial

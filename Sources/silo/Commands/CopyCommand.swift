@@ -3,7 +3,6 @@ import Foundation
 import SiloEngine
 import SiloFormat
 import SiloRepository
-import SiloS3
 
 struct CopyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -49,7 +48,7 @@ struct CopyCommand: ParsableCommand {
                 output.warning("the two repositories cut chunks differently (another chunker seed or profile): copied data will not deduplicate against backups made directly into \(destination.store.location); create the destination with `silo init --copy-chunker-params-from SOURCE` to avoid this")
             }
             let wanted = try selectSnapshots(in: source)
-            let (toCopy, present) = try copier.plan(wanted)
+            let (toCopy, present) = copier.plan(wanted)
             for (from, to) in present {
                 output.line("snapshot \(from.shortHex) is already in the destination as \(to.shortHex)")
                 output.emit(["message_type": "skipped", "snapshot_id": from.hex, "destination_id": to.hex])
@@ -71,11 +70,7 @@ struct CopyCommand: ParsableCommand {
                 "blobs_sent": totals.blobsSent, "data_sent": totals.rawBytesSent, "data_sent_stored": totals.storedBytesSent,
                 "chunks_read": totals.chunksRead, "chunking_differs": copier.chunkingDiffers, "duration_seconds": seconds,
             ]
-            var requests = 0
-            for store in [source.store, destination.store] {
-                if let remote = store as? S3ObjectStore { requests += remote.requestCount }
-            }
-            if source.store is S3ObjectStore || destination.store is S3ObjectStore { summary["storage_requests"] = requests }
+            if let requests = StoreFactory.requestCount(source.store, destination.store) { summary["storage_requests"] = requests }
             output.emit(summary)
             return ExitCodes.success
         }

@@ -3,7 +3,6 @@ import Foundation
 import SiloEngine
 import SiloPostgres
 import SiloRepository
-import SiloS3
 
 struct RestoreCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "restore", abstract: "Restore a snapshot, or parts of it, into a directory.")
@@ -55,7 +54,7 @@ struct RestoreCommand: ParsableCommand {
             output.line("restored snapshot \(id.shortHex): \(summary.files) files, \(summary.directories) dirs, \(summary.others) other, \(Format.bytes(summary.bytes)) in \(String(format: "%.2f", seconds)) s")
             var json: [String: Any] = ["message_type": "summary", "snapshot_id": id.hex, "files": summary.files, "dirs": summary.directories,
                                        "others": summary.others, "bytes": summary.bytes, "errors": summary.problems.count, "duration_seconds": seconds]
-            if let remote = repository.store as? S3ObjectStore { json["storage_requests"] = remote.requestCount }
+            if let requests = StoreFactory.requestCount(repository.store) { json["storage_requests"] = requests }
             output.emit(json)
             if summary.problems.contains(where: \.isIntegrityFailure) {
                 output.error("some files were NOT restored because their stored data is damaged; run `silo check --read-data`")

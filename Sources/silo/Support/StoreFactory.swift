@@ -18,4 +18,11 @@ enum StoreFactory {
         let path = location.hasPrefix("local:") ? String(location.dropFirst(6)) : location
         return LocalObjectStore(root: Paths.absolute(path).displayString)
     }
+
+    /// Requests sent so far to the remote stores among `stores` (what a run costs on a paid
+    /// service); nil when none is remote.
+    static func requestCount(_ stores: ObjectStore...) -> Int? {
+        let remote = stores.compactMap { $0 as? S3ObjectStore }
+        return remote.isEmpty ? nil : remote.reduce(0) { $0 + $1.requestCount }
+    }
 }
