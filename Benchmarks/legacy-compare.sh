@@ -58,6 +58,9 @@ done
 [[ $ARCHIVES =~ ^[0-9]+$ && $ARCHIVES -ge 1 && $ARCHIVES -le 365 ]] || { echo "legacy-compare.sh: --archives must be an integer from 1 to 365" >&2; exit 64; }
 
 log() { printf '[legacy-compare %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+SCRIPT=legacy-compare.sh
+# shellcheck source-path=SCRIPTDIR source=lib/harness.sh
+source "$HERE/lib/harness.sh"
 PROBLEMS=()
 problem() {
     PROBLEMS+=("$*")
@@ -74,19 +77,10 @@ command -v python3 >/dev/null || missing_pkgs+=(python3)
 command -v openssl >/dev/null || missing_pkgs+=(openssl)
 tar --version 2>/dev/null | grep -q 'GNU tar' || missing_pkgs+=(tar)
 command -v gzip >/dev/null || missing_pkgs+=(gzip)
-if [[ ${#missing_pkgs[@]} -gt 0 ]]; then
-    [[ $(id -u) -eq 0 ]] || { echo "legacy-compare.sh: missing packages (${missing_pkgs[*]}); run as root or install them" >&2; exit 1; }
-    log "apt-get install -y ${missing_pkgs[*]}"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing_pkgs[@]}" >/dev/null 2>&1 ||
-        { apt-get update >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing_pkgs[@]}" >/dev/null; }
-fi
+install_packages "${missing_pkgs[@]}"
 
 # --------------------------------------------------------------------------- scratch layout
-if [[ -e $WORK && -n $(ls -A "$WORK" 2>/dev/null) && ! -f $WORK/.silo-legacy-bench-work ]]; then
-    echo "legacy-compare.sh: $WORK exists and was not made by this script; refusing to wipe it (use --work)" >&2
-    exit 1
-fi
-rm -rf "$WORK"
+claim_scratch "$WORK" .silo-legacy-bench-work
 mkdir -p "$WORK"/{archives,repo,cache,logs,export}
 touch "$WORK/.silo-legacy-bench-work"
 WORK=$(cd "$WORK" && pwd)

@@ -64,6 +64,9 @@ done
 [[ $TRANSACTIONS =~ ^[0-9]+$ && $TRANSACTIONS -ge 1 ]] || { echo "postgres-compare.sh: --transactions must be an integer >= 1" >&2; exit 64; }
 
 log() { printf '[postgres-compare %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+SCRIPT=postgres-compare.sh
+# shellcheck source-path=SCRIPTDIR source=lib/harness.sh
+source "$HERE/lib/harness.sh"
 PROBLEMS=()
 problem() {
     PROBLEMS+=("$*")
@@ -82,19 +85,10 @@ missing_pkgs=()
 command -v restic >/dev/null || missing_pkgs+=(restic)
 command -v python3 >/dev/null || missing_pkgs+=(python3)
 command -v gzip >/dev/null || missing_pkgs+=(gzip)
-if [[ ${#missing_pkgs[@]} -gt 0 ]]; then
-    [[ $(id -u) -eq 0 ]] || { echo "postgres-compare.sh: missing packages (${missing_pkgs[*]}); run as root or install them" >&2; exit 1; }
-    log "apt-get install -y ${missing_pkgs[*]}"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing_pkgs[@]}" >/dev/null 2>&1 ||
-        { apt-get update >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing_pkgs[@]}" >/dev/null; }
-fi
+install_packages "${missing_pkgs[@]}"
 
 # --------------------------------------------------------------------------- scratch layout
-if [[ -e $WORK && -n $(ls -A "$WORK" 2>/dev/null) && ! -f $WORK/.silo-pg-bench-work ]]; then
-    echo "postgres-compare.sh: $WORK exists and was not made by this script; refusing to wipe it (use --work)" >&2
-    exit 1
-fi
-rm -rf "$WORK"
+claim_scratch "$WORK" .silo-pg-bench-work
 mkdir -p "$WORK"/{repo,cache,logs,gzip,dump,scratch}
 touch "$WORK/.silo-pg-bench-work"
 WORK=$(cd "$WORK" && pwd)

@@ -52,6 +52,9 @@ KEEP=$((SNAPSHOTS / 2))
 CHUNKS=$((SNAPSHOTS * FILES))
 
 log() { printf '[prune-compare %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+SCRIPT=prune-compare.sh
+# shellcheck source-path=SCRIPTDIR source=lib/harness.sh
+source "$HERE/lib/harness.sh"
 PROBLEMS=()
 problem() {
     PROBLEMS+=("$*")
@@ -64,19 +67,10 @@ missing_pkgs=()
 [[ -x /usr/bin/time ]] || missing_pkgs+=(time)
 command -v restic >/dev/null || missing_pkgs+=(restic)
 command -v python3 >/dev/null || missing_pkgs+=(python3)
-if [[ ${#missing_pkgs[@]} -gt 0 ]]; then
-    [[ $(id -u) -eq 0 ]] || { echo "prune-compare.sh: missing packages (${missing_pkgs[*]}); run as root or install them" >&2; exit 1; }
-    log "apt-get install -y ${missing_pkgs[*]}"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing_pkgs[@]}" >/dev/null 2>&1 ||
-        { apt-get update >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing_pkgs[@]}" >/dev/null; }
-fi
+install_packages "${missing_pkgs[@]}"
 
 # --------------------------------------------------------------------------- scratch layout
-if [[ -e $WORK && -n $(ls -A "$WORK" 2>/dev/null) && ! -f $WORK/.silo-prune-bench-work ]]; then
-    echo "prune-compare.sh: $WORK exists and was not made by this script; refusing to wipe it (use --work)" >&2
-    exit 1
-fi
-rm -rf "$WORK"
+claim_scratch "$WORK" .silo-prune-bench-work
 mkdir -p "$WORK"/{repo,cache,logs,data}
 touch "$WORK/.silo-prune-bench-work"
 WORK=$(cd "$WORK" && pwd)

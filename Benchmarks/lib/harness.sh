@@ -1,0 +1,22 @@
+# Shared by prune-compare.sh, postgres-compare.sh and legacy-compare.sh (sourced after they
+# define log() and SCRIPT, their own name for messages).
+
+# install_packages PKG…: apt-get install the packages (as root), updating the lists once if needed.
+install_packages() {
+    [[ $# -gt 0 ]] || return 0
+    [[ $(id -u) -eq 0 ]] || { echo "$SCRIPT: missing packages ($*); run as root or install them" >&2; exit 1; }
+    log "apt-get install -y $*"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y "$@" >/dev/null 2>&1 ||
+        { apt-get update >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y "$@" >/dev/null; }
+}
+
+# claim_scratch DIR MARKER: empty DIR for this run, refusing a non-empty one without MARKER
+# (a directory this script did not make).
+claim_scratch() {
+    local dir=$1 marker=$2
+    if [[ -e $dir && -n $(ls -A "$dir" 2>/dev/null) && ! -f $dir/$marker ]]; then
+        echo "$SCRIPT: $dir exists and was not made by this script; refusing to wipe it (use --work)" >&2
+        exit 1
+    fi
+    rm -rf "$dir"
+}
