@@ -9,6 +9,9 @@ public struct RestoreOptions: Sendable {
     /// Absolute paths inside the snapshot; empty restores everything.
     public var includes: [String] = []
     public var workers = max(2, ProcessInfo.processInfo.activeProcessorCount)
+    /// Bytes of a pack read at once. By default 32 MiB (a whole pack: one request) on a remote
+    /// store, where a request costs more than memory; 8 MiB on a local disk.
+    public var readSpan: Int?
 
     public init(target: String) { self.target = target }
 }
@@ -33,8 +36,9 @@ public struct RestoreSummary: Sendable {
 /// Restores a snapshot (or parts of it) into a directory with its metadata.
 ///
 /// Directories and special files are created while walking; file contents are written by a
-/// pool of workers; hard links are made once their first name exists; directory metadata is
-/// applied last, deepest first, so writing into a directory does not change its restored mtime.
+/// pool of workers, one pack at a time (`PackPlan`); hard links are made once their first name
+/// exists; directory metadata is applied last, deepest first, so writing into a directory does
+/// not change its restored mtime.
 public final class Restorer: @unchecked Sendable {
     private let repository: Repository
     private let snapshot: Snapshot
@@ -45,11 +49,6 @@ public final class Restorer: @unchecked Sendable {
     private var summary = RestoreSummary()
     private let isRoot = geteuid() == 0
     public let progress = BackupProgress()
-
-    private struct FileJob: Sendable {
-        let target: ByteString
-        let node: Node
-    }
 
     public init(repository: Repository, snapshot: Snapshot, options: RestoreOptions,
                 onProblem: @escaping @Sendable (RestoreProblem) -> Void = { _ in }) {
@@ -87,14 +86,20 @@ public final class Restorer: @unchecked Sendable {
         }
         progress.scanned(files: files.count, bytes: primary.reduce(0) { $0 + ($1.node.size ?? 0) })
         progress.scanFinished()
-        runParallel(plan(primary)) { work in
-            switch work {
-            case .batch(let jobs):
-                let blobs = self.repository.loadBlobs(jobs.flatMap { $0.node.content ?? [] })
-                for job in jobs { self.restoreFile(job, blobs: blobs) }
-            case .segment(let file, let range): self.restoreSegment(file, range)
-            }
+        let span = options.readSpan ?? (repository.store is LocalObjectStore ? 8 << 20 : 32 << 20)
+        let plan = PackPlan(files: primary, span: span) { try repository.catalog.location(of: $0) }
+        for job in plan.unindexed {
+            report(RestoreProblem(path: job.target.displayString, message: "a chunk of this file is missing from the index",
+                                  isIntegrityFailure: true))
         }
+        for file in plan.empty {
+            let fd = file.open(create: createFile)
+            _ = file.complete(0)
+            finishFile(file.job, size: 0, failure: fd < 0 ? RestoreProblem(path: file.job.target.displayString,
+                message: "cannot create file: \(Paths.errorText(errno))", isIntegrityFailure: false) : nil, descriptor: fd)
+            if fd >= 0 { close(fd) }
+        }
+        runParallel(plan.packs) { self.restorePack($0) }
         var firstName: [[UInt64]: ByteString] = [:]
         for job in primary where job.node.links > 1 { firstName[[job.node.device, job.node.inode]] = job.target }
         for job in links {
@@ -158,119 +163,59 @@ public final class Restorer: @unchecked Sendable {
         }
     }
 
-    /// Small files are restored in batches whose chunks are read together (one request for
-    /// many files on a remote store); large files are cut into segments of chunks so that both
-    /// cores restore one big file.
-    private enum Work: Sendable {
-        case batch([FileJob])
-        case segment(LargeFile, Range<Int>)
-    }
-
-    private final class LargeFile: @unchecked Sendable {
-        let job: FileJob
-        let offsets: [UInt64]
-        let size: UInt64
-        private let lock = NSLock()
-        private var pending: Int
-        private var failure: RestoreProblem?
-
-        init(job: FileJob, offsets: [UInt64], size: UInt64, segments: Int) {
-            self.job = job
-            self.offsets = offsets
-            self.size = size
-            pending = segments
-        }
-
-        /// Records a finished segment; returns the outcome once the last one is in.
-        func finish(_ problem: RestoreProblem?) -> (last: Bool, failure: RestoreProblem?) {
-            lock.withLock {
-                if failure == nil { failure = problem }
-                pending -= 1
-                return (pending == 0, failure)
+    /// Reads the chunks of one pack and writes each wherever the restore needs it. Plaintext
+    /// needed in more than one place is kept until its last place is written.
+    private func restorePack(_ work: PackPlan.PackWork) {
+        let blobs = repository.loadBlobs(work.chunks.map { $0.entry.id })
+        var order: [ObjectIdentifier] = []
+        var writes: [ObjectIdentifier: (file: FileInProgress, items: [(chunk: Int, offset: UInt64)])] = [:]
+        for (index, chunk) in work.chunks.enumerated() {
+            for placement in chunk.placements {
+                let key = ObjectIdentifier(placement.file)
+                if writes[key] == nil {
+                    order.append(key)
+                    writes[key] = (placement.file, [])
+                }
+                writes[key]!.items.append((index, placement.offset))
             }
         }
-    }
-
-    /// Chunks per segment of a large file, and plaintext bytes of small files per batch: each
-    /// is read with about one request. On a remote store a request costs more than the memory
-    /// of a larger span; on a local disk smaller spans keep both cores busy with less memory.
-    private var segmentChunks: Int { isRemote ? 32 : 8 }
-    private var batchBytes: UInt64 { isRemote ? 32 << 20 : 8 << 20 }
-    private var isRemote: Bool { !(repository.store is LocalObjectStore) }
-
-    private func plan(_ jobs: [FileJob]) -> [Work] {
-        var work: [Work] = []
-        var small: [(job: FileJob, pack: PackID?, offset: UInt32)] = []
-        for job in jobs {
-            let content = job.node.content ?? []
-            guard content.count > segmentChunks else {
-                let first = content.first.flatMap { try? repository.catalog.location(of: $0) }
-                small.append((job, first?.pack, first?.entry.offset ?? 0))
-                continue
+        var remaining = work.chunks.map { $0.placements.count }
+        var kept: [Int: Data] = [:]
+        for key in order {
+            let (file, items) = writes[key]!
+            let fd = file.open(create: createFile)
+            var problem: RestoreProblem?
+            if fd >= 0 {
+                for item in items {
+                    let entry = work.chunks[item.chunk].entry
+                    do {
+                        let data: Data
+                        if let plaintext = kept[item.chunk] {
+                            data = plaintext
+                        } else if let plaintext = try blobs.plaintext(entry.id) {
+                            data = plaintext
+                        } else {
+                            throw RepositoryError(.integrity, "chunk \(entry.id.shortHex) was not read from pack \(work.pack.shortHex)")
+                        }
+                        remaining[item.chunk] -= 1
+                        kept[item.chunk] = remaining[item.chunk] > 0 ? data : nil
+                        guard Self.writeSparse(fd, data, at: item.offset) else {
+                            problem = RestoreProblem(path: file.job.target.displayString, message: "write failed: \(Paths.errorText(errno))",
+                                                     isIntegrityFailure: false)
+                            break
+                        }
+                        progress.bytes(data.count)
+                    } catch {
+                        problem = RestoreProblem(path: file.job.target.displayString, message: "\(error)",
+                                                 isIntegrityFailure: (error as? RepositoryError)?.code == .integrity)
+                        break
+                    }
+                }
             }
-            var offsets: [UInt64] = []
-            offsets.reserveCapacity(content.count)
-            var offset: UInt64 = 0
-            var missing = false
-            for id in content {
-                offsets.append(offset)
-                guard let location = try? repository.catalog.location(of: id) else { missing = true; break }
-                offset += UInt64(location.entry.rawLength)
-            }
-            let fd = createFile(job.target)
-            guard fd >= 0, !missing else {
-                if fd >= 0 { close(fd); _ = Paths.withCPath(job.target) { unlink($0) } }
-                report(RestoreProblem(path: job.target.displayString,
-                                      message: missing ? "a chunk of this file is missing from the index" : "cannot create file: \(Paths.errorText(errno))",
-                                      isIntegrityFailure: missing))
-                continue
-            }
-            close(fd)
-            let ranges = stride(from: 0, to: content.count, by: segmentChunks).map { $0..<min($0 + segmentChunks, content.count) }
-            let file = LargeFile(job: job, offsets: offsets, size: offset, segments: ranges.count)
-            work += ranges.map { .segment(file, $0) }
+            let (last, failure) = file.complete(items.count, problem: problem)
+            if last { finishFile(file.job, size: file.size, failure: failure, descriptor: fd) }
+            if fd >= 0 { close(fd) }
         }
-        // In pack order, so that a batch's chunks lie side by side in one pack.
-        small.sort { a, b in
-            if a.pack != b.pack {
-                guard let x = a.pack else { return true }
-                guard let y = b.pack else { return false }
-                return x < y
-            }
-            return a.offset < b.offset
-        }
-        var batch: [FileJob] = []
-        var batchPack: PackID?
-        var batchSize: UInt64 = 0
-        for entry in small {
-            let size = entry.job.node.size ?? 0
-            if !batch.isEmpty && (entry.pack != batchPack || batchSize + size > batchBytes) {
-                work.append(.batch(batch))
-                batch = []
-                batchSize = 0
-            }
-            batch.append(entry.job)
-            batchPack = entry.pack
-            batchSize += size
-        }
-        if !batch.isEmpty { work.append(.batch(batch)) }
-        return work
-    }
-
-    private func restoreSegment(_ file: LargeFile, _ range: Range<Int>) {
-        let job = file.job
-        var problem: RestoreProblem?
-        let fd = Paths.withCPath(job.target) { open($0, O_WRONLY | O_NOFOLLOW | O_CLOEXEC) }
-        if fd < 0 {
-            problem = RestoreProblem(path: job.target.displayString, message: "cannot open file: \(Paths.errorText(errno))", isIntegrityFailure: false)
-        } else {
-            let ids = Array((job.node.content ?? [])[range])
-            problem = writeChunks(fd, ids, at: file.offsets[range.lowerBound], path: job.target, blobs: repository.loadBlobs(ids)).problem
-            close(fd)
-        }
-        let (last, failure) = file.finish(problem)
-        guard last else { return }
-        finishFile(job, size: file.size, failure: failure)
     }
 
     /// Writes chunks from `offset` on; returns the bytes written or the problem met.
@@ -297,8 +242,8 @@ public final class Restorer: @unchecked Sendable {
     /// with unverified or missing content is never left under its real name.
     private func finishFile(_ job: FileJob, size: UInt64, failure: RestoreProblem?, descriptor: Int32 = -1) {
         var failure = failure
-        let truncated = descriptor >= 0 ? ftruncate(descriptor, off_t(size)) : Paths.withCPath(job.target) { truncate($0, off_t(size)) }
-        if failure == nil, truncated != 0 {
+        if failure == nil,
+           (descriptor >= 0 ? ftruncate(descriptor, off_t(size)) : Paths.withCPath(job.target) { truncate($0, off_t(size)) }) != 0 {
             failure = RestoreProblem(path: job.target.displayString, message: "truncate failed: \(Paths.errorText(errno))", isIntegrityFailure: false)
         }
         if let failure {
@@ -331,13 +276,15 @@ public final class Restorer: @unchecked Sendable {
         }
     }
 
-    private func restoreFile(_ job: FileJob, blobs: BlobBatch = .empty) {
+    /// Restores one file on its own (a hard link's copy when linking failed).
+    private func restoreFile(_ job: FileJob) {
         let fd = createFile(job.target)
         guard fd >= 0 else {
             problem(job.target, "cannot create file: \(Paths.errorText(errno))")
             return
         }
-        let (written, failure) = writeChunks(fd, job.node.content ?? [], at: 0, path: job.target, blobs: blobs)
+        let content = job.node.content ?? []
+        let (written, failure) = writeChunks(fd, content, at: 0, path: job.target, blobs: repository.loadBlobs(content))
         finishFile(job, size: written, failure: failure, descriptor: fd)
         close(fd)
     }
