@@ -44,6 +44,11 @@ public final class Catalog: @unchecked Sendable {
             CREATE TABLE live(id BLOB PRIMARY KEY) WITHOUT ROWID;
             CREATE TABLE live_state(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
             """),
+        // Bytes of a pack's chunks, so that prune weighs packs without a pass over every chunk.
+        ("0005-pack-chunk-bytes", """
+            ALTER TABLE packs ADD COLUMN chunk_bytes INTEGER NOT NULL DEFAULT 0;
+            UPDATE packs SET chunk_bytes = (SELECT coalesce(sum(length), 0) FROM chunks WHERE chunks.pack = packs.id);
+            """),
     ]
 
     deinit { try? flushTreeCache() }
@@ -129,9 +134,9 @@ public final class Catalog: @unchecked Sendable {
         try lock.withLock {
             try db.transaction {
                 try db.prepare("INSERT OR IGNORE INTO index_files VALUES (?1)").bind([id.digest]).run()
-                let insertPack = try db.prepare("INSERT OR REPLACE INTO packs VALUES (?1, ?2, ?3)")
+                let insertPack = try db.prepare("INSERT OR REPLACE INTO packs VALUES (?1, ?2, ?3, ?4)")
                 for pack in index.packs {
-                    try insertPack.bind([pack.id.digest, id.digest, pack.size]).run()
+                    try insertPack.bind([pack.id.digest, id.digest, pack.size, Self.chunkBytes(pack)]).run()
                     for e in pack.entries {
                         try insertChunk.bind([e.id.digest, pack.id.digest, Int(e.type.rawValue), Int(e.compression.rawValue),
                                               e.offset, e.length, e.rawLength]).run()
@@ -139,6 +144,35 @@ public final class Catalog: @unchecked Sendable {
                 }
             }
         }
+    }
+
+    /// Records an index file that prune wrote to replace others: packs the catalog already
+    /// knows are pointed at it and keep their chunk rows (a pack's entries are the same in every
+    /// index file naming it), so moving half a million chunks costs a row per pack, not two per
+    /// chunk. Packs it does not know are added with their chunks.
+    public func adoptIndexFile(_ id: IndexID, _ index: IndexFile) throws {
+        try lock.withLock {
+            try db.transaction {
+                try db.prepare("INSERT OR IGNORE INTO index_files VALUES (?1)").bind([id.digest]).run()
+                let move = try db.prepare("UPDATE packs SET index_file = ?2 WHERE id = ?1")
+                let insertPack = try db.prepare("INSERT INTO packs VALUES (?1, ?2, ?3, ?4)")
+                for pack in index.packs {
+                    try move.bind([pack.id.digest, id.digest]).run()
+                    if db.changes > 0 { continue }
+                    try insertPack.bind([pack.id.digest, id.digest, pack.size, Self.chunkBytes(pack)]).run()
+                    for e in pack.entries {
+                        try insertChunk.bind([e.id.digest, pack.id.digest, Int(e.type.rawValue), Int(e.compression.rawValue),
+                                              e.offset, e.length, e.rawLength]).run()
+                    }
+                }
+            }
+        }
+    }
+
+    /// Stored bytes of a pack's chunks, each counted once (as its rows are).
+    static func chunkBytes(_ pack: IndexFile.Pack) -> Int {
+        var seen = Set<ChunkID>()
+        return pack.entries.reduce(0) { $0 + (seen.insert($1.id).inserted ? Int($1.length) : 0) }
     }
 
     /// Forgets index files and their chunks in one transaction: chunk IDs are random, so the
@@ -292,8 +326,9 @@ public final class Catalog: @unchecked Sendable {
     }
 
     /// Runs `body` (which may call the catalog) in one transaction: the hundreds of thousands
-    /// of rows of a live set then reach the journal once, not once per tree. Single-threaded
-    /// use only: other threads' catalog calls would join the transaction.
+    /// of rows of a live set then reach the journal once, not once per tree. Catalog calls
+    /// inside join it, and a failure anywhere rolls all of it back. Single-threaded use only:
+    /// other threads' catalog calls would join the transaction.
     public func inOneTransaction<T>(_ body: () throws -> T) throws -> T {
         try lock.withLock { try db.execute("BEGIN IMMEDIATE") }
         do {
@@ -355,22 +390,26 @@ public final class Catalog: @unchecked Sendable {
         }
     }
 
+    /// Live bytes are summed from the live set's side (each live chunk finds its rows by ID, in
+    /// ID order), dead bytes are the rest of the pack's chunk bytes: one pass over the live set
+    /// instead of a lookup in it for every chunk of the repository.
     public func packUsage() throws -> [PackUsage] {
         var result: [PackUsage] = []
         try lock.withLock {
             try db.prepare("""
-                SELECT p.id, p.size, coalesce(sum(CASE WHEN l.id IS NULL THEN 0 ELSE c.length END), 0),
-                       coalesce(sum(CASE WHEN c.id IS NOT NULL AND l.id IS NULL THEN c.length ELSE 0 END), 0)
-                FROM packs p LEFT JOIN chunks c ON c.pack = p.id LEFT JOIN live l ON l.id = c.id GROUP BY p.id
+                SELECT p.id, p.size, coalesce(u.live, 0), p.chunk_bytes - coalesce(u.live, 0)
+                FROM packs p LEFT JOIN (SELECT c.pack AS pack, sum(c.length) AS live
+                                        FROM live l CROSS JOIN chunks c ON c.id = l.id GROUP BY c.pack) u ON u.pack = p.id
                 """).forEach { row in
                     result.append(PackUsage(pack: PackID(row.digest(0)), size: UInt64(row.int(1)), liveBytes: UInt64(row.int(2)),
-                                            deadBytes: UInt64(row.int(3))))
+                                            deadBytes: UInt64(max(0, row.int(3)))))
                 }
         }
         return result
     }
 
     /// Those of `candidates` that hold a live chunk no pack outside `candidates` also holds.
+    /// (The copy test names `l.id` so that it runs only for live chunks.)
     public func packsHoldingOnlyCopiesOfLiveChunks(among candidates: Set<PackID>) throws -> Set<PackID> {
         var result = Set<PackID>()
         try lock.withLock {
@@ -380,8 +419,8 @@ public final class Catalog: @unchecked Sendable {
                 for pack in candidates { try insert.bind([pack.digest]).run() }
             }
             try db.prepare("""
-                SELECT DISTINCT c.pack FROM chunks c JOIN candidates k ON k.pack = c.pack JOIN live l ON l.id = c.id
-                WHERE NOT EXISTS (SELECT 1 FROM chunks c2 WHERE c2.id = c.id AND c2.pack NOT IN (SELECT pack FROM candidates))
+                SELECT DISTINCT c.pack FROM candidates k CROSS JOIN chunks c ON c.pack = k.pack CROSS JOIN live l ON l.id = c.id
+                WHERE NOT EXISTS (SELECT 1 FROM chunks c2 WHERE c2.id = l.id AND c2.pack NOT IN (SELECT pack FROM candidates))
                 """).forEach { result.insert(PackID($0.digest(0))) }
         }
         return result
@@ -462,8 +501,8 @@ public final class Catalog: @unchecked Sendable {
         var lines: [String] = []
         try lock.withLock {
             try db.prepare("SELECT hex(id) FROM index_files ORDER BY id").forEach { lines.append("index \($0.text(0))") }
-            try db.prepare("SELECT hex(id), hex(index_file), size FROM packs ORDER BY id").forEach {
-                lines.append("pack \($0.text(0)) \($0.text(1)) \($0.int(2))")
+            try db.prepare("SELECT hex(id), hex(index_file), size, chunk_bytes FROM packs ORDER BY id").forEach {
+                lines.append("pack \($0.text(0)) \($0.text(1)) \($0.int(2)) \($0.int(3))")
             }
             try db.prepare("SELECT hex(id), hex(pack), type, compression, offset, length, raw_length FROM chunks ORDER BY id, pack").forEach {
                 lines.append("chunk \($0.text(0)) \($0.text(1)) \($0.int(2)) \($0.int(3)) \($0.int(4)) \($0.int(5)) \($0.int(6))")

@@ -40,6 +40,8 @@ final class PruneTests: XCTestCase {
         XCTAssertGreaterThan(second.bytesFreed, 8 << 20)
         // What is left is close to a fresh backup of the kept data (5 MiB of random content).
         XCTAssertLessThan(try packBytes(s), (5 << 20) + (1 << 20))
+        // The catalog, updated in place by prune, says what one rebuilt from the repository says.
+        XCTAssertEqual(try repository.catalog.contentDump(), try s.open(cache: s.path("fresh-cache")).catalog.contentDump())
 
         let report = try Checker(repository: try s.open(), options: { var o = CheckOptions(); o.readData = true; return o }()).run()
         XCTAssertTrue(report.isClean, "\(report.errors)")

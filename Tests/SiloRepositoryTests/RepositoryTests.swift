@@ -1,6 +1,6 @@
 import Foundation
 import SiloFormat
-import SiloRepository
+@testable import SiloRepository
 import SiloStorage
 import XCTest
 
@@ -64,6 +64,45 @@ final class RepositoryTests: XCTestCase {
         let reopened = try Repository.open(store: LocalObjectStore(root: root + "/repo"), password: password, cacheRoot: root + "/cache")
         XCTAssertEqual(try reopened.catalog.contentDump(), before)
         XCTAssertEqual(try reopened.catalog.snapshots().count, 3)
+    }
+
+    /// A catalog made before `packs.chunk_bytes` existed (migration 0005) gains the column,
+    /// filled from its chunk rows, with the values a new catalog computes from index files.
+    func testMigrationFillsPackChunkBytes() throws {
+        var repository: Repository? = try makeRepository()
+        for seed in 1...2 { try writeSomething(repository!, count: 20, seed: UInt64(seed)) }
+        let before = try repository!.catalog.contentDump()
+        let packs = before.filter { $0.hasPrefix("pack ") }
+        XCTAssertFalse(packs.isEmpty)
+        XCTAssertFalse(packs.contains { $0.hasSuffix(" 0") }, "every pack has chunk bytes")
+        repository = nil
+
+        let name = try XCTUnwrap(try FileManager.default.subpathsOfDirectory(atPath: root + "/cache").first { $0.hasSuffix("catalog.sqlite") })
+        do {
+            let db = try SQLiteDatabase(path: root + "/cache/" + name)
+            try db.execute("ALTER TABLE packs DROP COLUMN chunk_bytes; DELETE FROM migrations WHERE name = '0005-pack-chunk-bytes';")
+        }
+        let reopened = try Repository.open(store: LocalObjectStore(root: root + "/repo"), password: password, cacheRoot: root + "/cache")
+        XCTAssertEqual(try reopened.catalog.contentDump(), before)
+    }
+
+    /// Catalog calls inside `inOneTransaction` join it: a failure rolls all of them back, and
+    /// success commits all of them.
+    func testCallsInsideOneTransactionCommitOrRollBackTogether() throws {
+        let catalog = try makeRepository().catalog
+        let ids = (0..<50).map { ChunkID(Crypto.sha256(Data("chunk \($0)".utf8))) }
+        struct Stop: Error {}
+        XCTAssertThrowsError(try catalog.inOneTransaction {
+            XCTAssertEqual(try catalog.addLive(Array(ids[0..<25])), 25)
+            XCTAssertEqual(try catalog.addLive(ids), 25, "the first call's rows are visible inside")
+            throw Stop()
+        })
+        XCTAssertEqual(try catalog.liveCount(), 0, "rolled back as a whole")
+        try catalog.inOneTransaction {
+            _ = try catalog.addLive(Array(ids[0..<25]))
+            _ = try catalog.addLive(ids)
+        }
+        XCTAssertEqual(try catalog.liveCount(), 50)
     }
 
     /// Another client's snapshot and index appear in this catalog on the next open.

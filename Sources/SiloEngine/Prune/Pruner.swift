@@ -164,7 +164,7 @@ public final class Pruner: @unchecked Sendable {
             let data = index.encode(sealer: repository.sealer)
             let newID = IndexID(Crypto.sha256(data))
             try store.put(ObjectKeys.index(newID), data: data)
-            try repository.catalog.addIndexFile(newID, index)
+            try repository.catalog.adoptIndexFile(newID, index)
             remaining = []
             entries = 0
         }
