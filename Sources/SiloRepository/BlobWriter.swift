@@ -17,9 +17,10 @@ public final class BlobWriter: @unchecked Sendable {
     private var currentTarget: Int
     private var unindexed: [IndexFile.Pack] = []
     private var firstError: Error?
-    /// Packs written since the last index file; an index is written every few packs so that a
-    /// killed backup leaves most of its work reusable.
-    private let packsPerIndex = 8
+    /// An index file is written every 16 packs (about 256 MiB), so that a killed backup leaves
+    /// most of its work reusable, at the cost of one object (and request) per 16 packs; restic
+    /// writes one per 10 minutes.
+    private let packsPerIndex = 16
 
     public private(set) var blobsAdded = 0
     public private(set) var storedBytesAdded: UInt64 = 0

@@ -11,6 +11,12 @@ final class LegacyArchiveTests: XCTestCase {
         try env.expect(0, ["init", "-q"])
     }
 
+    // XCTest keeps every test case object until the run ends: drop the scratch directory now.
+    override func tearDown() {
+        env = nil
+        super.tearDown()
+    }
+
     /// Runs a shell command in the test's directory; fails the test unless it exits 0.
     @discardableResult
     private func sh(_ command: String, file: StaticString = #filePath, line: UInt = #line) -> String {

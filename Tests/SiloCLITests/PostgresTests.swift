@@ -14,6 +14,12 @@ final class PostgresTests: XCTestCase {
         try env.expect(0, ["init", "-q"])
     }
 
+    // XCTest keeps every test case object until the run ends: drop the scratch directory now.
+    override func tearDown() {
+        env = nil
+        super.tearDown()
+    }
+
     private func snapshotCount() throws -> Int {
         try env.expect(0, ["snapshots", "--json"]).jsonLines.count
     }

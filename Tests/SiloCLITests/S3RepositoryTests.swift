@@ -20,6 +20,12 @@ final class S3RepositoryTests: XCTestCase {
         try env.expect(0, ["init", "-q"])
     }
 
+    // XCTest keeps every test case object until the run ends: drop the scratch directory now.
+    override func tearDown() {
+        env = nil
+        super.tearDown()
+    }
+
     private func makeTree() throws {
         for i in 0..<40 { try env.write("src/file\(i).txt", text(2000 + i * 97, seed: i)) }
         try env.write("src/big.bin", pseudoRandom(6 << 20, seed: 9))

@@ -35,7 +35,7 @@ final class CopyTests: XCTestCase {
         let puts = CallCounter()
         let failing = FaultInjectingStore(destinationStore) { operation, key, _ in
             guard operation == .put, key.hasPrefix("packs/") else { return nil }
-            return puts.next() > 9 ? StorageError(.io, key: key, "injected: the destination went away") : nil
+            return puts.next() > 17 ? StorageError(.io, key: key, "injected: the destination went away") : nil
         }
         let interrupted = try SnapshotCopier(from: source, to: try openDestination(scratch, failing))
         XCTAssertThrowsError(try interrupted.copy(backup.id, backup.snapshot))

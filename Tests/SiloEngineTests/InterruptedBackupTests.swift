@@ -16,7 +16,7 @@ final class InterruptedBackupTests: XCTestCase {
         let puts = CallCounter()
         let failing = FaultInjectingStore(LocalObjectStore(root: scratch.repoPath)) { operation, key, _ in
             guard operation == .put, key.hasPrefix("packs/") else { return nil }
-            return puts.next() > 9 ? StorageError(.io, key: key, "injected: the object store went away") : nil
+            return puts.next() > 17 ? StorageError(.io, key: key, "injected: the object store went away") : nil
         }
         let broken = try Repository.open(store: failing, password: scratch.password, cacheRoot: scratch.cachePath)
         XCTAssertThrowsError(try scratch.backup(broken, [scratch.path("src")]))
