@@ -10,6 +10,9 @@ public enum BlobType: UInt8, Codable, Sendable {
 public enum Compression: UInt8, Codable, Sendable {
     case none = 0
     case zstd = 1
+    /// zstd with the plaintext of another chunk, the entry's `base`, as reference prefix: a
+    /// new version of a database dump's chunk costs little more than what changed.
+    case zstdDelta = 2
 }
 
 /// A blob ready to go into a pack.
@@ -19,13 +22,16 @@ public struct EncodedBlob: Sendable {
     public let compression: Compression
     public let rawLength: Int
     public let stored: Data
+    /// The chunk whose plaintext a `zstdDelta` blob was compressed against.
+    public let base: ChunkID?
 
-    public init(id: ChunkID, type: BlobType, compression: Compression, rawLength: Int, stored: Data) {
+    public init(id: ChunkID, type: BlobType, compression: Compression, rawLength: Int, stored: Data, base: ChunkID? = nil) {
         self.id = id
         self.type = type
         self.compression = compression
         self.rawLength = rawLength
         self.stored = stored
+        self.base = base
     }
 }
 
@@ -59,11 +65,21 @@ public struct BlobCodec: Sendable {
         return EncodedBlob(id: id, type: type, compression: compression, rawLength: plaintext.count, stored: stored)
     }
 
+    /// Encodes `plaintext` as a delta against the plaintext of chunk `baseID`; nil when zstd
+    /// fails (the caller then encodes it whole).
+    public func encodeDelta(_ plaintext: UnsafeRawBufferPointer, id: ChunkID, type: BlobType,
+                            base: Data, baseID: ChunkID) -> EncodedBlob? {
+        guard let compressed = base.withUnsafeBytes({ zstd.compress(plaintext, prefix: $0) }) else { return nil }
+        let stored = cipher.map { cipher in compressed.withUnsafeBytes { cipher.seal($0, associatedData: id.digest.data) } } ?? compressed
+        return EncodedBlob(id: id, type: type, compression: .zstdDelta, rawLength: plaintext.count, stored: stored, base: baseID)
+    }
+
     public func encode(_ plaintext: Data, type: BlobType) -> EncodedBlob {
         plaintext.withUnsafeBytes { encode($0, id: identifier.id(of: $0), type: type) }
     }
 
-    public func decode(_ stored: Data, id: ChunkID, compression: Compression, rawLength: Int) throws -> Data {
+    /// The verified plaintext; `base` is the base chunk's plaintext, needed for `zstdDelta`.
+    public func decode(_ stored: Data, id: ChunkID, compression: Compression, rawLength: Int, base: Data? = nil) throws -> Data {
         var payload = stored
         if let cipher {
             do {
@@ -72,7 +88,14 @@ public struct BlobCodec: Sendable {
                 throw FormatError(.authenticationFailed, "chunk \(id.shortHex): authentication failed (data damaged or altered)")
             }
         }
-        let plaintext = compression == .zstd ? try zstd.decompress(payload, rawLength: rawLength) : payload
+        let plaintext: Data
+        switch compression {
+        case .none: plaintext = payload
+        case .zstd: plaintext = try zstd.decompress(payload, rawLength: rawLength)
+        case .zstdDelta:
+            guard let base else { throw FormatError(.malformed, "chunk \(id.shortHex): a delta chunk needs its base") }
+            plaintext = try zstd.decompress(payload, rawLength: rawLength, prefix: base)
+        }
         guard plaintext.count == rawLength, identifier.id(of: plaintext) == id else {
             throw FormatError(.hashMismatch, "chunk \(id.shortHex): content does not match its ID")
         }

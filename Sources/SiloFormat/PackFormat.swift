@@ -8,16 +8,21 @@ public struct PackEntry: Sendable, Equatable {
     public var offset: UInt32
     public var length: UInt32
     public var rawLength: UInt32
+    /// For `zstdDelta` blobs: the chunk whose plaintext decodes this one.
+    public var base: ChunkID?
 
-    public init(id: ChunkID, type: BlobType, compression: Compression, offset: UInt32, length: UInt32, rawLength: UInt32) {
+    public init(id: ChunkID, type: BlobType, compression: Compression, offset: UInt32, length: UInt32, rawLength: UInt32,
+                base: ChunkID? = nil) {
         self.id = id
         self.type = type
         self.compression = compression
         self.offset = offset
         self.length = length
         self.rawLength = rawLength
+        self.base = base
     }
 
+    /// Bytes of an entry without a base; a delta entry has 32 more.
     static let encodedSize = 46
 
     func encode(into writer: inout BinaryWriter) {
@@ -27,14 +32,25 @@ public struct PackEntry: Sendable, Equatable {
         writer.u32(offset)
         writer.u32(length)
         writer.u32(rawLength)
+        if compression == .zstdDelta, let base { writer.digest(base.digest) }
     }
 
-    static func decode(from reader: inout BinaryReader) throws -> PackEntry {
+    /// `version` 1 objects predate delta blobs and may not contain one.
+    static func decode(from reader: inout BinaryReader, version: UInt8) throws -> PackEntry {
         guard let type = BlobType(rawValue: try reader.u8()),
-              let compression = Compression(rawValue: try reader.u8())
+              let compression = Compression(rawValue: try reader.u8()),
+              compression != .zstdDelta || version >= 2
         else { throw FormatError(.malformed, "\(reader.what): unknown blob type or compression") }
-        return PackEntry(id: ChunkID(try reader.digest()), type: type, compression: compression,
-                         offset: try reader.u32(), length: try reader.u32(), rawLength: try reader.u32())
+        var entry = PackEntry(id: ChunkID(try reader.digest()), type: type, compression: compression,
+                              offset: try reader.u32(), length: try reader.u32(), rawLength: try reader.u32())
+        if compression == .zstdDelta { entry.base = ChunkID(try reader.digest()) }
+        return entry
+    }
+
+    /// The version an object listing `entries` is written in: 2 only when it names a delta
+    /// blob, so repositories without any stay readable by earlier versions of silo.
+    static func version(for entries: some Sequence<PackEntry>) -> UInt8 {
+        entries.contains { $0.compression == .zstdDelta } ? 2 : 1
     }
 }
 
@@ -50,7 +66,7 @@ public enum PackFormat {
 
     public static func trailer(entries: [PackEntry], sealer: ObjectSealer) -> Data {
         var writer = BinaryWriter()
-        writer.u8(version)
+        writer.u8(PackEntry.version(for: entries))
         writer.u32(UInt32(entries.count))
         for entry in entries { entry.encode(into: &writer) }
         let sealed = sealer.seal(writer.data, kind: trailerKind)
@@ -75,14 +91,14 @@ public enum PackFormat {
         let plain = try sealer.open(Data(sealed), kind: trailerKind)
         var reader = BinaryReader(plain, what: "pack trailer")
         let v = try reader.u8()
-        guard v == version else { throw FormatError(.unsupportedVersion, "pack trailer version \(v) is not supported") }
+        guard v == 1 || v == 2 else { throw FormatError(.unsupportedVersion, "pack trailer version \(v) is not supported") }
         let count = Int(try reader.u32())
         guard count * PackEntry.encodedSize <= reader.remaining else { throw FormatError(.malformed, "pack trailer is truncated") }
         var entries: [PackEntry] = []
         entries.reserveCapacity(count)
         let trailerStart = packSize - UInt64(length + 4)
         for _ in 0..<count {
-            let entry = try PackEntry.decode(from: &reader)
+            let entry = try PackEntry.decode(from: &reader, version: v)
             guard UInt64(entry.offset) >= UInt64(header.count), UInt64(entry.offset) + UInt64(entry.length) <= trailerStart else {
                 throw FormatError(.malformed, "pack trailer entry for \(entry.id.shortHex) lies outside the pack")
             }
@@ -95,7 +111,6 @@ public enum PackFormat {
 /// An index file lists the blobs of several packs. Written after its packs are durable and
 /// before any snapshot that needs them (docs/FORMAT.md §Write order).
 public struct IndexFile: Sendable, Equatable {
-    public static let version: UInt8 = 1
     static let kind = "silo.index"
 
     public struct Pack: Sendable, Equatable {
@@ -115,7 +130,8 @@ public struct IndexFile: Sendable, Equatable {
 
     public func encode(sealer: ObjectSealer) -> Data {
         var writer = BinaryWriter()
-        writer.u8(Self.version)
+        // Version 2 when an entry has a base (a delta blob), else 1.
+        writer.u8(PackEntry.version(for: packs.lazy.flatMap(\.entries)))
         writer.u32(UInt32(packs.count))
         for pack in packs {
             writer.digest(pack.id.digest)
@@ -130,7 +146,7 @@ public struct IndexFile: Sendable, Equatable {
         let plain = try sealer.open(stored, kind: kind)
         var reader = BinaryReader(plain, what: "index file")
         let v = try reader.u8()
-        guard v == version else { throw FormatError(.unsupportedVersion, "index file version \(v) is not supported") }
+        guard v == 1 || v == 2 else { throw FormatError(.unsupportedVersion, "index file version \(v) is not supported") }
         let packCount = Int(try reader.u32())
         var packs: [Pack] = []
         for _ in 0..<packCount {
@@ -140,7 +156,7 @@ public struct IndexFile: Sendable, Equatable {
             guard count * PackEntry.encodedSize <= reader.remaining else { throw FormatError(.malformed, "index file is truncated") }
             var entries: [PackEntry] = []
             entries.reserveCapacity(count)
-            for _ in 0..<count { entries.append(try PackEntry.decode(from: &reader)) }
+            for _ in 0..<count { entries.append(try PackEntry.decode(from: &reader, version: v)) }
             packs.append(Pack(id: id, size: size, entries: entries))
         }
         return IndexFile(packs: packs)

@@ -33,14 +33,42 @@ public final class Zstd: @unchecked Sendable {
         return failed ? nil : output
     }
 
-    public func decompress(_ input: UnsafeRawBufferPointer, rawLength: Int) throws -> Data {
+    /// Compressed bytes of `input` given `prefix` (the plaintext of a similar chunk, which the
+    /// decompressor must be given too): what `input` shares with it costs almost nothing.
+    public func compress(_ input: UnsafeRawBufferPointer, prefix: UnsafeRawBufferPointer) -> Data? {
+        let bound = ZSTD_compressBound(input.count)
+        let context = lock.withLock { compressors.popLast() } ?? ZSTD_createCCtx()!
+        defer { lock.withLock { compressors.append(context) } }
+        var failed = false
+        let output = Data.filling(capacity: bound) { out in
+            // The prefix is used for this one frame only; the level set here is ignored by
+            // `compress(_:)`, which passes its own.
+            guard ZSTD_isError(ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level)) == 0,
+                  ZSTD_isError(ZSTD_CCtx_refPrefix(context, prefix.baseAddress, prefix.count)) == 0 else {
+                failed = true
+                return 0
+            }
+            let size = ZSTD_compress2(context, out, bound, input.baseAddress, input.count)
+            failed = ZSTD_isError(size) != 0
+            // A failed frame must not leave its prefix to the context's next user.
+            if failed { ZSTD_CCtx_reset(context, ZSTD_reset_session_only) }
+            return failed ? 0 : size
+        }
+        return failed ? nil : output
+    }
+
+    public func decompress(_ input: UnsafeRawBufferPointer, rawLength: Int, prefix: UnsafeRawBufferPointer? = nil) throws -> Data {
         let context = lock.withLock { decompressors.popLast() } ?? ZSTD_createDCtx()!
         defer { lock.withLock { decompressors.append(context) } }
+        if let prefix, ZSTD_isError(ZSTD_DCtx_refPrefix(context, prefix.baseAddress, prefix.count)) != 0 {
+            throw FormatError(.malformed, "zstd: cannot use the base chunk")
+        }
         var output = Data(count: rawLength)
         let size = output.withUnsafeMutableBytes { out in
             ZSTD_decompressDCtx(context, out.baseAddress, rawLength, input.baseAddress, input.count)
         }
         if ZSTD_isError(size) != 0 {
+            ZSTD_DCtx_reset(context, ZSTD_reset_session_only)
             throw FormatError(.malformed, "zstd: " + String(cString: ZSTD_getErrorName(size)))
         }
         guard size == rawLength else {
@@ -49,7 +77,10 @@ public final class Zstd: @unchecked Sendable {
         return output
     }
 
-    public func decompress(_ input: Data, rawLength: Int) throws -> Data {
-        try input.withUnsafeBytes { try decompress($0, rawLength: rawLength) }
+    public func decompress(_ input: Data, rawLength: Int, prefix: Data? = nil) throws -> Data {
+        try input.withUnsafeBytes { raw in
+            guard let prefix else { return try decompress(raw, rawLength: rawLength) }
+            return try prefix.withUnsafeBytes { try decompress(raw, rawLength: rawLength, prefix: $0) }
+        }
     }
 }

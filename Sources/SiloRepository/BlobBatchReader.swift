@@ -8,19 +8,25 @@ public struct BlobBatch: @unchecked Sendable {
     fileprivate var stored: [ChunkID: (bytes: Data, entry: PackEntry, pack: PackID)] = [:]
     fileprivate var failures: [ChunkID: Error] = [:]
     fileprivate let codec: BlobCodec?
+    /// The plaintext of a delta blob's base (read through the repository), nil for other blobs.
+    fileprivate let basePlaintext: (PackEntry) throws -> Data?
 
-    public static let empty = BlobBatch(codec: nil)
+    public static let empty = BlobBatch(codec: nil) { _ in nil }
 
-    fileprivate init(codec: BlobCodec?) { self.codec = codec }
+    fileprivate init(codec: BlobCodec?, basePlaintext: @escaping (PackEntry) throws -> Data?) {
+        self.codec = codec
+        self.basePlaintext = basePlaintext
+    }
 
     /// The blob's plaintext; nil when it is not in this batch; throws when it failed to read
     /// or does not authenticate.
     public func plaintext(_ id: ChunkID) throws -> Data? {
         if let failure = failures[id] { throw failure }
         guard let (bytes, entry, pack) = stored[id], let codec else { return nil }
+        let base = try basePlaintext(entry)
         do {
             // A copy, not the slice: callers index the plaintext from zero.
-            return try codec.decode(Data(bytes), id: entry.id, compression: entry.compression, rawLength: Int(entry.rawLength))
+            return try codec.decode(Data(bytes), id: entry.id, compression: entry.compression, rawLength: Int(entry.rawLength), base: base)
         } catch {
             throw RepositoryError(.integrity, "chunk \(entry.id.shortHex) in pack \(pack.shortHex) is damaged: \(error)")
         }
@@ -35,7 +41,7 @@ extension Repository {
     ///
     /// Each blob's outcome is its own: a damaged or missing blob fails alone.
     public func loadBlobs(_ ids: [ChunkID], maxGap: Int = 1 << 20, maxSpan: Int = 32 << 20) -> BlobBatch {
-        var batch = BlobBatch(codec: codec)
+        var batch = BlobBatch(codec: codec) { [self] in try basePlaintext(of: $0, depth: 0) }
         var byPack: [PackID: [PackEntry]] = [:]
         for id in Set(ids) {
             do {

@@ -59,7 +59,7 @@ public final class BlobWriter: @unchecked Sendable {
             if let firstError { throw firstError }
             if current.isEmpty { current.append(PackFormat.header) }
             let entry = PackEntry(id: blob.id, type: blob.type, compression: blob.compression, offset: UInt32(current.count),
-                                  length: UInt32(blob.stored.count), rawLength: UInt32(blob.rawLength))
+                                  length: UInt32(blob.stored.count), rawLength: UInt32(blob.rawLength), base: blob.base)
             current.append(blob.stored)
             currentEntries.append(entry)
             blobsAdded += 1

@@ -49,6 +49,13 @@ public final class Catalog: @unchecked Sendable {
             ALTER TABLE packs ADD COLUMN chunk_bytes INTEGER NOT NULL DEFAULT 0;
             UPDATE packs SET chunk_bytes = (SELECT coalesce(sum(length), 0) FROM chunks WHERE chunks.pack = packs.id);
             """),
+        // The base chunk of a delta blob (NULL for the others), and the resemblance features of
+        // the chunks of database dumps, which find a new chunk's previous version.
+        ("0006-delta-chunks", """
+            ALTER TABLE chunks ADD COLUMN base BLOB;
+            CREATE INDEX chunks_with_base ON chunks(id) WHERE base IS NOT NULL;
+            CREATE TABLE resemblance(feature INTEGER PRIMARY KEY, id BLOB NOT NULL);
+            """),
     ]
 
     deinit { try? flushTreeCache() }
@@ -59,10 +66,10 @@ public final class Catalog: @unchecked Sendable {
         try Catalog.migrate(db)
         // A copy in a pack marked for deletion is the last choice.
         findChunk = try db.prepare("""
-            SELECT pack, type, compression, offset, length, raw_length FROM chunks WHERE id = ?1
+            SELECT pack, type, compression, offset, length, raw_length, base FROM chunks WHERE id = ?1
             ORDER BY pack IN (SELECT pack FROM marked_packs) LIMIT 1
             """)
-        insertChunk = try db.prepare("INSERT OR IGNORE INTO chunks VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+        insertChunk = try db.prepare("INSERT OR IGNORE INTO chunks VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
         findTree = try db.prepare("SELECT body FROM tree_cache WHERE id = ?1")
         insertTree = try db.prepare("INSERT OR IGNORE INTO tree_cache VALUES (?1, ?2)")
         findCopiedID = try db.prepare("SELECT target FROM copy_map WHERE source = ?1 AND id = ?2")
@@ -85,12 +92,18 @@ public final class Catalog: @unchecked Sendable {
     public func location(of id: ChunkID) throws -> ChunkLocation? {
         try lock.withLock {
             try findChunk.bind([id.digest]).first { row in
-                ChunkLocation(pack: PackID(row.digest(0)),
-                              entry: PackEntry(id: id, type: BlobType(rawValue: UInt8(row.int(1))) ?? .data,
-                                               compression: Compression(rawValue: UInt8(row.int(2))) ?? .none,
-                                               offset: UInt32(row.int(3)), length: UInt32(row.int(4)), rawLength: UInt32(row.int(5))))
+                ChunkLocation(pack: PackID(row.digest(0)), entry: Self.entry(row, id: id, from: 1))
             }
         }
+    }
+
+    /// A pack entry from the columns `type, compression, offset, length, raw_length, base`
+    /// starting at `first`.
+    static func entry(_ row: SQLiteDatabase.Row, id: ChunkID, from first: Int32) -> PackEntry {
+        PackEntry(id: id, type: BlobType(rawValue: UInt8(row.int(first))) ?? .data,
+                  compression: Compression(rawValue: UInt8(row.int(first + 1))) ?? .none,
+                  offset: UInt32(row.int(first + 2)), length: UInt32(row.int(first + 3)), rawLength: UInt32(row.int(first + 4)),
+                  base: row.optionalDigest(first + 5).map(ChunkID.init))
     }
 
     public func contains(_ id: ChunkID) throws -> Bool { try location(of: id) != nil }
@@ -139,7 +152,7 @@ public final class Catalog: @unchecked Sendable {
                     try insertPack.bind([pack.id.digest, id.digest, pack.size, Self.chunkBytes(pack)]).run()
                     for e in pack.entries {
                         try insertChunk.bind([e.id.digest, pack.id.digest, Int(e.type.rawValue), Int(e.compression.rawValue),
-                                              e.offset, e.length, e.rawLength]).run()
+                                              e.offset, e.length, e.rawLength, e.base?.digest]).run()
                     }
                 }
             }
@@ -162,7 +175,7 @@ public final class Catalog: @unchecked Sendable {
                     try insertPack.bind([pack.id.digest, id.digest, pack.size, Self.chunkBytes(pack)]).run()
                     for e in pack.entries {
                         try insertChunk.bind([e.id.digest, pack.id.digest, Int(e.type.rawValue), Int(e.compression.rawValue),
-                                              e.offset, e.length, e.rawLength]).run()
+                                              e.offset, e.length, e.rawLength, e.base?.digest]).run()
                     }
                 }
             }
@@ -213,12 +226,8 @@ public final class Catalog: @unchecked Sendable {
     public func entries(inPack pack: PackID) throws -> [PackEntry] {
         var result: [PackEntry] = []
         try lock.withLock {
-            try db.prepare("SELECT id, type, compression, offset, length, raw_length FROM chunks WHERE pack = ?1 ORDER BY offset")
-                .bind([pack.digest]).forEach { row in
-                    result.append(PackEntry(id: ChunkID(row.digest(0)), type: BlobType(rawValue: UInt8(row.int(1))) ?? .data,
-                                            compression: Compression(rawValue: UInt8(row.int(2))) ?? .none,
-                                            offset: UInt32(row.int(3)), length: UInt32(row.int(4)), rawLength: UInt32(row.int(5))))
-                }
+            try db.prepare("SELECT id, type, compression, offset, length, raw_length, base FROM chunks WHERE pack = ?1 ORDER BY offset")
+                .bind([pack.digest]).forEach { row in result.append(Self.entry(row, id: ChunkID(row.digest(0)), from: 1)) }
         }
         return result
     }
@@ -371,6 +380,50 @@ public final class Catalog: @unchecked Sendable {
         }
     }
 
+    /// Adds to the live set the bases of its delta chunks, and theirs, to the end of every
+    /// chain: a delta chunk cannot be read without its base. Only delta chunks are visited.
+    public func addLiveBases() throws {
+        try lock.withLock {
+            let add = try db.prepare("""
+                INSERT OR IGNORE INTO live SELECT c.base FROM chunks c INDEXED BY chunks_with_base JOIN live l ON l.id = c.id
+                WHERE c.base IS NOT NULL
+                """)
+            for _ in 0...Repository.maxDeltaDepth {
+                try add.run()
+                if db.changes == 0 { return }
+            }
+        }
+    }
+
+    // MARK: delta chunks
+
+    /// The chunk most of whose resemblance features are `features`, if any: the previous
+    /// version of a new chunk of a dump (the most recent chunk recorded for a feature wins).
+    public func similarChunk(_ features: [Int64]) throws -> ChunkID? {
+        guard !features.isEmpty else { return nil }
+        var votes: [ChunkID: Int] = [:]
+        try lock.withLock {
+            let placeholders = features.indices.map { "?\($0 + 1)" }.joined(separator: ", ")
+            try db.prepare("SELECT id FROM resemblance WHERE feature IN (\(placeholders))").bind(features).forEach {
+                votes[ChunkID($0.digest(0)), default: 0] += 1
+            }
+        }
+        return votes.max { $0.value < $1.value }?.key
+    }
+
+    /// Records the features of chunks now in the index (called after their index file).
+    public func recordResemblance(_ chunks: [(id: ChunkID, features: [Int64])]) throws {
+        guard !chunks.isEmpty else { return }
+        try lock.withLock {
+            try db.transaction {
+                let insert = try db.prepare("INSERT OR REPLACE INTO resemblance VALUES (?1, ?2)")
+                for chunk in chunks {
+                    for feature in chunk.features { try insert.bind([feature, chunk.id.digest]).run() }
+                }
+            }
+        }
+    }
+
     public func liveCount() throws -> Int {
         try lock.withLock { try db.prepare("SELECT count(*) FROM live").first { Int($0.int(0)) } ?? 0 }
     }
@@ -431,13 +484,9 @@ public final class Catalog: @unchecked Sendable {
         var result: [PackEntry] = []
         try lock.withLock {
             try db.prepare("""
-                SELECT c.id, c.type, c.compression, c.offset, c.length, c.raw_length FROM chunks c JOIN live l ON l.id = c.id
+                SELECT c.id, c.type, c.compression, c.offset, c.length, c.raw_length, c.base FROM chunks c JOIN live l ON l.id = c.id
                 WHERE c.pack = ?1 ORDER BY c.offset
-                """).bind([pack.digest]).forEach { row in
-                    result.append(PackEntry(id: ChunkID(row.digest(0)), type: BlobType(rawValue: UInt8(row.int(1))) ?? .data,
-                                            compression: Compression(rawValue: UInt8(row.int(2))) ?? .none,
-                                            offset: UInt32(row.int(3)), length: UInt32(row.int(4)), rawLength: UInt32(row.int(5))))
-                }
+                """).bind([pack.digest]).forEach { row in result.append(Self.entry(row, id: ChunkID(row.digest(0)), from: 1)) }
         }
         return result
     }
@@ -504,8 +553,8 @@ public final class Catalog: @unchecked Sendable {
             try db.prepare("SELECT hex(id), hex(index_file), size, chunk_bytes FROM packs ORDER BY id").forEach {
                 lines.append("pack \($0.text(0)) \($0.text(1)) \($0.int(2)) \($0.int(3))")
             }
-            try db.prepare("SELECT hex(id), hex(pack), type, compression, offset, length, raw_length FROM chunks ORDER BY id, pack").forEach {
-                lines.append("chunk \($0.text(0)) \($0.text(1)) \($0.int(2)) \($0.int(3)) \($0.int(4)) \($0.int(5)) \($0.int(6))")
+            try db.prepare("SELECT hex(id), hex(pack), type, compression, offset, length, raw_length, hex(base) FROM chunks ORDER BY id, pack").forEach {
+                lines.append("chunk \($0.text(0)) \($0.text(1)) \($0.int(2)) \($0.int(3)) \($0.int(4)) \($0.int(5)) \($0.int(6)) \($0.text(7))")
             }
             try db.prepare("SELECT hex(pack), marker, marked FROM marked_packs ORDER BY pack, marker").forEach {
                 lines.append("marked \($0.text(0)) \($0.text(1)) \($0.text(2))")

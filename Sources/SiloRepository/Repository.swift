@@ -200,7 +200,30 @@ public final class Repository: @unchecked Sendable {
         return try loadBlob(at: location)
     }
 
+    /// Delta chains are at most this long (FORMAT.md §5); longer ones are refused as damage,
+    /// which also stops a cycle of bases.
+    public static let maxDeltaDepth = 8
+
     public func loadBlob(at location: ChunkLocation) throws -> Data {
+        try loadBlob(at: location, depth: 0)
+    }
+
+    /// The plaintext of a delta blob's base (which may itself be a delta); nil for other blobs.
+    public func basePlaintext(of entry: PackEntry, depth: Int = 0) throws -> Data? {
+        guard entry.compression == .zstdDelta else { return nil }
+        guard let base = entry.base else {
+            throw RepositoryError(.integrity, "delta chunk \(entry.id.shortHex) names no base")
+        }
+        guard depth < Self.maxDeltaDepth else {
+            throw RepositoryError(.integrity, "chunk \(entry.id.shortHex): its chain of delta bases is longer than \(Self.maxDeltaDepth)")
+        }
+        guard let location = try catalog.location(of: base) else {
+            throw RepositoryError(.integrity, "chunk \(base.shortHex), the base of \(entry.id.shortHex), is missing from the index")
+        }
+        return try loadBlob(at: location, depth: depth + 1)
+    }
+
+    private func loadBlob(at location: ChunkLocation, depth: Int) throws -> Data {
         let e = location.entry
         let stored: Data
         do {
@@ -208,8 +231,9 @@ public final class Repository: @unchecked Sendable {
         } catch {
             throw RepositoryError.wrap(error, context: "reading chunk \(e.id.shortHex) from pack \(location.pack.shortHex)")
         }
+        let base = try basePlaintext(of: e, depth: depth)
         do {
-            return try codec.decode(stored, id: e.id, compression: e.compression, rawLength: Int(e.rawLength))
+            return try codec.decode(stored, id: e.id, compression: e.compression, rawLength: Int(e.rawLength), base: base)
         } catch {
             throw RepositoryError(.integrity, "chunk \(e.id.shortHex) in pack \(location.pack.shortHex) is damaged: \(error)")
         }

@@ -145,6 +145,10 @@ final class SQLiteDatabase: @unchecked Sendable {
             guard count > 0, let pointer = sqlite3_column_blob(statement, column) else { return Data() }
             return Data(bytes: pointer, count: count)
         }
+        /// The column's digest, nil when it is NULL.
+        func optionalDigest(_ column: Int32) -> Digest32? {
+            sqlite3_column_type(statement, column) == SQLITE_NULL ? nil : digest(column)
+        }
         func digest(_ column: Int32) -> Digest32 {
             let pointer = sqlite3_column_blob(statement, column)
             guard Int(sqlite3_column_bytes(statement, column)) == 32, let pointer else { return Digest32(data: Data(count: 32))! }

@@ -97,6 +97,27 @@ final class PostgresTests: XCTestCase {
         XCTAssertTrue(refused.stderr.contains("already exists"), refused.stderr)
     }
 
+    /// Updates spread over the whole table change every chunk of the dump; the next backup
+    /// stores them as deltas against the previous dump's chunks, and restores verified.
+    func testSpreadUpdatesAreStoredAsDeltas() throws {
+        let database = server.createDatabase("silo_delta")
+        let copy = "silo_delta_copy"
+        defer { server.drop([database, copy]) }
+        server.sql(database, """
+            CREATE TABLE accounts (aid int PRIMARY KEY, bid int, abalance int, filler char(84));
+            INSERT INTO accounts SELECT i, i / 10000 + 1, 0, md5(i::text) || md5((i * 7)::text) FROM generate_series(1, 100000) i;
+            """)
+        let first = try env.expect(0, ["backup", "--postgres", server.url(database), "--json"]).jsonLines.last ?? [:]
+        server.sql(database, "UPDATE accounts SET abalance = abalance + aid % 977 WHERE aid % 50 = 7")
+        let second = try env.expect(0, ["backup", "--postgres", server.url(database), "--json"]).jsonLines.last ?? [:]
+        let firstBytes = first["data_added_stored"] as? Int ?? 0, secondBytes = second["data_added_stored"] as? Int ?? .max
+        XCTAssertGreaterThan(firstBytes, 0)
+        XCTAssertLessThan(secondBytes * 3, firstBytes, "second backup \(secondBytes) bytes, first \(firstBytes)")
+        try env.expect(0, ["restore", "latest", "--postgres", database, "--as", copy])
+        XCTAssertEqual(fingerprint(copy), fingerprint(database))
+        try env.expect(0, ["check", "--read-data"])
+    }
+
     /// --replace swaps in a verified copy while clients are connected, keeps the old database,
     /// and `db rollback` swaps it back.
     func testReplaceWithOpenConnectionsAndRollback() throws {

@@ -33,6 +33,28 @@ final class BlobCodecTests: XCTestCase {
         XCTAssertEqual(empty.id.hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
     }
 
+    /// A delta blob decodes only with its base, costs little when it resembles the base, and
+    /// is authenticated like any other blob.
+    func testDeltaRoundTrips() throws {
+        var rows = (0..<3000).map { "\($0)\t1\t0\t" + String(repeating: " ", count: 84) + "\n" }
+        let base = Data(rows.joined().utf8)
+        for i in stride(from: 7, to: 3000, by: 97) { rows[i] = "\(i)\t1\t\(i * 31)\t" + String(repeating: " ", count: 84) + "\n" }
+        let plaintext = Data(rows.joined().utf8)
+        for codec in [BlobCodec(keys: nil, compressionLevel: 3), BlobCodec(keys: keys, compressionLevel: 3)] {
+            let whole = codec.encode(plaintext, type: .data)
+            let baseID = codec.encode(base, type: .data).id
+            let delta = try XCTUnwrap(plaintext.withUnsafeBytes { codec.encodeDelta($0, id: whole.id, type: .data, base: base, baseID: baseID) })
+            XCTAssertEqual(delta.compression, .zstdDelta)
+            XCTAssertEqual(delta.base, baseID)
+            XCTAssertLessThan(delta.stored.count * 3, whole.stored.count, "\(delta.stored.count) vs \(whole.stored.count)")
+            XCTAssertEqual(try codec.decode(delta.stored, id: delta.id, compression: .zstdDelta, rawLength: delta.rawLength, base: base),
+                           plaintext)
+            XCTAssertThrowsError(try codec.decode(delta.stored, id: delta.id, compression: .zstdDelta, rawLength: delta.rawLength))
+            XCTAssertThrowsError(try codec.decode(delta.stored, id: delta.id, compression: .zstdDelta, rawLength: delta.rawLength,
+                                                  base: plaintext), "a wrong base does not give the chunk")
+        }
+    }
+
     func testEncryptedRoundTrips() throws {
         let codec = BlobCodec(keys: keys, compressionLevel: 3)
         let textBlob = try roundTrip(codec, text)

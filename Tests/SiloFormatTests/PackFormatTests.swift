@@ -57,6 +57,28 @@ final class PackFormatTests: XCTestCase {
         XCTAssertEqual(trailer, expected)
     }
 
+    /// A delta entry carries its base after the fixed fields, and makes the trailer version 2;
+    /// a version 1 trailer may not hold one.
+    func testDeltaEntryLayoutAndVersion() throws {
+        let base = ChunkID(Digest32(data: Data((100..<132).map { UInt8($0) }))!)
+        let entry = PackEntry(id: ChunkID(Digest32(data: Data((0..<32).map { UInt8($0) }))!), type: .data, compression: .zstdDelta,
+                              offset: 8, length: 0x0102_0304, rawLength: 0x0A0B_0C0D, base: base)
+        let trailer = PackFormat.trailer(entries: [entry], sealer: plain)
+        var expected = Data([2, 1, 0, 0, 0])                // version 2, count 1 (u32 LE)
+        expected += Data([0, 2])                           // type data, compression zstd delta
+        expected += Data((0..<32).map { UInt8($0) })       // chunk ID
+        expected += Data([8, 0, 0, 0, 4, 3, 2, 1, 0x0D, 0x0C, 0x0B, 0x0A])
+        expected += Data((100..<132).map { UInt8($0) })    // base chunk ID
+        expected += Data([UInt8(expected.count), 0, 0, 0]) // trailer length (u32 LE)
+        XCTAssertEqual(trailer, expected)
+
+        var pack = PackFormat.header + Data(count: 0x0102_0304) + trailer
+        XCTAssertEqual(try PackFormat.entries(fromTail: pack.suffix(trailer.count), sealer: plain, packSize: UInt64(pack.count)), [entry])
+        // The same bytes under version 1 are refused.
+        pack[pack.count - trailer.count] = 1
+        XCTAssertThrowsError(try PackFormat.entries(fromTail: pack.suffix(trailer.count), sealer: plain, packSize: UInt64(pack.count)))
+    }
+
     func testEmptyPackTrailer() throws {
         let (pack, entries) = makePack(blobs: [], sealer: encrypted)
         XCTAssertEqual(entries, [])
@@ -139,8 +161,8 @@ final class PackFormatTests: XCTestCase {
             withUnsafeBytes(of: UInt32(body.count).littleEndian) { tail.append(contentsOf: $0) }
             return tail
         }
-        assertFormatError(.unsupportedVersion, "version 2") {
-            try PackFormat.entries(fromTail: wrap(Data([2, 0, 0, 0, 0])), sealer: plain, packSize: 1000)
+        assertFormatError(.unsupportedVersion, "version 3") {
+            try PackFormat.entries(fromTail: wrap(Data([3, 0, 0, 0, 0])), sealer: plain, packSize: 1000)
         }
         assertFormatError(.malformed, "count larger than the entries present") {
             try PackFormat.entries(fromTail: wrap(Data([1, 2, 0, 0, 0]) + Data(count: 46)), sealer: plain, packSize: 1000)
@@ -192,6 +214,15 @@ final class IndexFileTests: XCTestCase {
             XCTAssertEqual(stored.count, 1 + 4 + 3 * (32 + 8 + 4) + 12 * 46 + sealer.overhead)
             XCTAssertEqual(try IndexFile.decode(stored, sealer: sealer), index)
         }
+        // With a delta entry: version 2, 32 more bytes for its base.
+        var withDelta = index
+        withDelta.packs[1].entries[2].compression = .zstdDelta
+        withDelta.packs[1].entries[2].base = ChunkID(Digest32(data: pseudoRandomBytes(32, seed: 77))!)
+        let stored = withDelta.encode(sealer: ObjectSealer(keys: nil))
+        XCTAssertEqual(stored.first, 2)
+        XCTAssertEqual(stored.count, index.encode(sealer: ObjectSealer(keys: nil)).count + 32)
+        XCTAssertEqual(try IndexFile.decode(stored, sealer: ObjectSealer(keys: nil)), withDelta)
+        XCTAssertEqual(index.encode(sealer: ObjectSealer(keys: nil)).first, 1, "version 1 without delta entries")
         let empty = IndexFile(packs: [])
         XCTAssertEqual(try IndexFile.decode(empty.encode(sealer: ObjectSealer(keys: keys)), sealer: ObjectSealer(keys: keys)), empty)
     }
@@ -223,7 +254,7 @@ final class IndexFileTests: XCTestCase {
         for cut in [1, 10, 46, stored.count - 1, stored.count] {
             assertFormatError(.malformed, "\(cut) bytes missing") { try IndexFile.decode(stored.dropLast(cut), sealer: plain) }
         }
-        assertFormatError(.unsupportedVersion) { try IndexFile.decode(Data([2, 0, 0, 0, 0]), sealer: plain) }
+        assertFormatError(.unsupportedVersion) { try IndexFile.decode(Data([3, 0, 0, 0, 0]), sealer: plain) }
         assertFormatError(.malformed, "pack count without packs") { try IndexFile.decode(Data([1, 5, 0, 0, 0]), sealer: plain) }
         var huge = Data([1, 1, 0, 0, 0]) + Data(count: 40)
         huge.append(contentsOf: [0xFF, 0xFF, 0xFF, 0xFF])

@@ -267,6 +267,7 @@ public final class Archiver: @unchecked Sendable {
     /// Reads one stream to its end into a file node; the producer's failure fails the backup.
     private func archiveStream(_ stream: StreamSource, path: ByteString) throws -> Node {
         let chunker = try builder.chunker(profile: stream.chunkerProfile)
+        let deltas = stream.chunkerProfile == "database"
         progress.fileStarted(stream.path)
         defer { progress.fileDone() }
         let content: [ChunkID], size: UInt64
@@ -274,13 +275,14 @@ public final class Archiver: @unchecked Sendable {
         case .descriptor(let fd):
             defer { close(fd) }
             do {
-                (content, size) = try builder.ingest(with: chunker, progress: progress.bytes, read: SnapshotBuilder.reader(fd))
+                (content, size) = try builder.ingest(with: chunker, deltas: deltas, progress: progress.bytes,
+                                                     read: SnapshotBuilder.reader(fd))
             } catch let failure as SnapshotBuilder.ReadFailure {
                 throw RepositoryError(.storage, "\(stream.path): read error: \(Paths.errorText(failure.code))")
             }
         case .data(let data):
             var offset = 0
-            (content, size) = try builder.ingest(with: chunker, progress: progress.bytes) { buffer in
+            (content, size) = try builder.ingest(with: chunker, deltas: deltas, progress: progress.bytes) { buffer in
                 let n = min(buffer.count, data.count - offset)
                 data.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + offset, byteCount: n) }
                 offset += n

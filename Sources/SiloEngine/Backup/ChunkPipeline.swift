@@ -14,15 +14,21 @@ final class ChunkPipeline: @unchecked Sendable {
     private let lock = NSLock()
     private var failure: Error?
 
-    init(codec: BlobCodec, writer: BlobWriter, inFlight: Int = ProcessInfo.processInfo.activeProcessorCount + 1) {
+    /// Reads the plaintext of a stored chunk (the base of a delta).
+    private let loadChunk: @Sendable (ChunkID) throws -> Data
+
+    init(codec: BlobCodec, writer: BlobWriter, inFlight: Int = ProcessInfo.processInfo.activeProcessorCount + 1,
+         loadChunk: @escaping @Sendable (ChunkID) throws -> Data) {
         self.codec = codec
         self.writer = writer
+        self.loadChunk = loadChunk
         slots = DispatchSemaphore(value: inFlight)
     }
 
-    /// Queues a new chunk. Throws the first error any worker met, so a failing disk stops the
-    /// backup promptly.
-    func submit(_ plaintext: Data, id: ChunkID, type: BlobType) throws {
+    /// Queues a new chunk, to be stored as a delta against `base` when given (and whole when
+    /// that fails). Throws the first error any worker met, so a failing disk stops the backup
+    /// promptly.
+    func submit(_ plaintext: Data, id: ChunkID, type: BlobType, base: ChunkID? = nil) throws {
         if let error = lock.withLock({ failure }) { throw error }
         slots.wait()
         group.enter()
@@ -32,7 +38,13 @@ final class ChunkPipeline: @unchecked Sendable {
                 group.leave()
             }
             do {
-                let blob = plaintext.withUnsafeBytes { codec.encode($0, id: id, type: type) }
+                let basePlaintext = try base.map(loadChunk)
+                let blob = plaintext.withUnsafeBytes { raw in
+                    if let base, let basePlaintext, let delta = codec.encodeDelta(raw, id: id, type: type, base: basePlaintext, baseID: base) {
+                        return delta
+                    }
+                    return codec.encode(raw, id: id, type: type)
+                }
                 try writer.add(blob)
             } catch {
                 lock.withLock { if failure == nil { failure = error } }

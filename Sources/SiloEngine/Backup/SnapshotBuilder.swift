@@ -1,6 +1,7 @@
 import Foundation
 import SiloFormat
 import SiloRepository
+import SiloStorage
 
 /// What every way of making a snapshot shares (a backup of files, an import of a tar archive):
 /// a backup lease, the pack writer and encoding pipeline, content chunking, tree storage, and
@@ -13,6 +14,11 @@ public final class SnapshotBuilder: @unchecked Sendable {
     private let readBuffer: UnsafeMutableRawBufferPointer
     private static let readSize = 4 << 20
     private var chunkers: [String: FastCDC] = [:]
+    /// Resemblance features of the dump chunks this run stores, recorded once they are indexed.
+    private var resemblance: [(id: ChunkID, features: [Int64])] = []
+    /// Deltas are written at most this many hops from a whole chunk: a restore decodes the
+    /// whole chain, and a backup the chain of each base.
+    static let deltaDepth = 4
 
     public init(repository: Repository) throws {
         self.repository = repository
@@ -27,7 +33,7 @@ public final class SnapshotBuilder: @unchecked Sendable {
             lease.release()
             throw error
         }
-        pipeline = ChunkPipeline(codec: repository.codec, writer: writer)
+        pipeline = ChunkPipeline(codec: repository.codec, writer: writer) { [repository] in try repository.loadBlob($0) }
         // Room for the largest chunk any profile cuts (`files`: 4 MiB) plus one read.
         readBuffer = .allocate(byteCount: (4 << 20) + Self.readSize, alignment: 64)
     }
@@ -56,8 +62,13 @@ public final class SnapshotBuilder: @unchecked Sendable {
 
     /// Cuts what `read` yields (0 at the end) into chunks, hashes them and queues the new ones
     /// for compression, encryption and packing. Returns the chunk list and the byte count.
-    public func ingest(with chunker: FastCDC, progress: (Int) -> Void = { _ in },
+    ///
+    /// With `deltas` (database dumps), a new chunk that resembles a stored one (`Resemblance`)
+    /// is stored as a delta against it: from one dump to the next most chunks change by a few
+    /// rows. Only on a local repository: on a remote one each base would cost requests.
+    public func ingest(with chunker: FastCDC, deltas: Bool = false, progress: (Int) -> Void = { _ in },
                        read: (UnsafeMutableRawBufferPointer) throws -> Int) throws -> ([ChunkID], UInt64) {
+        let deltas = deltas && repository.store is LocalObjectStore
         var content: [ChunkID] = []
         var total: UInt64 = 0
         var filled = 0
@@ -76,7 +87,13 @@ public final class SnapshotBuilder: @unchecked Sendable {
                 let chunk = UnsafeRawBufferPointer(start: base + start, count: length)
                 let id = repository.codec.identifier.id(of: chunk)
                 if try writer.claim(id) {
-                    try pipeline.submit(Data(chunk), id: id, type: .data)
+                    var base: ChunkID?
+                    if deltas {
+                        let features = Resemblance.features(chunk)
+                        base = try deltaBase(for: id, features: features)
+                        resemblance.append((id, features))
+                    }
+                    try pipeline.submit(Data(chunk), id: id, type: .data, base: base)
                 }
                 content.append(id)
                 start += length
@@ -88,6 +105,20 @@ public final class SnapshotBuilder: @unchecked Sendable {
             filled -= start
         }
         return (content, total)
+    }
+
+    /// A stored chunk that resembles the new chunk `id`, fewer than `deltaDepth` hops from the
+    /// end of its delta chain; nil when there is none. Every chunk of the chain must be usable
+    /// by a backup (indexed, outside packs marked for deletion: FORMAT.md §11).
+    private func deltaBase(for id: ChunkID, features: [Int64]) throws -> ChunkID? {
+        guard let candidate = try repository.catalog.similarChunk(features), candidate != id else { return nil }
+        var current = candidate
+        for _ in 0..<Self.deltaDepth {
+            guard try writer.isKnown(current), let location = try repository.catalog.location(of: current) else { return nil }
+            guard location.entry.compression == .zstdDelta, let base = location.entry.base else { return candidate }
+            current = base
+        }
+        return nil
     }
 
     /// Stores one chunk of file content as it is (once) and returns its ID: for content whose
@@ -118,6 +149,8 @@ public final class SnapshotBuilder: @unchecked Sendable {
         try pipeline.drain()
         try writer.flush()
         try repository.catalog.flushTreeCache()
+        try repository.catalog.recordResemblance(resemblance)
+        resemblance = []
         var summary = summary
         summary.chunksAdded = writer.blobsAdded
         summary.bytesAdded = writer.storedBytesAdded
@@ -133,6 +166,8 @@ public final class SnapshotBuilder: @unchecked Sendable {
         try pipeline.drain()
         try writer.flush()
         try repository.catalog.flushTreeCache()
+        try repository.catalog.recordResemblance(resemblance)
+        resemblance = []
         return try repository.saveSnapshot(snapshot)
     }
 

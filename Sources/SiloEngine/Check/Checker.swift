@@ -126,9 +126,18 @@ public final class Checker: @unchecked Sendable {
             let childPath = path + "/" + node.name.displayString
             if let subtree = node.subtree { checkTree(subtree, path: childPath, snapshot: snapshot, visited: &visited, missing: &missing) }
             for chunk in node.content ?? [] where !missing.contains(chunk) {
-                if (try? repository.catalog.contains(chunk)) != true {
-                    missing.insert(chunk)
-                    self.error("snapshot \(snapshot.shortHex): \(childPath) needs chunk \(chunk.shortHex), which is not in the index")
+                // A delta chunk needs its chain of bases too.
+                var current: ChunkID? = chunk
+                var hops = 0
+                while let id = current, hops <= Repository.maxDeltaDepth {
+                    guard let location = try? repository.catalog.location(of: id) else {
+                        missing.insert(chunk)
+                        self.error("snapshot \(snapshot.shortHex): \(childPath) needs chunk \(id.shortHex)"
+                                   + (id == chunk ? "" : " (a base of \(chunk.shortHex))") + ", which is not in the index")
+                        break
+                    }
+                    current = location.entry.compression == .zstdDelta ? location.entry.base : nil
+                    hops += 1
                 }
             }
         }
@@ -162,7 +171,7 @@ public final class Checker: @unchecked Sendable {
                 }
                 do {
                     _ = try repository.codec.decode(Data(data[start..<end]), id: entry.id, compression: entry.compression,
-                                                    rawLength: Int(entry.rawLength))
+                                                    rawLength: Int(entry.rawLength), base: try repository.basePlaintext(of: entry))
                 } catch {
                     damage(entry.id, pack, "\(error)")
                 }

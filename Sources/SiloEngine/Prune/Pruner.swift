@@ -89,6 +89,7 @@ public final class Pruner: @unchecked Sendable {
                     throw RepositoryError(.integrity, "snapshot \(id.shortHex) cannot be read completely (\(error)); prune stops without deleting anything — run `silo check`")
                 }
             }
+            try catalog.addLiveBases()
             try catalog.completeLiveSet(for: digest)
         }
         report.liveChunks = try catalog.liveCount()
@@ -241,9 +242,10 @@ public final class Pruner: @unchecked Sendable {
                 let start = Int(entry.offset), end = start + Int(entry.length)
                 guard end <= data.count else { throw RepositoryError(.integrity, "pack \(pack.shortHex) is shorter than its index says") }
                 let stored = Data(data[start..<end])
-                _ = try repository.codec.decode(stored, id: entry.id, compression: entry.compression, rawLength: Int(entry.rawLength))
+                _ = try repository.codec.decode(stored, id: entry.id, compression: entry.compression, rawLength: Int(entry.rawLength),
+                                                base: try repository.basePlaintext(of: entry))
                 try writer.add(EncodedBlob(id: entry.id, type: entry.type, compression: entry.compression,
-                                           rawLength: Int(entry.rawLength), stored: stored))
+                                           rawLength: Int(entry.rawLength), stored: stored, base: entry.base))
             }
             report.packsRepacked += 1
             report.bytesRepacked += UInt64(data.count)

@@ -1,0 +1,128 @@
+import Foundation
+import SiloEngine
+import SiloFormat
+import SiloRepository
+import XCTest
+
+/// Database dumps (streams cut with the `database` profile) are stored as deltas against the
+/// previous version of each chunk; everything that reads chunks follows the bases.
+final class DeltaChunkTests: XCTestCase {
+    /// A pgbench-like table dump; each version changes the balance of about 2% of the rows.
+    static func dump(version: Int) -> Data {
+        var balance = [Int](repeating: 0, count: 40_000)
+        for v in 0..<version {
+            var state = UInt64(v + 1) &* 0x9E37_79B9_7F4A_7C15
+            for _ in 0..<800 {
+                state ^= state << 13; state ^= state >> 7; state ^= state << 17
+                balance[Int(state % UInt64(balance.count))] += Int(state % 5000) - 2500
+            }
+        }
+        var text = "COPY public.pgbench_accounts (aid, bid, abalance, filler) FROM stdin;\n"
+        for (aid, value) in balance.enumerated() { text += "\(aid + 1)\t\(aid / 10_000 + 1)\t\(value)\t\(String(repeating: " ", count: 84))\n" }
+        return Data((text + "\\.\n").utf8)
+    }
+
+    private func backup(_ s: Scratch, _ repository: Repository, version: Int) throws -> Archiver.Result {
+        try s.backup(repository, [], time: Date(timeIntervalSince1970: Double(1_700_000_000 + version * 14_400))) { options in
+            options.streams = [DataStreamSource(path: "/postgres/app.pgdump", chunkerProfile: "database") { Self.dump(version: version) }]
+        }
+    }
+
+    private func restoredDump(_ s: Scratch, _ repository: Repository, _ snapshot: Snapshot, into name: String) throws -> Data? {
+        let summary = try s.restore(repository, snapshot, to: s.path(name))
+        XCTAssertTrue(summary.problems.isEmpty, "\(summary.problems)")
+        return FileManager.default.contents(atPath: s.path(name) + "/postgres/app.pgdump")
+    }
+
+    /// Delta hops from `id` to a whole chunk.
+    private func depth(_ repository: Repository, _ id: ChunkID) throws -> Int {
+        var current = id, hops = 0
+        while let entry = try repository.catalog.location(of: current)?.entry, entry.compression == .zstdDelta, let base = entry.base {
+            current = base
+            hops += 1
+        }
+        return hops
+    }
+
+    func testNewVersionsOfADumpAreStoredAsShortDeltaChains() throws {
+        let s = try Scratch()
+        let repository = try s.initRepository()
+        var results: [Archiver.Result] = []
+        for version in 0..<7 { results.append(try backup(s, repository, version: version)) }
+        // Against the same versions stored whole (each in a repository of its own): with a
+        // whole chunk every fifth version, well under half.
+        var incremental: UInt64 = 0, whole: UInt64 = 0
+        for version in 1..<7 {
+            incremental += results[version].snapshot.summary.bytesAdded
+            let alone = try Scratch()
+            whole += try backup(alone, try alone.initRepository(), version: version).snapshot.summary.bytesAdded
+        }
+        XCTAssertLessThan(incremental * 2, whole, "deltas \(incremental) bytes, whole versions \(whole) bytes")
+        var deltas = 0
+        for (version, result) in results.enumerated() {
+            XCTAssertEqual(try restoredDump(s, repository, result.snapshot, into: "out\(version)"), Self.dump(version: version))
+            let node = try XCTUnwrap(try TreeWalker(repository: repository).node(at: ByteString("/postgres/app.pgdump"), root: result.snapshot.tree))
+            for id in node.content ?? [] {
+                let hops = try depth(repository, id)
+                XCTAssertLessThanOrEqual(hops, 4, "chains stay short")
+                if hops > 0 { deltas += 1 }
+            }
+        }
+        XCTAssertGreaterThan(deltas, 0)
+        let report = try Checker(repository: try s.open(), options: { var o = CheckOptions(); o.readData = true; return o }()).run()
+        XCTAssertTrue(report.isClean, "\(report.errors)")
+        // The catalog's bases are those an index rebuilt from the repository alone gives.
+        XCTAssertEqual(try repository.catalog.contentDump(), try s.open(cache: s.path("fresh-cache")).catalog.contentDump())
+    }
+
+    func testPruneKeepsTheBasesOfKeptDeltas() throws {
+        let s = try Scratch()
+        let repository = try s.initRepository(packTargetSize: 1 << 20)
+        var results: [Archiver.Result] = []
+        for version in 0..<3 { results.append(try backup(s, repository, version: version)) }
+        for result in results.dropLast() { try repository.removeSnapshot(result.id) }
+        var options = PruneOptions()
+        options.grace = 0
+        for _ in 0..<2 { _ = try Pruner(repository: repository, options: options).run() }
+
+        let reopened = try s.open()
+        let report = try Checker(repository: reopened, options: { var o = CheckOptions(); o.readData = true; return o }()).run()
+        XCTAssertTrue(report.isClean, "\(report.errors)")
+        XCTAssertEqual(try restoredDump(s, reopened, results[2].snapshot, into: "out"), Self.dump(version: 2))
+    }
+
+    /// `copy` reads delta chunks through their bases and stores them whole in the destination.
+    func testCopyOfDeltaChunksRestoresExactly() throws {
+        let s = try Scratch()
+        let source = try s.initRepository()
+        _ = try backup(s, source, version: 0)
+        let second = try backup(s, source, version: 1)
+        let other = try Scratch()
+        let destination = try other.initRepository()
+        let copier = try SnapshotCopier(from: source, to: destination)
+        let copiedID = try copier.copy(second.id, second.snapshot)
+        copier.release()
+        let copied = try destination.loadSnapshot(copiedID)
+        XCTAssertEqual(try restoredDump(other, destination, copied, into: "out"), Self.dump(version: 1))
+    }
+
+    func testDamagedBaseFailsTheDeltaLoudly() throws {
+        let s = try Scratch()
+        let repository = try s.initRepository()
+        _ = try backup(s, repository, version: 0)
+        let second = try backup(s, repository, version: 1)
+        let node = try XCTUnwrap(try TreeWalker(repository: repository).node(at: ByteString("/postgres/app.pgdump"), root: second.snapshot.tree))
+        let delta = try XCTUnwrap(try node.content?.compactMap { try repository.catalog.location(of: $0) }.first { $0.entry.compression == .zstdDelta })
+        let base = try XCTUnwrap(try repository.catalog.location(of: XCTUnwrap(delta.entry.base)))
+        let key = ObjectKeys.pack(base.pack)
+        var pack = try repository.store.get(key)
+        pack[Int(base.entry.offset) + Int(base.entry.length) / 2] ^= 0x20
+        try repository.store.put(key, data: pack)
+
+        let summary = try s.restore(repository, second.snapshot, to: s.path("out"))
+        XCTAssertTrue(summary.problems.contains { $0.isIntegrityFailure && $0.path.hasSuffix("app.pgdump") }, "\(summary.problems)")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: s.path("out") + "/postgres/app.pgdump"))
+        let report = try Checker(repository: try s.open(), options: { var o = CheckOptions(); o.readData = true; return o }()).run()
+        XCTAssertFalse(report.isClean)
+    }
+}
