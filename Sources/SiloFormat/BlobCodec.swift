@@ -42,11 +42,16 @@ public struct BlobCodec: Sendable {
     public let identifier: ChunkIdentifier
     public let cipher: AESGCM?
     public let zstd: Zstd
+    /// Deltas use at least level 6: from there zstd searches the base for long matches well
+    /// enough to store a new version of a dump's chunk in about a quarter less than at level 3
+    /// (measured on pgbench dumps), and deltas are few and small.
+    private let deltaZstd: Zstd
 
     public init(keys: MasterKeys?, compressionLevel: Int) {
         identifier = ChunkIdentifier(key: keys?.chunkID)
         cipher = keys.map { AESGCM(key: $0.encryption) }
         zstd = Zstd(level: compressionLevel)
+        deltaZstd = compressionLevel >= 6 ? zstd : Zstd(level: 6)
     }
 
     public func encode(_ plaintext: UnsafeRawBufferPointer, id: ChunkID, type: BlobType) -> EncodedBlob {
@@ -69,7 +74,7 @@ public struct BlobCodec: Sendable {
     /// fails (the caller then encodes it whole).
     public func encodeDelta(_ plaintext: UnsafeRawBufferPointer, id: ChunkID, type: BlobType,
                             base: Data, baseID: ChunkID) -> EncodedBlob? {
-        guard let compressed = base.withUnsafeBytes({ zstd.compress(plaintext, prefix: $0) }) else { return nil }
+        guard let compressed = base.withUnsafeBytes({ deltaZstd.compress(plaintext, prefix: $0) }) else { return nil }
         let stored = cipher.map { cipher in compressed.withUnsafeBytes { cipher.seal($0, associatedData: id.digest.data) } } ?? compressed
         return EncodedBlob(id: id, type: type, compression: .zstdDelta, rawLength: plaintext.count, stored: stored, base: baseID)
     }

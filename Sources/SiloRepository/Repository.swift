@@ -202,7 +202,7 @@ public final class Repository: @unchecked Sendable {
 
     /// Delta chains are at most this long (FORMAT.md §5); longer ones are refused as damage,
     /// which also stops a cycle of bases.
-    public static let maxDeltaDepth = 8
+    public static let maxDeltaDepth = 32
 
     public func loadBlob(at location: ChunkLocation) throws -> Data {
         try loadBlob(at: location, depth: 0)

@@ -8,11 +8,11 @@ import XCTest
 /// previous version of each chunk; everything that reads chunks follows the bases.
 final class DeltaChunkTests: XCTestCase {
     /// A pgbench-like table dump; each version changes the balance of about 2% of the rows.
-    static func dump(version: Int) -> Data {
-        var balance = [Int](repeating: 0, count: 40_000)
+    static func dump(version: Int, rows: Int = 40_000) -> Data {
+        var balance = [Int](repeating: 0, count: rows)
         for v in 0..<version {
             var state = UInt64(v + 1) &* 0x9E37_79B9_7F4A_7C15
-            for _ in 0..<800 {
+            for _ in 0..<(rows / 50) {
                 state ^= state << 13; state ^= state >> 7; state ^= state << 17
                 balance[Int(state % UInt64(balance.count))] += Int(state % 5000) - 2500
             }
@@ -22,9 +22,11 @@ final class DeltaChunkTests: XCTestCase {
         return Data((text + "\\.\n").utf8)
     }
 
-    private func backup(_ s: Scratch, _ repository: Repository, version: Int) throws -> Archiver.Result {
+    private func backup(_ s: Scratch, _ repository: Repository, version: Int, rows: Int = 40_000) throws -> Archiver.Result {
         try s.backup(repository, [], time: Date(timeIntervalSince1970: Double(1_700_000_000 + version * 14_400))) { options in
-            options.streams = [DataStreamSource(path: "/postgres/app.pgdump", chunkerProfile: "database") { Self.dump(version: version) }]
+            options.streams = [DataStreamSource(path: "/postgres/app.pgdump", chunkerProfile: "database") {
+                Self.dump(version: version, rows: rows)
+            }]
         }
     }
 
@@ -49,8 +51,7 @@ final class DeltaChunkTests: XCTestCase {
         let repository = try s.initRepository()
         var results: [Archiver.Result] = []
         for version in 0..<7 { results.append(try backup(s, repository, version: version)) }
-        // Against the same versions stored whole (each in a repository of its own): with a
-        // whole chunk every fifth version, well under half.
+        // Against the same versions stored whole (each in a repository of its own): well under half.
         var incremental: UInt64 = 0, whole: UInt64 = 0
         for version in 1..<7 {
             incremental += results[version].snapshot.summary.bytesAdded
@@ -64,7 +65,7 @@ final class DeltaChunkTests: XCTestCase {
             let node = try XCTUnwrap(try TreeWalker(repository: repository).node(at: ByteString("/postgres/app.pgdump"), root: result.snapshot.tree))
             for id in node.content ?? [] {
                 let hops = try depth(repository, id)
-                XCTAssertLessThanOrEqual(hops, 4, "chains stay short")
+                XCTAssertLessThanOrEqual(hops, 16, "chains stay short")
                 if hops > 0 { deltas += 1 }
             }
         }
@@ -73,6 +74,23 @@ final class DeltaChunkTests: XCTestCase {
         XCTAssertTrue(report.isClean, "\(report.errors)")
         // The catalog's bases are those an index rebuilt from the repository alone gives.
         XCTAssertEqual(try repository.catalog.contentDump(), try s.open(cache: s.path("fresh-cache")).catalog.contentDump())
+    }
+
+    /// Each version adds a hop to the chains until 16; the next stores its chunks whole again.
+    func testChainsEndAtSixteenHops() throws {
+        let s = try Scratch()
+        let repository = try s.initRepository()
+        var deepest: [Int] = []
+        for version in 0..<19 {
+            let result = try backup(s, repository, version: version, rows: 6_000)
+            let node = try XCTUnwrap(try TreeWalker(repository: repository).node(at: ByteString("/postgres/app.pgdump"), root: result.snapshot.tree))
+            deepest.append(try (node.content ?? []).map { try depth(repository, $0) }.max() ?? 0)
+        }
+        XCTAssertEqual(deepest.max(), 16, "\(deepest)")
+        XCTAssertEqual(Array(deepest[0...16]), Array(0...16), "one hop more per version")
+        XCTAssertLessThan(deepest[17], 16, "then whole chunks again: \(deepest)")
+        XCTAssertEqual(try restoredDump(s, repository, try repository.loadSnapshot(XCTUnwrap(try repository.catalog.snapshots().max { $0.snapshot.time < $1.snapshot.time }?.id)), into: "out"),
+                       Self.dump(version: 18, rows: 6_000))
     }
 
     func testPruneKeepsTheBasesOfKeptDeltas() throws {

@@ -17,8 +17,9 @@ public final class SnapshotBuilder: @unchecked Sendable {
     /// Resemblance features of the dump chunks this run stores, recorded once they are indexed.
     private var resemblance: [(id: ChunkID, features: [Int64])] = []
     /// Deltas are written at most this many hops from a whole chunk: a restore decodes the
-    /// whole chain, and a backup the chain of each base.
-    static let deltaDepth = 4
+    /// whole chain, and a backup the chain of each base. With 4-hourly backups a dump's chunks
+    /// are stored whole again about every three days.
+    static let deltaDepth = 16
 
     public init(repository: Repository) throws {
         self.repository = repository
