@@ -74,7 +74,9 @@ public struct BlobCodec: Sendable {
     /// fails (the caller then encodes it whole).
     public func encodeDelta(_ plaintext: UnsafeRawBufferPointer, id: ChunkID, type: BlobType,
                             base: Data, baseID: ChunkID) -> EncodedBlob? {
-        guard let compressed = base.withUnsafeBytes({ deltaZstd.compress(plaintext, prefix: $0) }) else { return nil }
+        // Content the base does not help with and zstd cannot shrink is better stored raw.
+        guard let compressed = base.withUnsafeBytes({ deltaZstd.compress(plaintext, prefix: $0) }),
+              compressed.count < plaintext.count else { return nil }
         let stored = cipher.map { cipher in compressed.withUnsafeBytes { cipher.seal($0, associatedData: id.digest.data) } } ?? compressed
         return EncodedBlob(id: id, type: type, compression: .zstdDelta, rawLength: plaintext.count, stored: stored, base: baseID)
     }

@@ -32,7 +32,10 @@ public struct PackEntry: Sendable, Equatable {
         writer.u32(offset)
         writer.u32(length)
         writer.u32(rawLength)
-        if compression == .zstdDelta, let base { writer.digest(base.digest) }
+        if compression == .zstdDelta {
+            guard let base else { preconditionFailure("a delta entry without its base") }
+            writer.digest(base.digest)
+        }
     }
 
     /// `version` 1 objects predate delta blobs and may not contain one.

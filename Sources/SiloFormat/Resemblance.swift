@@ -8,18 +8,23 @@ import Foundation
 public enum Resemblance {
     public static let featureCount = 4
 
+    /// The chunk's features; empty when it has no window to take them from.
     public static func features(_ data: UnsafeRawBufferPointer) -> [Int64] {
         var minima = [UInt64](repeating: .max, count: featureCount)
         var hash: UInt64 = 0
+        var anchors = 0
         let table = Self.table
         for byte in data {
             hash = (hash << 1) &+ table[Int(byte)]
             guard hash & 0x1F == 0 else { continue }
+            anchors += 1
             for slot in 0..<featureCount {
                 let value = mix(hash ^ salts[slot])
                 if value < minima[slot] { minima[slot] = value }
             }
         }
+        // Without any window (a tiny or uniform chunk) there is nothing to compare by.
+        guard anchors > 0 else { return [] }
         // Slot in the top bits, so the same value in two slots is two features.
         return minima.enumerated().map { slot, value in Int64(bitPattern: (value >> 2) | (UInt64(slot) << 62)) }
     }

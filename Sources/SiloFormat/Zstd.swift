@@ -45,13 +45,14 @@ public final class Zstd: @unchecked Sendable {
             // `compress(_:)`, which passes its own.
             guard ZSTD_isError(ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level)) == 0,
                   ZSTD_isError(ZSTD_CCtx_refPrefix(context, prefix.baseAddress, prefix.count)) == 0 else {
+                ZSTD_CCtx_reset(context, ZSTD_reset_session_and_parameters)
                 failed = true
                 return 0
             }
             let size = ZSTD_compress2(context, out, bound, input.baseAddress, input.count)
             failed = ZSTD_isError(size) != 0
             // A failed frame must not leave its prefix to the context's next user.
-            if failed { ZSTD_CCtx_reset(context, ZSTD_reset_session_only) }
+            if failed { ZSTD_CCtx_reset(context, ZSTD_reset_session_and_parameters) }
             return failed ? 0 : size
         }
         return failed ? nil : output

@@ -48,6 +48,13 @@ public final class BlobWriter: @unchecked Sendable {
         }
     }
 
+    /// True when the repository's index had `id` outside packs marked for deletion when this
+    /// writer started: what a new delta may use as its base (not chunks only claimed by this
+    /// run, which are not durable yet).
+    public func isIndexed(_ id: ChunkID) throws -> Bool {
+        try lock.withLock { try known.contains(id) }
+    }
+
     /// True when the repository or this writer already has `id`.
     public func isKnown(_ id: ChunkID) throws -> Bool {
         try lock.withLock { try pending.contains(id) || known.contains(id) }

@@ -53,7 +53,7 @@ public final class Catalog: @unchecked Sendable {
         // the chunks of database dumps, which find a new chunk's previous version.
         ("0006-delta-chunks", """
             ALTER TABLE chunks ADD COLUMN base BLOB;
-            CREATE INDEX chunks_with_base ON chunks(id) WHERE base IS NOT NULL;
+            CREATE INDEX chunks_by_base ON chunks(base) WHERE base IS NOT NULL;
             CREATE TABLE resemblance(feature INTEGER PRIMARY KEY, id BLOB NOT NULL);
             """),
     ]
@@ -380,24 +380,47 @@ public final class Catalog: @unchecked Sendable {
         }
     }
 
-    /// Adds to the live set the bases of its delta chunks, and theirs, to the end of every
-    /// chain: a delta chunk cannot be read without its base. Only delta chunks are visited.
+    /// Adds to the live set the bases of every delta chunk in a pack that keeps a live chunk,
+    /// to the end of their chains: such a pack stays, and with it its delta chunks, live or
+    /// not, in the index; every indexed delta's base must stay indexed (FORMAT.md §10), else a
+    /// later backup could reuse a delta whose base is gone. A base's pack may hold more deltas,
+    /// so packs are followed until no new one appears. Only delta chunks are visited, through
+    /// `chunks_by_base` (which holds base, id and pack); nothing happens without any.
     public func addLiveBases() throws {
         try lock.withLock {
-            let add = try db.prepare("""
-                INSERT OR IGNORE INTO live SELECT c.base FROM chunks c INDEXED BY chunks_with_base JOIN live l ON l.id = c.id
-                WHERE c.base IS NOT NULL
+            let hasDeltas = try db.prepare("SELECT 1 FROM chunks INDEXED BY chunks_by_base WHERE base IS NOT NULL LIMIT 1")
+                .first { _ in true } ?? false
+            guard hasDeltas else { return }
+            try db.execute("""
+                CREATE TEMP TABLE IF NOT EXISTS kept_packs(pack BLOB PRIMARY KEY) WITHOUT ROWID;
+                CREATE TEMP TABLE IF NOT EXISTS new_packs(pack BLOB PRIMARY KEY) WITHOUT ROWID;
+                CREATE TEMP TABLE IF NOT EXISTS new_bases(id BLOB PRIMARY KEY) WITHOUT ROWID;
+                DELETE FROM kept_packs; DELETE FROM new_packs; DELETE FROM new_bases;
+                INSERT OR IGNORE INTO new_packs SELECT c.pack FROM live l CROSS JOIN chunks c ON c.id = l.id;
                 """)
-            for _ in 0...Repository.maxDeltaDepth {
-                try add.run()
-                if db.changes == 0 { return }
+            let basesOfNewPacks = try db.prepare("""
+                INSERT OR IGNORE INTO new_bases SELECT c.base FROM chunks c INDEXED BY chunks_by_base
+                WHERE c.base IS NOT NULL AND c.pack IN (SELECT pack FROM new_packs)
+                AND NOT EXISTS (SELECT 1 FROM live WHERE id = c.base)
+                """)
+            let packsOfNewBases = try db.prepare("""
+                INSERT OR IGNORE INTO new_packs SELECT c.pack FROM new_bases b CROSS JOIN chunks c ON c.id = b.id
+                WHERE NOT EXISTS (SELECT 1 FROM kept_packs WHERE pack = c.pack)
+                """)
+            while true {
+                try db.execute("DELETE FROM new_bases")
+                try basesOfNewPacks.run()
+                try db.execute("INSERT OR IGNORE INTO kept_packs SELECT pack FROM new_packs; DELETE FROM new_packs;")
+                try db.execute("INSERT OR IGNORE INTO live SELECT id FROM new_bases")
+                guard db.changes > 0 else { return }
+                try packsOfNewBases.run()
             }
         }
     }
 
     // MARK: delta chunks
 
-    /// The chunk most of whose resemblance features are `features`, if any: the previous
+    /// The chunk that shares most of `features`, and at least two, if any: the previous
     /// version of a new chunk of a dump (the most recent chunk recorded for a feature wins).
     public func similarChunk(_ features: [Int64]) throws -> ChunkID? {
         guard !features.isEmpty else { return nil }
@@ -408,7 +431,7 @@ public final class Catalog: @unchecked Sendable {
                 votes[ChunkID($0.digest(0)), default: 0] += 1
             }
         }
-        return votes.max { $0.value < $1.value }?.key
+        return votes.filter { $0.value >= 2 }.max { $0.value < $1.value }?.key
     }
 
     /// Records the features of chunks now in the index (called after their index file).

@@ -38,7 +38,9 @@ final class ChunkPipeline: @unchecked Sendable {
                 group.leave()
             }
             do {
-                let basePlaintext = try base.map(loadChunk)
+                // A base that cannot be read (damaged, unreachable) costs only the saving: the
+                // chunk is stored whole, and the backup goes on.
+                let basePlaintext = base.flatMap { try? loadChunk($0) }
                 let blob = plaintext.withUnsafeBytes { raw in
                     if let base, let basePlaintext, let delta = codec.encodeDelta(raw, id: id, type: type, base: basePlaintext, baseID: base) {
                         return delta

@@ -109,13 +109,15 @@ public final class SnapshotBuilder: @unchecked Sendable {
     }
 
     /// A stored chunk that resembles the new chunk `id`, fewer than `deltaDepth` hops from the
-    /// end of its delta chain; nil when there is none. Every chunk of the chain must be usable
-    /// by a backup (indexed, outside packs marked for deletion: FORMAT.md §11).
+    /// end of its delta chain; nil when there is none. Every chunk of the chain must have been
+    /// indexed, outside packs marked for deletion, before this backup started (FORMAT.md §10,
+    /// §11): a chunk this run only claimed is not durable, and a copy only in a marked pack may
+    /// be deleted. The new chunk itself never appears in its chain.
     private func deltaBase(for id: ChunkID, features: [Int64]) throws -> ChunkID? {
         guard let candidate = try repository.catalog.similarChunk(features), candidate != id else { return nil }
         var current = candidate
         for _ in 0..<Self.deltaDepth {
-            guard try writer.isKnown(current), let location = try repository.catalog.location(of: current) else { return nil }
+            guard current != id, try writer.isIndexed(current), let location = try repository.catalog.location(of: current) else { return nil }
             guard location.entry.compression == .zstdDelta, let base = location.entry.base else { return candidate }
             current = base
         }

@@ -42,6 +42,8 @@ public final class Checker: @unchecked Sendable {
     private let options: CheckOptions
     private let onMessage: @Sendable (String) -> Void
     private var report = CheckReport()
+    /// Chunks whose chain of delta bases was found whole in the index (each is walked once).
+    private var chainsFound = Set<ChunkID>()
 
     public init(repository: Repository, options: CheckOptions, onMessage: @escaping @Sendable (String) -> Void = { _ in }) {
         self.repository = repository
@@ -125,19 +127,12 @@ public final class Checker: @unchecked Sendable {
         for node in tree.nodes {
             let childPath = path + "/" + node.name.displayString
             if let subtree = node.subtree { checkTree(subtree, path: childPath, snapshot: snapshot, visited: &visited, missing: &missing) }
-            for chunk in node.content ?? [] where !missing.contains(chunk) {
-                // A delta chunk needs its chain of bases too.
-                var current: ChunkID? = chunk
-                var hops = 0
-                while let id = current, hops <= Repository.maxDeltaDepth {
-                    guard let location = try? repository.catalog.location(of: id) else {
-                        missing.insert(chunk)
-                        self.error("snapshot \(snapshot.shortHex): \(childPath) needs chunk \(id.shortHex)"
-                                   + (id == chunk ? "" : " (a base of \(chunk.shortHex))") + ", which is not in the index")
-                        break
-                    }
-                    current = location.entry.compression == .zstdDelta ? location.entry.base : nil
-                    hops += 1
+            for chunk in node.content ?? [] where !missing.contains(chunk) && !chainsFound.contains(chunk) {
+                if let problem = chainProblem(chunk) {
+                    missing.insert(chunk)
+                    self.error("snapshot \(snapshot.shortHex): \(childPath) needs chunk \(chunk.shortHex): \(problem)")
+                } else {
+                    chainsFound.insert(chunk)
                 }
             }
         }
@@ -177,6 +172,28 @@ public final class Checker: @unchecked Sendable {
                 }
             }
         }
+    }
+
+    /// Why `chunk` cannot be read from what the index names (it, or a base of it as a delta,
+    /// is missing, or its chain is too long or loops); nil when the chain is whole.
+    private func chainProblem(_ chunk: ChunkID) -> String? {
+        var current = chunk
+        for hops in 0...Repository.maxDeltaDepth {
+            if hops > 0 && chainsFound.contains(current) { return nil }
+            let location: ChunkLocation?
+            do {
+                location = try repository.catalog.location(of: current)
+            } catch {
+                return "the catalog cannot be read: \(error)"
+            }
+            guard let location else {
+                return current == chunk ? "it is not in the index" : "its base \(current.shortHex) is not in the index"
+            }
+            guard location.entry.compression == .zstdDelta else { return nil }
+            guard let base = location.entry.base else { return "delta chunk \(current.shortHex) names no base" }
+            current = base
+        }
+        return "its chain of delta bases is longer than \(Repository.maxDeltaDepth) (or loops)"
     }
 
     /// Names every snapshot and file that needs a damaged chunk.
