@@ -420,6 +420,18 @@ public final class Catalog: @unchecked Sendable {
 
     // MARK: delta chunks
 
+    /// Forgets the features of chunks no longer in the index (prune deleted them).
+    public func trimResemblance() throws {
+        try lock.withLock {
+            try db.execute("DELETE FROM resemblance WHERE NOT EXISTS (SELECT 1 FROM chunks c WHERE c.id = resemblance.id)")
+        }
+    }
+
+    /// How many resemblance features the catalog keeps.
+    public func resemblanceCount() throws -> Int {
+        try lock.withLock { try db.prepare("SELECT count(*) FROM resemblance").first { Int($0.int(0)) } ?? 0 }
+    }
+
     /// The chunk that shares most of `features`, and at least two, if any: the previous
     /// version of a new chunk of a dump (the most recent chunk recorded for a feature wins).
     public func similarChunk(_ features: [Int64]) throws -> ChunkID? {

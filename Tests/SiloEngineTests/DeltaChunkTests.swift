@@ -110,6 +110,12 @@ final class DeltaChunkTests: XCTestCase {
         let report = try Checker(repository: reopened, options: { var o = CheckOptions(); o.readData = true; return o }()).run()
         XCTAssertTrue(report.isClean, "\(report.errors)")
         XCTAssertEqual(try restoredDump(s, reopened, results[2].snapshot, into: "out"), Self.dump(version: 2))
+
+        // Once every snapshot is gone, prune leaves no resemblance features behind.
+        XCTAssertGreaterThan(try repository.catalog.resemblanceCount(), 0)
+        try repository.removeSnapshot(results[2].id)
+        for _ in 0..<2 { _ = try Pruner(repository: repository, options: options).run() }
+        XCTAssertEqual(try repository.catalog.resemblanceCount(), 0)
     }
 
     /// A dead delta chunk in a pack that prune keeps (it shares the pack with live data) keeps

@@ -64,6 +64,7 @@ public final class Pruner: @unchecked Sendable {
 
         try markLive()
         try sweep()
+        if report.packsDeleted > 0 { try repository.catalog.trimResemblance() }
         try markUnneeded()
         try repository.catalog.dropLiveSet()
         report.seconds = Date().timeIntervalSince(started)
