@@ -70,13 +70,11 @@ public struct BlobCodec: Sendable {
         return EncodedBlob(id: id, type: type, compression: compression, rawLength: plaintext.count, stored: stored)
     }
 
-    /// Encodes `plaintext` as a delta against the plaintext of chunk `baseID`; nil when zstd
-    /// fails (the caller then encodes it whole).
+    /// Encodes `plaintext` as a delta against the plaintext of chunk `baseID`; nil when that
+    /// does not shrink it (the caller then encodes it whole, raw if need be).
     public func encodeDelta(_ plaintext: UnsafeRawBufferPointer, id: ChunkID, type: BlobType,
                             base: Data, baseID: ChunkID) -> EncodedBlob? {
-        // Content the base does not help with and zstd cannot shrink is better stored raw.
-        guard let compressed = base.withUnsafeBytes({ deltaZstd.compress(plaintext, prefix: $0) }),
-              compressed.count < plaintext.count else { return nil }
+        guard let compressed = base.withUnsafeBytes({ deltaZstd.compress(plaintext, prefix: $0) }) else { return nil }
         let stored = cipher.map { cipher in compressed.withUnsafeBytes { cipher.seal($0, associatedData: id.digest.data) } } ?? compressed
         return EncodedBlob(id: id, type: type, compression: .zstdDelta, rawLength: plaintext.count, stored: stored, base: baseID)
     }

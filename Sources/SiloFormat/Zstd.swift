@@ -19,41 +19,33 @@ public final class Zstd: @unchecked Sendable {
     }
 
     /// Compressed bytes, or nil when compression would not make the input smaller
-    /// (media and already-compressed files are then stored raw).
-    public func compress(_ input: UnsafeRawBufferPointer) -> Data? {
+    /// (media and already-compressed files are then stored raw). With a `prefix` (the
+    /// plaintext of a similar chunk, which the decompressor must be given too), what `input`
+    /// shares with it costs almost nothing.
+    public func compress(_ input: UnsafeRawBufferPointer, prefix: UnsafeRawBufferPointer? = nil) -> Data? {
         let bound = ZSTD_compressBound(input.count)
         let context = lock.withLock { compressors.popLast() } ?? ZSTD_createCCtx()!
         defer { lock.withLock { compressors.append(context) } }
         var failed = false
         let output = Data.filling(capacity: bound) { out in
-            let size = ZSTD_compressCCtx(context, out, bound, input.baseAddress, input.count, level)
-            failed = ZSTD_isError(size) != 0 || size >= input.count
-            return failed ? 0 : size
-        }
-        return failed ? nil : output
-    }
-
-    /// Compressed bytes of `input` given `prefix` (the plaintext of a similar chunk, which the
-    /// decompressor must be given too): what `input` shares with it costs almost nothing.
-    public func compress(_ input: UnsafeRawBufferPointer, prefix: UnsafeRawBufferPointer) -> Data? {
-        let bound = ZSTD_compressBound(input.count)
-        let context = lock.withLock { compressors.popLast() } ?? ZSTD_createCCtx()!
-        defer { lock.withLock { compressors.append(context) } }
-        var failed = false
-        let output = Data.filling(capacity: bound) { out in
-            // The prefix is used for this one frame only; the level set here is ignored by
-            // `compress(_:)`, which passes its own.
-            guard ZSTD_isError(ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level)) == 0,
-                  ZSTD_isError(ZSTD_CCtx_refPrefix(context, prefix.baseAddress, prefix.count)) == 0 else {
-                ZSTD_CCtx_reset(context, ZSTD_reset_session_and_parameters)
+            // nil: the prefix could not be set up.
+            let size: Int?
+            if let prefix {
+                // The prefix serves this one frame; the level set here is ignored by
+                // ZSTD_compressCCtx, which takes its own.
+                let ready = ZSTD_isError(ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level)) == 0
+                    && ZSTD_isError(ZSTD_CCtx_refPrefix(context, prefix.baseAddress, prefix.count)) == 0
+                size = ready ? ZSTD_compress2(context, out, bound, input.baseAddress, input.count) : nil
+            } else {
+                size = ZSTD_compressCCtx(context, out, bound, input.baseAddress, input.count, level)
+            }
+            guard let size, ZSTD_isError(size) == 0, size < input.count else {
                 failed = true
+                // A failed frame must not leave its prefix to the context's next user.
+                if prefix != nil { ZSTD_CCtx_reset(context, ZSTD_reset_session_and_parameters) }
                 return 0
             }
-            let size = ZSTD_compress2(context, out, bound, input.baseAddress, input.count)
-            failed = ZSTD_isError(size) != 0
-            // A failed frame must not leave its prefix to the context's next user.
-            if failed { ZSTD_CCtx_reset(context, ZSTD_reset_session_and_parameters) }
-            return failed ? 0 : size
+            return size
         }
         return failed ? nil : output
     }

@@ -144,19 +144,7 @@ public final class Catalog: @unchecked Sendable {
     /// Records an index file and its chunks; called only once the index file is durable in the
     /// repository, so the catalog never knows of a chunk the repository cannot give back.
     public func addIndexFile(_ id: IndexID, _ index: IndexFile) throws {
-        try lock.withLock {
-            try db.transaction {
-                try db.prepare("INSERT OR IGNORE INTO index_files VALUES (?1)").bind([id.digest]).run()
-                let insertPack = try db.prepare("INSERT OR REPLACE INTO packs VALUES (?1, ?2, ?3, ?4)")
-                for pack in index.packs {
-                    try insertPack.bind([pack.id.digest, id.digest, pack.size, Self.chunkBytes(pack)]).run()
-                    for e in pack.entries {
-                        try insertChunk.bind([e.id.digest, pack.id.digest, Int(e.type.rawValue), Int(e.compression.rawValue),
-                                              e.offset, e.length, e.rawLength, e.base?.digest]).run()
-                    }
-                }
-            }
-        }
+        try record(id, index, keepingKnownPacks: false)
     }
 
     /// Records an index file that prune wrote to replace others: packs the catalog already
@@ -164,14 +152,20 @@ public final class Catalog: @unchecked Sendable {
     /// index file naming it), so moving half a million chunks costs a row per pack, not two per
     /// chunk. Packs it does not know are added with their chunks.
     public func adoptIndexFile(_ id: IndexID, _ index: IndexFile) throws {
+        try record(id, index, keepingKnownPacks: true)
+    }
+
+    private func record(_ id: IndexID, _ index: IndexFile, keepingKnownPacks: Bool) throws {
         try lock.withLock {
             try db.transaction {
                 try db.prepare("INSERT OR IGNORE INTO index_files VALUES (?1)").bind([id.digest]).run()
                 let move = try db.prepare("UPDATE packs SET index_file = ?2 WHERE id = ?1")
-                let insertPack = try db.prepare("INSERT INTO packs VALUES (?1, ?2, ?3, ?4)")
+                let insertPack = try db.prepare("INSERT OR REPLACE INTO packs VALUES (?1, ?2, ?3, ?4)")
                 for pack in index.packs {
-                    try move.bind([pack.id.digest, id.digest]).run()
-                    if db.changes > 0 { continue }
+                    if keepingKnownPacks {
+                        try move.bind([pack.id.digest, id.digest]).run()
+                        if db.changes > 0 { continue }
+                    }
                     try insertPack.bind([pack.id.digest, id.digest, pack.size, Self.chunkBytes(pack)]).run()
                     for e in pack.entries {
                         try insertChunk.bind([e.id.digest, pack.id.digest, Int(e.type.rawValue), Int(e.compression.rawValue),

@@ -200,7 +200,7 @@ public final class Repository: @unchecked Sendable {
         return try loadBlob(at: location)
     }
 
-    /// Delta chains are at most this long (FORMAT.md §5); longer ones are refused as damage,
+    /// Delta chains are at most this long (FORMAT.md §6); longer ones are refused as damage,
     /// which also stops a cycle of bases.
     public static let maxDeltaDepth = 32
 

@@ -149,11 +149,7 @@ public final class SnapshotBuilder: @unchecked Sendable {
     /// Waits for every queued chunk, writes the last pack and the index, then the snapshot.
     /// The summary's "added" counts are filled in here.
     public func commit(_ make: (SnapshotSummary) -> Snapshot, summary: SnapshotSummary) throws -> (SnapshotID, Snapshot) {
-        try pipeline.drain()
-        try writer.flush()
-        try repository.catalog.flushTreeCache()
-        try repository.catalog.recordResemblance(resemblance)
-        resemblance = []
+        try finishWrites()
         var summary = summary
         summary.chunksAdded = writer.blobsAdded
         summary.bytesAdded = writer.storedBytesAdded
@@ -166,12 +162,18 @@ public final class SnapshotBuilder: @unchecked Sendable {
     /// Waits for every queued chunk, writes the last pack and the index, then saves `snapshot`
     /// as given. The builder stays usable: `copy` commits one snapshot after another.
     public func commit(_ snapshot: Snapshot) throws -> SnapshotID {
+        try finishWrites()
+        return try repository.saveSnapshot(snapshot)
+    }
+
+    /// Everything before a snapshot may be saved: the queued chunks, the last pack and index
+    /// file, the tree cache, and the features of the dump chunks now indexed.
+    private func finishWrites() throws {
         try pipeline.drain()
         try writer.flush()
         try repository.catalog.flushTreeCache()
         try repository.catalog.recordResemblance(resemblance)
         resemblance = []
-        return try repository.saveSnapshot(snapshot)
     }
 
     /// Blobs and stored bytes this builder has added so far.

@@ -86,20 +86,7 @@ public final class Restorer: @unchecked Sendable {
         }
         progress.scanned(files: files.count, bytes: primary.reduce(0) { $0 + ($1.node.size ?? 0) })
         progress.scanFinished()
-        let span = options.readSpan ?? (repository.store is LocalObjectStore ? 8 << 20 : 32 << 20)
-        let plan = PackPlan(files: primary, span: span) { try repository.catalog.location(of: $0) }
-        for job in plan.unindexed {
-            report(RestoreProblem(path: job.target.displayString, message: "a chunk of this file is missing from the index",
-                                  isIntegrityFailure: true))
-        }
-        for file in plan.empty {
-            let fd = file.open(create: createFile)
-            _ = file.complete(0)
-            finishFile(file.job, size: 0, failure: fd < 0 ? RestoreProblem(path: file.job.target.displayString,
-                message: "cannot create file: \(Paths.errorText(errno))", isIntegrityFailure: false) : nil, descriptor: fd)
-            if fd >= 0 { close(fd) }
-        }
-        runParallel(plan.packs) { self.restorePack($0) }
+        restoreContents(primary)
         var firstName: [[UInt64]: ByteString] = [:]
         for job in primary where job.node.links > 1 { firstName[[job.node.device, job.node.inode]] = job.target }
         for job in links {
@@ -108,7 +95,7 @@ public final class Restorer: @unchecked Sendable {
             let rc = Paths.withCPath(original) { from in Paths.withCPath(job.target) { to in link(from, to) } }
             if rc != 0 {
                 // The first name failed (e.g. damaged data) or the filesystem refuses links: restore a copy.
-                restoreFile(job)
+                restoreContents([job])
             } else {
                 lock.withLock { summary.files += 1 }
             }
@@ -161,6 +148,22 @@ public final class Restorer: @unchecked Sendable {
                 break  // a socket is recreated by the program that listens on it
             }
         }
+    }
+
+    /// Writes the files' contents pack by pack (`PackPlan`), then their sizes and metadata.
+    private func restoreContents(_ files: [FileJob]) {
+        let span = options.readSpan ?? (repository.store is LocalObjectStore ? 8 << 20 : 32 << 20)
+        let plan = PackPlan(files: files, span: span) { try repository.catalog.location(of: $0) }
+        for job in plan.unindexed {
+            report(RestoreProblem(path: job.target.displayString, message: "a chunk of this file is missing from the index",
+                                  isIntegrityFailure: true))
+        }
+        for file in plan.empty {
+            let fd = file.open(create: createFile)
+            finishFile(file.job, size: 0, failure: file.complete(0).failure, descriptor: fd)
+            if fd >= 0 { close(fd) }
+        }
+        runParallel(plan.packs) { self.restorePack($0) }
     }
 
     /// Reads the chunks of one pack and writes each wherever the restore needs it. Plaintext
@@ -218,26 +221,6 @@ public final class Restorer: @unchecked Sendable {
         }
     }
 
-    /// Writes chunks from `offset` on; returns the bytes written or the problem met.
-    private func writeChunks(_ fd: Int32, _ ids: [ChunkID], at start: UInt64, path: ByteString,
-                             blobs: BlobBatch) -> (written: UInt64, problem: RestoreProblem?) {
-        var offset = start
-        for id in ids {
-            do {
-                let data = try blobs.plaintext(id) ?? repository.loadBlob(id)
-                if !Self.writeSparse(fd, data, at: offset) {
-                    return (offset - start, RestoreProblem(path: path.displayString, message: "write failed: \(Paths.errorText(errno))", isIntegrityFailure: false))
-                }
-                offset += UInt64(data.count)
-                progress.bytes(data.count)
-            } catch {
-                let integrity = (error as? RepositoryError)?.code == .integrity
-                return (offset - start, RestoreProblem(path: path.displayString, message: "\(error)", isIntegrityFailure: integrity))
-            }
-        }
-        return (offset - start, nil)
-    }
-
     /// Sets the final size and metadata, or removes the file when any part failed: a file
     /// with unverified or missing content is never left under its real name.
     private func finishFile(_ job: FileJob, size: UInt64, failure: RestoreProblem?, descriptor: Int32 = -1) {
@@ -274,19 +257,6 @@ public final class Restorer: @unchecked Sendable {
                 body(work[i])
             }
         }
-    }
-
-    /// Restores one file on its own (a hard link's copy when linking failed).
-    private func restoreFile(_ job: FileJob) {
-        let fd = createFile(job.target)
-        guard fd >= 0 else {
-            problem(job.target, "cannot create file: \(Paths.errorText(errno))")
-            return
-        }
-        let content = job.node.content ?? []
-        let (written, failure) = writeChunks(fd, content, at: 0, path: job.target, blobs: repository.loadBlobs(content))
-        finishFile(job, size: written, failure: failure, descriptor: fd)
-        close(fd)
     }
 
     /// Creates a new file for writing; something already there that is not a directory is
