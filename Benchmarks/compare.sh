@@ -50,11 +50,9 @@ for t in "${TOOL_LIST[@]}"; do
 done
 
 log() { printf '[compare %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-PROBLEMS=()
-problem() {
-    PROBLEMS+=("$*")
-    printf '\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n!!! %s\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\n' "$*" >&2
-}
+SCRIPT=compare.sh
+# shellcheck source-path=SCRIPTDIR source=lib/harness.sh
+source "$HERE/lib/harness.sh"
 
 # --------------------------------------------------------------------------- scratch layout
 if [[ -e $WORK && -n $(ls -A "$WORK" 2>/dev/null) && ! -f $WORK/.silo-bench-work ]]; then
@@ -328,16 +326,10 @@ report=$WORK/report.md
         }' "$RESULTS"
     echo
     echo "Full restores verified identical with \`diff -r\`: ${VERIFIED[*]:-none}."
-    if [[ ${#PROBLEMS[@]} -gt 0 ]]; then
-        echo
-        echo "**PROBLEMS**"
-        for p in "${PROBLEMS[@]}"; do echo "- $p"; done
-    fi
+    problems_section
 } >"$report"
 
-mkdir -p "$(dirname "$OUT")"
-cp "$report" "$OUT"
-cat "$report"
+publish_report "$report" "$OUT"
 log "results written to $OUT"
 if [[ $CLEAN -eq 1 ]]; then rm -rf "$WORK"; fi
 [[ ${#PROBLEMS[@]} -eq 0 ]]

@@ -61,11 +61,6 @@ log() { printf '[legacy-compare %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 SCRIPT=legacy-compare.sh
 # shellcheck source-path=SCRIPTDIR source=lib/harness.sh
 source "$HERE/lib/harness.sh"
-PROBLEMS=()
-problem() {
-    PROBLEMS+=("$*")
-    printf '\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n!!! %s\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\n' "$*" >&2
-}
 # fatal MESSAGE: a step the rest depends on failed; banner, and exit non-zero.
 fatal() { problem "$*"; exit 1; }
 
@@ -356,16 +351,10 @@ report=$WORK/report.md
     awk -F'\t' '{ printf "| %s | %.1f | %d | %.1f | %.1f | %.2f | %.1f |\n", $1, $2 / 1e6, $3, $4 / 1e6, $5 / 1e6, $6, $2 / ($6 > 0 ? $6 : 1e-9) / 1e6 }' "$PER"
     echo
     echo "</details>"
-    if [[ ${#PROBLEMS[@]} -gt 0 ]]; then
-        echo
-        echo "**PROBLEMS**"
-        for p in "${PROBLEMS[@]}"; do echo "- $p"; done
-    fi
+    problems_section
 } >"$report"
 
-mkdir -p "$(dirname "$OUT")"
-cp "$report" "$OUT"
-cat "$report"
+publish_report "$report" "$OUT"
 log "results written to $OUT"
 if [[ $KEEP_WORK -eq 0 ]]; then rm -rf "$WORK"; else log "scratch kept in $WORK"; fi
 [[ ${#PROBLEMS[@]} -eq 0 ]]

@@ -67,11 +67,6 @@ log() { printf '[postgres-compare %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 SCRIPT=postgres-compare.sh
 # shellcheck source-path=SCRIPTDIR source=lib/harness.sh
 source "$HERE/lib/harness.sh"
-PROBLEMS=()
-problem() {
-    PROBLEMS+=("$*")
-    printf '\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n!!! %s\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\n' "$*" >&2
-}
 die() { problem "$*"; exit 1; }
 
 # --------------------------------------------------------------------------- prerequisites
@@ -399,16 +394,10 @@ report=$WORK/report.md
     echo
     echo "- silo restores create the database from template0, \`pg_restore\` the snapshot's dump and verify it against the manifest stored at backup time: ${SILO_VERIFY_1:-not reported} (\`--as\`), ${SILO_VERIFY_2:-not reported} (\`--jobs 2\`, dump written to a temporary file first). The \`pg_restore\` rows do no verification beyond the count/sum check done here for every method."
     echo "- The \`pg_dump -Fc\` file (default compression) is $(awk -v b="$FINAL_DUMP_BYTES" 'BEGIN { printf "%.2f", b / 1048576 }') MiB. Restored databases are dropped afterwards."
-    if [[ ${#PROBLEMS[@]} -gt 0 ]]; then
-        echo
-        echo "**PROBLEMS**"
-        for p in "${PROBLEMS[@]}"; do echo "- $p"; done
-    fi
+    problems_section
 } >"$report"
 
-mkdir -p "$(dirname "$OUT")"
-cp "$report" "$OUT"
-cat "$report"
+publish_report "$report" "$OUT"
 log "results written to $OUT"
 stop_server
 if [[ $KEEP_WORK -eq 0 ]]; then rm -rf "$WORK"; else log "scratch kept in $WORK; database $DB kept"; fi

@@ -55,11 +55,6 @@ log() { printf '[prune-compare %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 SCRIPT=prune-compare.sh
 # shellcheck source-path=SCRIPTDIR source=lib/harness.sh
 source "$HERE/lib/harness.sh"
-PROBLEMS=()
-problem() {
-    PROBLEMS+=("$*")
-    printf '\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n!!! %s\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\n' "$*" >&2
-}
 
 # --------------------------------------------------------------------------- prerequisites
 [[ -x $SILO_BIN ]] || { echo "prune-compare.sh: $SILO_BIN missing (build it with: swift build -c release --product silo)" >&2; exit 1; }
@@ -293,16 +288,10 @@ report=$WORK/report.md
     prune_summary silo-prune-2
     echo "  restic prune:"
     prune_summary restic-prune 6
-    if [[ ${#PROBLEMS[@]} -gt 0 ]]; then
-        echo
-        echo "**PROBLEMS**"
-        for p in "${PROBLEMS[@]}"; do echo "- $p"; done
-    fi
+    problems_section
 } >"$report"
 
-mkdir -p "$(dirname "$OUT")"
-cp "$report" "$OUT"
-cat "$report"
+publish_report "$report" "$OUT"
 log "results written to $OUT"
 if [[ $KEEP_WORK -eq 0 ]]; then rm -rf "$WORK"; else log "scratch kept in $WORK"; fi
 [[ ${#PROBLEMS[@]} -eq 0 ]]

@@ -64,11 +64,9 @@ done
 [[ $TLS_PORT =~ ^[0-9]+$ ]] || { echo "s3-compare.sh: S3_BENCH_TLS_PORT must be a port number" >&2; exit 64; }
 
 log() { printf '[s3-compare %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-PROBLEMS=()
-problem() {
-    PROBLEMS+=("$*")
-    printf '\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n!!! %s\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\n' "$*" >&2
-}
+SCRIPT=s3-compare.sh
+# shellcheck source-path=SCRIPTDIR source=lib/harness.sh
+source "$HERE/lib/harness.sh"
 die() { problem "$*"; exit 1; }
 RUN_START=$SECONDS
 
@@ -532,16 +530,10 @@ report=$WORK/report.md
         echo
         echo "Repository in the bucket: $(printf '%s; ' "${REPO_SIZES[@]}" | sed 's/; $//')."
     fi
-    if [[ ${#PROBLEMS[@]} -gt 0 ]]; then
-        echo
-        echo "**PROBLEMS**"
-        for p in "${PROBLEMS[@]}"; do echo "- $p"; done
-    fi
+    problems_section
 } >"$report"
 
-mkdir -p "$(dirname "$OUT")"
-cp "$report" "$OUT"
-cat "$report"
+publish_report "$report" "$OUT"
 log "results written to $OUT (whole run $((SECONDS - RUN_START)) s)"
 [[ $KEEP_WORK -eq 0 ]] || log "scratch kept in $WORK; repositories kept under s3://$BUCKET/$RUN_ID-*"
 [[ ${#PROBLEMS[@]} -eq 0 ]]

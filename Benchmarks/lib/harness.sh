@@ -1,5 +1,27 @@
-# Shared by prune-compare.sh, postgres-compare.sh and legacy-compare.sh (sourced after they
-# define log() and SCRIPT, their own name for messages).
+# Shared by the comparison scripts (sourced after they define log() and SCRIPT, their own name
+# for messages).
+
+# problem MESSAGE: record a problem for the report and show it with a banner.
+PROBLEMS=()
+problem() {
+    PROBLEMS+=("$*")
+    printf '\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n!!! %s\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\n' "$*" >&2
+}
+
+# problems_section: the report's list of problems, if any.
+problems_section() {
+    [[ ${#PROBLEMS[@]} -gt 0 ]] || return 0
+    echo
+    echo "**PROBLEMS**"
+    for p in "${PROBLEMS[@]}"; do echo "- $p"; done
+}
+
+# publish_report REPORT OUT: copy the finished report to OUT and print it.
+publish_report() {
+    mkdir -p "$(dirname "$2")"
+    cp "$1" "$2"
+    cat "$1"
+}
 
 # install_packages PKG…: apt-get install the packages (as root), updating the lists once if needed.
 install_packages() {
