@@ -163,10 +163,7 @@ final class DamagedRestoreTests: XCTestCase {
         // Damage a chunk in the middle of the file.
         let victim = try XCTUnwrap(node.content?[node.content!.count / 2])
         let location = try XCTUnwrap(try repository.catalog.location(of: victim))
-        let key = ObjectKeys.pack(location.pack)
-        var pack = try repository.store.get(key)
-        pack[Int(location.entry.offset) + Int(location.entry.length) / 2] ^= 0x01
-        try repository.store.put(key, data: pack)
+        try damage(repository, location)
 
         let summary = try s.restore(repository, result.snapshot, to: s.path("out"))
         XCTAssertTrue(summary.problems.contains { $0.isIntegrityFailure && $0.path.hasSuffix("large.bin") }, "\(summary.problems)")

@@ -152,10 +152,7 @@ final class DeltaChunkTests: XCTestCase {
         let node = try XCTUnwrap(try TreeWalker(repository: repository).node(at: ByteString("/postgres/app.pgdump"), root: first.snapshot.tree))
         for id in node.content ?? [] {
             let location = try XCTUnwrap(try repository.catalog.location(of: id))
-            let key = ObjectKeys.pack(location.pack)
-            var pack = try repository.store.get(key)
-            pack[Int(location.entry.offset) + Int(location.entry.length) / 2] ^= 0x40
-            try repository.store.put(key, data: pack)
+            try damage(repository, location, bits: 0x40)
         }
         let second = try backup(s, repository, version: 1)
         XCTAssertEqual(try restoredDump(s, repository, second.snapshot, into: "out"), Self.dump(version: 1))
@@ -184,10 +181,7 @@ final class DeltaChunkTests: XCTestCase {
         let node = try XCTUnwrap(try TreeWalker(repository: repository).node(at: ByteString("/postgres/app.pgdump"), root: second.snapshot.tree))
         let delta = try XCTUnwrap(try node.content?.compactMap { try repository.catalog.location(of: $0) }.first { $0.entry.compression == .zstdDelta })
         let base = try XCTUnwrap(try repository.catalog.location(of: XCTUnwrap(delta.entry.base)))
-        let key = ObjectKeys.pack(base.pack)
-        var pack = try repository.store.get(key)
-        pack[Int(base.entry.offset) + Int(base.entry.length) / 2] ^= 0x20
-        try repository.store.put(key, data: pack)
+        try damage(repository, base, bits: 0x20)
 
         let summary = try s.restore(repository, second.snapshot, to: s.path("out"))
         XCTAssertTrue(summary.problems.contains { $0.isIntegrityFailure && $0.path.hasSuffix("app.pgdump") }, "\(summary.problems)")

@@ -214,6 +214,14 @@ struct TreeManifest: Equatable {
     }
 }
 
+/// Flips bits in the middle of a stored chunk, in its pack, as a failing disk would.
+func damage(_ repository: Repository, _ location: ChunkLocation, bits: UInt8 = 0x01) throws {
+    let key = ObjectKeys.pack(location.pack)
+    var pack = try repository.store.get(key)
+    pack[Int(location.entry.offset) + Int(location.entry.length) / 2] ^= bits
+    try repository.store.put(key, data: pack)
+}
+
 /// Counts calls across threads (a fault-injection rule's "fail after the n-th pack upload").
 final class CallCounter: @unchecked Sendable {
     private let lock = NSLock()
