@@ -22,7 +22,7 @@ let package = Package(
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
-        .target(name: "SiloStorage"),
+        .target(name: "SiloStorage", dependencies: ["CLinux"]),
         .target(name: "SiloS3", dependencies: ["SiloStorage", "COpenSSL"]),
         .target(name: "SiloFormat", dependencies: ["CZstd", "COpenSSL"]),
         .target(name: "SiloRepository", dependencies: ["SiloFormat", "SiloStorage", "CSQLite3"]),

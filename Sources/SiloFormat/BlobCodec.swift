@@ -70,6 +70,19 @@ public struct BlobCodec: Sendable {
         return EncodedBlob(id: id, type: type, compression: compression, rawLength: plaintext.count, stored: stored)
     }
 
+    /// Like `encode(_:id:type:)`, but the compressed and sealed copies are made in `buffers`:
+    /// the blob's `stored` bytes are only lent, valid until `buffers` is used again.
+    public func encode(_ plaintext: UnsafeRawBufferPointer, id: ChunkID, type: BlobType, using buffers: EncodingBuffers) -> EncodedBlob {
+        guard let cipher else { return encode(plaintext, id: id, type: type) }
+        let room = buffers.compressedRoom(Zstd.bound(plaintext.count))
+        let compressedCount = zstd.compress(plaintext, into: room)
+        let payload = compressedCount.map { UnsafeRawBufferPointer(start: room.baseAddress, count: $0) } ?? plaintext
+        let sealed = buffers.sealedRoom(payload.count + AESGCM.overhead)
+        let sealedCount = cipher.seal(payload, associatedData: id.digest.data, into: sealed)
+        return EncodedBlob(id: id, type: type, compression: compressedCount == nil ? .none : .zstd, rawLength: plaintext.count,
+                           stored: Data(bytesNoCopy: sealed.baseAddress!, count: sealedCount, deallocator: .none))
+    }
+
     /// Encodes `plaintext` as a delta against the plaintext of chunk `baseID`; nil when that
     /// does not shrink it (the caller then encodes it whole, raw if need be).
     public func encodeDelta(_ plaintext: UnsafeRawBufferPointer, id: ChunkID, type: BlobType,

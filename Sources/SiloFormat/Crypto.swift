@@ -87,31 +87,39 @@ public struct AESGCM: Sendable {
     }
 
     public func seal(_ plaintext: UnsafeRawBufferPointer, associatedData: Data) -> Data {
-        let total = Self.nonceSize + plaintext.count + Self.tagSize
+        let total = plaintext.count + Self.overhead
         return Data.filling(capacity: total) { out in
-            let o = out.assumingMemoryBound(to: UInt8.self)
-            precondition(RAND_bytes(o, Int32(Self.nonceSize)) == 1, "RAND_bytes failed: no entropy available")
-            let ctx = EVP_CIPHER_CTX_new()!
-            defer { EVP_CIPHER_CTX_free(ctx) }
-            var ok = key.withUnsafeBytes { k in
-                EVP_EncryptInit_ex2(ctx, AESGCM.cipher, k.baseAddress!.assumingMemoryBound(to: UInt8.self), o, nil)
-            }
-            var outLength: Int32 = 0
-            if !associatedData.isEmpty {
-                ok &= associatedData.withUnsafeBytes { a in
-                    EVP_EncryptUpdate(ctx, nil, &outLength, a.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(a.count))
-                }
-            }
-            if plaintext.count > 0 {
-                ok &= EVP_EncryptUpdate(ctx, o + Self.nonceSize, &outLength,
-                                        plaintext.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(plaintext.count))
-            }
-            var finalLength: Int32 = 0
-            ok &= EVP_EncryptFinal_ex(ctx, o + Self.nonceSize + plaintext.count, &finalLength)
-            ok &= EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, Int32(Self.tagSize), o + Self.nonceSize + plaintext.count)
-            precondition(ok == 1, "AES-GCM encryption failed")
-            return total
+            seal(plaintext, associatedData: associatedData, into: UnsafeMutableRawBufferPointer(start: out, count: total))
         }
+    }
+
+    /// Seals into `output` (at least `plaintext.count + overhead` bytes); returns the sealed size.
+    @discardableResult
+    public func seal(_ plaintext: UnsafeRawBufferPointer, associatedData: Data, into output: UnsafeMutableRawBufferPointer) -> Int {
+        let total = Self.nonceSize + plaintext.count + Self.tagSize
+        precondition(output.count >= total, "AES-GCM output buffer too small")
+        let o = output.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        precondition(RAND_bytes(o, Int32(Self.nonceSize)) == 1, "RAND_bytes failed: no entropy available")
+        let ctx = EVP_CIPHER_CTX_new()!
+        defer { EVP_CIPHER_CTX_free(ctx) }
+        var ok = key.withUnsafeBytes { k in
+            EVP_EncryptInit_ex2(ctx, AESGCM.cipher, k.baseAddress!.assumingMemoryBound(to: UInt8.self), o, nil)
+        }
+        var outLength: Int32 = 0
+        if !associatedData.isEmpty {
+            ok &= associatedData.withUnsafeBytes { a in
+                EVP_EncryptUpdate(ctx, nil, &outLength, a.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(a.count))
+            }
+        }
+        if plaintext.count > 0 {
+            ok &= EVP_EncryptUpdate(ctx, o + Self.nonceSize, &outLength,
+                                    plaintext.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(plaintext.count))
+        }
+        var finalLength: Int32 = 0
+        ok &= EVP_EncryptFinal_ex(ctx, o + Self.nonceSize + plaintext.count, &finalLength)
+        ok &= EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, Int32(Self.tagSize), o + Self.nonceSize + plaintext.count)
+        precondition(ok == 1, "AES-GCM encryption failed")
+        return total
     }
 
     public func seal(_ plaintext: Data, associatedData: Data) -> Data {

@@ -23,31 +23,40 @@ public final class Zstd: @unchecked Sendable {
     /// plaintext of a similar chunk, which the decompressor must be given too), what `input`
     /// shares with it costs almost nothing.
     public func compress(_ input: UnsafeRawBufferPointer, prefix: UnsafeRawBufferPointer? = nil) -> Data? {
-        let bound = ZSTD_compressBound(input.count)
+        var size: Int?
+        let output = Data.filling(capacity: Self.bound(input.count)) { out in
+            size = compress(input, prefix: prefix, into: UnsafeMutableRawBufferPointer(start: out, count: Self.bound(input.count)))
+            return size ?? 0
+        }
+        return size == nil ? nil : output
+    }
+
+    /// The output room `compress(_:prefix:into:)` needs for `count` input bytes.
+    public static func bound(_ count: Int) -> Int { ZSTD_compressBound(count) }
+
+    /// Compresses into `output` (at least `bound(input.count)` bytes) and returns the
+    /// compressed size, or nil when that would not be smaller than the input.
+    public func compress(_ input: UnsafeRawBufferPointer, prefix: UnsafeRawBufferPointer? = nil,
+                         into output: UnsafeMutableRawBufferPointer) -> Int? {
+        precondition(output.count >= Self.bound(input.count), "zstd output buffer too small")
         let context = lock.withLock { compressors.popLast() } ?? ZSTD_createCCtx()!
         defer { lock.withLock { compressors.append(context) } }
-        var failed = false
-        let output = Data.filling(capacity: bound) { out in
-            // nil: the prefix could not be set up.
-            let size: Int?
-            if let prefix {
-                // The prefix serves this one frame; the level set here is ignored by
-                // ZSTD_compressCCtx, which takes its own.
-                let ready = ZSTD_isError(ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level)) == 0
-                    && ZSTD_isError(ZSTD_CCtx_refPrefix(context, prefix.baseAddress, prefix.count)) == 0
-                size = ready ? ZSTD_compress2(context, out, bound, input.baseAddress, input.count) : nil
-            } else {
-                size = ZSTD_compressCCtx(context, out, bound, input.baseAddress, input.count, level)
-            }
-            guard let size, ZSTD_isError(size) == 0, size < input.count else {
-                failed = true
-                // A failed frame must not leave its prefix to the context's next user.
-                if prefix != nil { ZSTD_CCtx_reset(context, ZSTD_reset_session_and_parameters) }
-                return 0
-            }
-            return size
+        let size: Int?
+        if let prefix {
+            // The prefix serves this one frame; the level set here is ignored by
+            // ZSTD_compressCCtx, which takes its own.
+            let ready = ZSTD_isError(ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level)) == 0
+                && ZSTD_isError(ZSTD_CCtx_refPrefix(context, prefix.baseAddress, prefix.count)) == 0
+            size = ready ? ZSTD_compress2(context, output.baseAddress, output.count, input.baseAddress, input.count) : nil
+        } else {
+            size = ZSTD_compressCCtx(context, output.baseAddress, output.count, input.baseAddress, input.count, level)
         }
-        return failed ? nil : output
+        guard let size, ZSTD_isError(size) == 0, size < input.count else {
+            // A failed frame must not leave its prefix to the context's next user.
+            if prefix != nil { ZSTD_CCtx_reset(context, ZSTD_reset_session_and_parameters) }
+            return nil
+        }
+        return size
     }
 
     public func decompress(_ input: UnsafeRawBufferPointer, rawLength: Int, prefix: UnsafeRawBufferPointer? = nil) throws -> Data {

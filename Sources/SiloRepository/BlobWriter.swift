@@ -12,7 +12,10 @@ public final class BlobWriter: @unchecked Sendable {
     private let known: Catalog.ChunkLookup
     private let lock = NSLock()
     private var pending = Set<ChunkID>()
-    private var current = Data()
+    private var current: PackBuffer
+    /// The buffer of the pack last written, kept for the next pack. One is enough: a pack is
+    /// written in less time than the next one takes to fill.
+    private var spareBuffer: PackBuffer?
     private var currentEntries: [PackEntry] = []
     private var currentTarget: Int
     private var unindexed: [IndexFile.Pack] = []
@@ -30,7 +33,12 @@ public final class BlobWriter: @unchecked Sendable {
         self.repository = repository
         known = try repository.catalog.chunkLookup()
         currentTarget = BlobWriter.randomTarget(repository.settings.packTargetSize)
+        current = PackBuffer(capacity: Self.bufferCapacity(repository.settings.packTargetSize))
     }
+
+    /// Room for the largest pack: the target's upper bound, one more chunk (4 MiB at most), the
+    /// trailer.
+    private static func bufferCapacity(_ target: Int) -> Int { target + target / 4 + (5 << 20) }
 
     /// Pack sizes vary ±25% around the target so that the sizes of a file's packs do not give
     /// away the boundaries of its chunks.
@@ -60,9 +68,10 @@ public final class BlobWriter: @unchecked Sendable {
         try lock.withLock { try pending.contains(id) || known.contains(id) }
     }
 
-    /// Adds an encoded blob; may write a pack.
+    /// Adds an encoded blob, copying its bytes (the caller may reuse them at once); may write
+    /// a pack.
     public func add(_ blob: EncodedBlob) throws {
-        let full: (Data, [PackEntry])? = try lock.withLock {
+        let full: (PackBuffer, [PackEntry])? = try lock.withLock {
             if let firstError { throw firstError }
             if current.isEmpty { current.append(PackFormat.header) }
             let entry = PackEntry(id: blob.id, type: blob.type, compression: blob.compression, offset: UInt32(current.count),
@@ -75,38 +84,40 @@ public final class BlobWriter: @unchecked Sendable {
             guard current.count >= currentTarget else { return nil }
             return takeCurrentPack()
         }
-        if let (data, entries) = full { try writePack(data, entries) }
+        if let (buffer, entries) = full { try writePack(buffer, entries) }
     }
 
     /// Writes what is buffered and a final index file. After `flush` every added blob is in
     /// the repository and in the catalog.
     public func flush() throws {
         let last = lock.withLock { current.isEmpty ? nil : takeCurrentPack() }
-        if let (data, entries) = last { try writePack(data, entries) }
+        if let (buffer, entries) = last { try writePack(buffer, entries) }
         try writeIndex()
     }
 
-    private func takeCurrentPack() -> (Data, [PackEntry]) {
+    private func takeCurrentPack() -> (PackBuffer, [PackEntry]) {
         current.append(PackFormat.trailer(entries: currentEntries, sealer: repository.sealer))
         let result = (current, currentEntries)
-        current = Data()
-        current.reserveCapacity(currentTarget + (4 << 20))
+        current = spareBuffer.take() ?? PackBuffer(capacity: Self.bufferCapacity(repository.settings.packTargetSize))
+        current.removeAll()
         currentEntries = []
         currentTarget = BlobWriter.randomTarget(repository.settings.packTargetSize)
         return result
     }
 
-    private func writePack(_ data: Data, _ entries: [PackEntry]) throws {
-        let id = PackID(Crypto.sha256(data))
+    private func writePack(_ buffer: PackBuffer, _ entries: [PackEntry]) throws {
+        defer { lock.withLock { if spareBuffer == nil { spareBuffer = buffer } } }
+        let size = buffer.count
+        let id = buffer.withData { PackID(Crypto.sha256($0)) }
         do {
-            try repository.store.put(ObjectKeys.pack(id), data: data)
+            try buffer.withData { try repository.store.put(ObjectKeys.pack(id), data: $0) }
         } catch {
             let wrapped = RepositoryError.wrap(error, context: "writing pack \(id.shortHex)")
             lock.withLock { if firstError == nil { firstError = wrapped } }
             throw wrapped
         }
         let indexNow = lock.withLock { () -> Bool in
-            unindexed.append(IndexFile.Pack(id: id, size: UInt64(data.count), entries: entries))
+            unindexed.append(IndexFile.Pack(id: id, size: UInt64(size), entries: entries))
             return unindexed.count >= packsPerIndex
         }
         if indexNow { try writeIndex() }

@@ -81,6 +81,23 @@ final class BlobCodecTests: XCTestCase {
         XCTAssertEqual(try codec.decode(blob.stored, id: id, compression: blob.compression, rawLength: text.count), text)
     }
 
+    /// The backup's workers encode into reused buffers: each blob decodes exactly, whatever
+    /// was encoded before it (larger, smaller, compressible or not), in both key modes.
+    func testEncodingIntoReusedBuffersRoundTrips() throws {
+        for codec in [BlobCodec(keys: keys, compressionLevel: 3), BlobCodec(keys: nil, compressionLevel: 3)] {
+            let buffers = EncodingBuffers()
+            for plaintext in [text, random, Data(), pseudoRandomBytes(300_000, seed: 12), text.prefix(100), random] {
+                let id = codec.identifier.id(of: plaintext)
+                let blob = plaintext.withUnsafeBytes { codec.encode($0, id: id, type: .data, using: buffers) }
+                let whole = codec.encode(plaintext, type: .data)
+                XCTAssertEqual(blob.compression, whole.compression)
+                XCTAssertEqual(blob.stored.count, whole.stored.count)
+                let back = try codec.decode(Data(blob.stored), id: id, compression: blob.compression, rawLength: plaintext.count)
+                XCTAssertEqual(back, plaintext)
+            }
+        }
+    }
+
     func testFlippedBitIsRejectedEncrypted() {
         let codec = BlobCodec(keys: keys, compressionLevel: 3)
         for plaintext in [text, random] {

@@ -1,3 +1,4 @@
+import CLinux
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -85,12 +86,13 @@ final class LocalObjectStoreConformanceTests: XCTestCase {
 
     func testAllChecksAreListedHere() {
         // Keeps this class in step with the suite: a new check must get a test method below.
-        XCTAssertEqual(ObjectStoreConformance.allChecks.count, 17)
+        XCTAssertEqual(ObjectStoreConformance.allChecks.count, 18)
     }
 
     func testRoundTripEmptyObject() throws { try suite.roundTripEmptyObject() }
     func testRoundTripOneByte() throws { try suite.roundTripOneByte() }
     func testRoundTripSeveralMiB() throws { try suite.roundTripSeveralMiB() }
+    func testRoundTripPageAlignedObjects() throws { try suite.roundTripPageAlignedObjects() }
     func testRoundTripAllByteValues() throws { try suite.roundTripAllByteValues() }
     func testOverwriteReplaces() throws { try suite.overwriteReplaces() }
     func testGetMissingKeyIsNotFound() throws { try suite.getMissingKeyIsNotFound() }
@@ -157,6 +159,46 @@ final class LocalObjectStoreTests: XCTestCase {
         try store.put("keys/k", data: Data([1]))
         XCTAssertEqual(try permissions(temp.path + "/repo/keys"), 0o700)
         XCTAssertEqual(try permissions(temp.path + "/repo/keys/k"), 0o600)
+    }
+
+    /// Packs (large, page-aligned bytes) are written past the page cache; other objects
+    /// through it. Residency is read back with mincore(2).
+    func testLargeAlignedObjectsAreWrittenPastThePageCache() throws {
+        let temp = try TemporaryDirectory()
+        let probe = open(temp.path + "/probe", O_WRONLY | O_CREAT | O_CLOEXEC | silo_o_direct(), 0o600)
+        guard probe >= 0 else { throw XCTSkip("the file system of \(temp.path) refuses O_DIRECT") }
+        close(probe)
+        let store = LocalObjectStore(root: temp.path + "/repo")
+        let size = (4 << 20) + 100
+        var memory: UnsafeMutableRawPointer?
+        XCTAssertEqual(posix_memalign(&memory, 4096, size + 4096), 0)
+        defer { free(memory) }
+        memset(memory!, 0x5A, size + 4096)
+        try store.put("packs/aligned", data: Data(bytesNoCopy: memory!, count: size, deallocator: .none))
+        try store.put("packs/unaligned", data: Data(bytesNoCopy: memory! + 16, count: size, deallocator: .none))
+        let aligned = try residentPages(temp.path + "/repo/packs/aligned")
+        let unaligned = try residentPages(temp.path + "/repo/packs/unaligned")
+        // At most the partial last page of the aligned object is cached.
+        XCTAssertLessThanOrEqual(aligned.resident, 1, "\(aligned)")
+        XCTAssertEqual(unaligned.resident, unaligned.total, "\(unaligned)")
+        XCTAssertEqual(try store.get("packs/aligned"), Data(repeating: 0x5A, count: size))
+    }
+
+    private func residentPages(_ path: String) throws -> (resident: Int, total: Int) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        defer { close(fd) }
+        var st = Glibc.stat()
+        XCTAssertEqual(fstat(fd, &st), 0)
+        let size = Int(st.st_size)
+        guard let mapped = mmap(nil, size, PROT_READ, MAP_SHARED, fd, 0), mapped != MAP_FAILED else {
+            throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+        }
+        defer { munmap(mapped, size) }
+        let pages = (size + 4095) / 4096
+        var vector = [UInt8](repeating: 0, count: pages)
+        XCTAssertEqual(mincore(mapped, size, &vector), 0)
+        return (vector.filter { $0 & 1 != 0 }.count, pages)
     }
 
     func testObjectsAreStoredAtTheirKeyPath() throws {

@@ -36,6 +36,7 @@ struct ObjectStoreConformance {
         ("roundTripEmptyObject", { try $0.roundTripEmptyObject() }),
         ("roundTripOneByte", { try $0.roundTripOneByte() }),
         ("roundTripSeveralMiB", { try $0.roundTripSeveralMiB() }),
+        ("roundTripPageAlignedObjects", { try $0.roundTripPageAlignedObjects() }),
         ("roundTripAllByteValues", { try $0.roundTripAllByteValues() }),
         ("overwriteReplaces", { try $0.overwriteReplaces() }),
         ("getMissingKeyIsNotFound", { try $0.getMissingKeyIsNotFound() }),
@@ -112,6 +113,28 @@ struct ObjectStoreConformance {
     func roundTripSeveralMiB() throws {
         // Not a multiple of any page or block size.
         try roundTrip(Self.bytes(5 << 20 | 12345, seed: 1), key: "packs/ab/big-object")
+    }
+
+    /// Bytes that start on a page boundary, as packs do: a store may write them another way
+    /// (the local one past the page cache), whole pages and a tail. Sizes below, at and above
+    /// whole pages; the buffer is changed after each put, as the pack writer reuses it.
+    func roundTripPageAlignedObjects() throws {
+        let store = try makeStore()
+        let capacity = (3 << 20) + 8192
+        var memory: UnsafeMutableRawPointer?
+        XCTAssertEqual(posix_memalign(&memory, 4096, capacity), 0)
+        defer { free(memory) }
+        for (index, size) in [(1 << 20) - 1, 1 << 20, (3 << 20) + 4096, (3 << 20) + 4097].enumerated() {
+            let expected = Self.bytes(size, seed: UInt64(20 + index))
+            expected.withUnsafeBytes { memory!.copyMemory(from: $0.baseAddress!, byteCount: size) }
+            let key = "packs/aligned-\(index % 2)"
+            try store.put(key, data: Data(bytesNoCopy: memory!, count: size, deallocator: .none))
+            memset(memory!, 0xEE, capacity)
+            let back = try store.get(key)
+            XCTAssertEqual(back.count, size, "size of object \(index)")
+            XCTAssertTrue(back == expected, "content of object \(index) differs after a round trip")
+            XCTAssertEqual(try store.get(key, offset: UInt64(size - 5000), length: 5000), expected.suffix(5000))
+        }
     }
 
     func roundTripAllByteValues() throws {

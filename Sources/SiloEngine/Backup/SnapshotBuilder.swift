@@ -94,7 +94,7 @@ public final class SnapshotBuilder: @unchecked Sendable {
                         base = try deltaBase(for: id, features: features)
                         resemblance.append((id, features))
                     }
-                    try pipeline.submit(Data(chunk), id: id, type: .data, base: base)
+                    try pipeline.submit(copying: chunk, id: id, type: .data, base: base)
                 }
                 content.append(id)
                 start += length
