@@ -74,13 +74,18 @@ public struct BlobCodec: Sendable {
     /// the blob's `stored` bytes are only lent, valid until `buffers` is used again.
     public func encode(_ plaintext: UnsafeRawBufferPointer, id: ChunkID, type: BlobType, using buffers: EncodingBuffers) -> EncodedBlob {
         guard let cipher else { return encode(plaintext, id: id, type: type) }
-        let room = buffers.compressedRoom(Zstd.bound(plaintext.count))
-        let compressedCount = zstd.compress(plaintext, into: room)
-        let payload = compressedCount.map { UnsafeRawBufferPointer(start: room.baseAddress, count: $0) } ?? plaintext
-        let sealed = buffers.sealedRoom(payload.count + AESGCM.overhead)
-        let sealedCount = cipher.seal(payload, associatedData: id.digest.data, into: sealed)
+        let bound = Zstd.bound(plaintext.count)
+        let room = buffers.room(bound + AESGCM.overhead)
+        // The payload goes where the ciphertext will be, after the nonce, and is sealed in place.
+        let payload = room.baseAddress! + AESGCM.nonceSize
+        let compressedCount = zstd.compress(plaintext, into: UnsafeMutableRawBufferPointer(start: payload, count: bound))
+        if compressedCount == nil, plaintext.count > 0 {
+            payload.copyMemory(from: plaintext.baseAddress!, byteCount: plaintext.count)
+        }
+        let sealedCount = cipher.seal(UnsafeRawBufferPointer(start: payload, count: compressedCount ?? plaintext.count),
+                                      associatedData: id.digest.data, into: room)
         return EncodedBlob(id: id, type: type, compression: compressedCount == nil ? .none : .zstd, rawLength: plaintext.count,
-                           stored: Data(bytesNoCopy: sealed.baseAddress!, count: sealedCount, deallocator: .none))
+                           stored: Data(bytesNoCopy: room.baseAddress!, count: sealedCount, deallocator: .none))
     }
 
     /// Encodes `plaintext` as a delta against the plaintext of chunk `baseID`; nil when that

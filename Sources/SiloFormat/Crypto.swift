@@ -53,6 +53,30 @@ public enum Crypto {
     }
 }
 
+/// SHA-256 over bytes that arrive in pieces (a pack written as it fills).
+public final class SHA256Stream: @unchecked Sendable {
+    private let context: OpaquePointer
+
+    public init() {
+        context = EVP_MD_CTX_new()!
+        precondition(EVP_DigestInit_ex(context, EVP_sha256(), nil) == 1, "EVP_DigestInit_ex failed")
+    }
+
+    deinit { EVP_MD_CTX_free(context) }
+
+    public func update(_ bytes: UnsafeRawBufferPointer) {
+        precondition(EVP_DigestUpdate(context, bytes.baseAddress, bytes.count) == 1, "EVP_DigestUpdate failed")
+    }
+
+    /// The digest of everything given; the stream is then spent.
+    public func finish() -> Digest32 {
+        var out = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        precondition(EVP_DigestFinal_ex(context, &out, &length) == 1, "EVP_DigestFinal_ex failed")
+        return out.withUnsafeBytes { Digest32(bytes: $0) }
+    }
+}
+
 /// Computes chunk IDs: HMAC-SHA-256 with the repository's ID key, or plain SHA-256 when the
 /// repository is unencrypted. Keying the ID stops anyone without the key from confirming that
 /// a known file is stored.
@@ -94,6 +118,8 @@ public struct AESGCM: Sendable {
     }
 
     /// Seals into `output` (at least `plaintext.count + overhead` bytes); returns the sealed size.
+    /// The plaintext may already sit where its ciphertext goes, at `output` + `nonceSize`: it is
+    /// then encrypted in place, which GCM allows.
     @discardableResult
     public func seal(_ plaintext: UnsafeRawBufferPointer, associatedData: Data, into output: UnsafeMutableRawBufferPointer) -> Int {
         let total = Self.nonceSize + plaintext.count + Self.tagSize

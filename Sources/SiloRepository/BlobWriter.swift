@@ -12,10 +12,11 @@ public final class BlobWriter: @unchecked Sendable {
     private let known: Catalog.ChunkLookup
     private let lock = NSLock()
     private var pending = Set<ChunkID>()
+    private let output: PackOutput
+    /// The pack being filled (under `lock`): its bytes not yet handed to `output`, its length
+    /// so far, its entries and the size it stops at.
     private var current: PackBuffer
-    /// The buffer of the pack last written, kept for the next pack. One is enough: a pack is
-    /// written in less time than the next one takes to fill.
-    private var spareBuffer: PackBuffer?
+    private var currentLength = 0
     private var currentEntries: [PackEntry] = []
     private var currentTarget: Int
     private var unindexed: [IndexFile.Pack] = []
@@ -33,7 +34,8 @@ public final class BlobWriter: @unchecked Sendable {
         self.repository = repository
         known = try repository.catalog.chunkLookup()
         currentTarget = BlobWriter.randomTarget(repository.settings.packTargetSize)
-        current = PackBuffer(capacity: Self.bufferCapacity(repository.settings.packTargetSize))
+        output = PackOutput(store: repository.store, wholeCapacity: Self.bufferCapacity(repository.settings.packTargetSize))
+        current = output.takeBuffer()
     }
 
     /// Room for the largest pack: the target's upper bound, one more chunk (4 MiB at most), the
@@ -68,59 +70,77 @@ public final class BlobWriter: @unchecked Sendable {
         try lock.withLock { try pending.contains(id) || known.contains(id) }
     }
 
-    /// Adds an encoded blob, copying its bytes (the caller may reuse them at once); may write
-    /// a pack.
+    /// Adds an encoded blob, copying its bytes (the caller may reuse them at once). The pack's
+    /// bytes go to the pack-writing thread as it fills.
     public func add(_ blob: EncodedBlob) throws {
-        let full: (PackBuffer, [PackEntry])? = try lock.withLock {
+        try lock.withLock {
             if let firstError { throw firstError }
-            if current.isEmpty { current.append(PackFormat.header) }
-            let entry = PackEntry(id: blob.id, type: blob.type, compression: blob.compression, offset: UInt32(current.count),
+            if currentLength == 0 { appendToPack(PackFormat.header) }
+            let entry = PackEntry(id: blob.id, type: blob.type, compression: blob.compression, offset: UInt32(currentLength),
                                   length: UInt32(blob.stored.count), rawLength: UInt32(blob.rawLength), base: blob.base)
-            current.append(blob.stored)
+            appendToPack(blob.stored)
             currentEntries.append(entry)
             blobsAdded += 1
             storedBytesAdded += UInt64(blob.stored.count)
             rawBytesAdded += UInt64(blob.rawLength)
-            guard current.count >= currentTarget else { return nil }
-            return takeCurrentPack()
+            if currentLength >= currentTarget { endPack() }
         }
-        if let (buffer, entries) = full { try writePack(buffer, entries) }
+        output.waitForBacklog()
     }
 
     /// Writes what is buffered and a final index file. After `flush` every added blob is in
     /// the repository and in the catalog.
     public func flush() throws {
-        let last = lock.withLock { current.isEmpty ? nil : takeCurrentPack() }
-        if let (buffer, entries) = last { try writePack(buffer, entries) }
+        lock.withLock { if currentLength > 0 { endPack() } }
+        output.waitUntilWritten()
+        if let error = lock.withLock({ firstError }) { throw error }
         try writeIndex()
     }
 
-    private func takeCurrentPack() -> (PackBuffer, [PackEntry]) {
-        current.append(PackFormat.trailer(entries: currentEntries, sealer: repository.sealer))
-        let result = (current, currentEntries)
-        current = spareBuffer.take() ?? PackBuffer(capacity: Self.bufferCapacity(repository.settings.packTargetSize))
-        current.removeAll()
-        currentEntries = []
-        currentTarget = BlobWriter.randomTarget(repository.settings.packTargetSize)
-        return result
+    /// Appends to the pack being filled (under `lock`), handing each full piece to `output`.
+    private func appendToPack(_ data: Data) {
+        data.withUnsafeBytes { bytes in
+            var rest = bytes
+            while !rest.isEmpty {
+                let take = min(rest.count, output.pieceSize.map { $0 - current.count } ?? rest.count)
+                current.append(UnsafeRawBufferPointer(rebasing: rest.prefix(take)))
+                currentLength += take
+                rest = UnsafeRawBufferPointer(rebasing: rest.dropFirst(take))
+                if let pieceSize = output.pieceSize, current.count == pieceSize {
+                    output.send(current)
+                    current = output.takeBuffer()
+                }
+            }
+        }
     }
 
-    private func writePack(_ buffer: PackBuffer, _ entries: [PackEntry]) throws {
-        defer { lock.withLock { if spareBuffer == nil { spareBuffer = buffer } } }
-        let size = buffer.count
-        let id = buffer.withData { PackID(Crypto.sha256($0)) }
-        do {
-            try buffer.withData { try repository.store.put(ObjectKeys.pack(id), data: $0) }
-        } catch {
-            let wrapped = RepositoryError.wrap(error, context: "writing pack \(id.shortHex)")
-            lock.withLock { if firstError == nil { firstError = wrapped } }
-            throw wrapped
+    /// Ends the pack being filled (under `lock`): its trailer, then its last bytes to `output`.
+    /// Once durable, the pack waits for the next index file.
+    private func endPack() {
+        appendToPack(PackFormat.trailer(entries: currentEntries, sealer: repository.sealer))
+        let entries = currentEntries
+        output.sendLast(current) { [self] result in
+            switch result {
+            case .success(let (id, size)):
+                let indexNow = lock.withLock { () -> Bool in
+                    unindexed.append(IndexFile.Pack(id: id, size: UInt64(size), entries: entries))
+                    return unindexed.count >= packsPerIndex
+                }
+                if indexNow {
+                    do { try writeIndex() } catch { record(error) }
+                }
+            case .failure(let error):
+                record(RepositoryError.wrap(error, context: "writing a pack"))
+            }
         }
-        let indexNow = lock.withLock { () -> Bool in
-            unindexed.append(IndexFile.Pack(id: id, size: UInt64(size), entries: entries))
-            return unindexed.count >= packsPerIndex
-        }
-        if indexNow { try writeIndex() }
+        current = output.takeBuffer()
+        currentLength = 0
+        currentEntries = []
+        currentTarget = BlobWriter.randomTarget(repository.settings.packTargetSize)
+    }
+
+    private func record(_ error: Error) {
+        lock.withLock { if firstError == nil { firstError = error } }
     }
 
     private func writeIndex() throws {

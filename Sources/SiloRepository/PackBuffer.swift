@@ -1,10 +1,12 @@
 import Foundation
 
-/// The bytes of a pack being filled. `BlobWriter` reuses these buffers from pack to pack: a
-/// fresh 16 MiB allocation per pack cost a page fault for every 4 KiB written into it, a
-/// tenth of an initial backup's CPU time on a virtual machine. Its bytes start on a page
-/// boundary, so a local store can write them past the page cache.
-final class PackBuffer {
+/// The bytes of a pack being filled: a piece of it, or all of it for a store that takes whole
+/// objects only. `PackOutput` reuses these buffers: a fresh 16 MiB allocation per pack cost a
+/// page fault for every 4 KiB written into it, a tenth of an initial backup's CPU time on a
+/// virtual machine. Its bytes start on a page
+/// boundary, so a local store can write them past the page cache. A buffer is handed from
+/// thread to thread (filled under the writer's lock, then written), never used by two at once.
+final class PackBuffer: @unchecked Sendable {
     private var pointer: UnsafeMutableRawPointer
     private var capacity: Int
     private(set) var count = 0
@@ -44,6 +46,10 @@ final class PackBuffer {
 
     /// Empties the buffer, keeping its memory.
     func removeAll() { count = 0 }
+
+    func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try body(UnsafeRawBufferPointer(start: pointer, count: count))
+    }
 
     /// Lends the bytes as `Data` without copying them; the `Data` must not outlive `body`
     /// (`ObjectStore.put` keeps nothing after it returns).

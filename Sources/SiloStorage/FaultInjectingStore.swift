@@ -71,4 +71,37 @@ public final class FaultInjectingStore: ObjectStore, @unchecked Sendable {
         try check(.delete, key)
         try base.delete(key)
     }
+
+    public var acceptsUploads: Bool { base.acceptsUploads }
+
+    /// Uploads are checked once, at `finish`, as the `put` of their key: rules and call
+    /// counts see one call per object either way.
+    public func beginUpload(folder: String) throws -> ObjectUpload? {
+        guard let upload = try base.beginUpload(folder: folder) else { return nil }
+        return Upload(base: upload) { [self] key in try check(.put, key) }
+    }
+
+    private final class Upload: ObjectUpload {
+        private let base: ObjectUpload
+        private let check: (String) throws -> Void
+
+        init(base: ObjectUpload, check: @escaping (String) throws -> Void) {
+            self.base = base
+            self.check = check
+        }
+
+        func append(_ bytes: UnsafeRawBufferPointer) throws { try base.append(bytes) }
+
+        func finish(as key: String) throws {
+            do {
+                try check(key)
+            } catch {
+                base.abandon()
+                throw error
+            }
+            try base.finish(as: key)
+        }
+
+        func abandon() { base.abandon() }
+    }
 }

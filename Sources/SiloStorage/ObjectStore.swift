@@ -23,6 +23,12 @@ public protocol ObjectStore: Sendable {
     func list(prefix: String) throws -> [String]
     func stat(_ key: String) throws -> ObjectInfo
     func delete(_ key: String) throws
+    /// Whether `beginUpload` gives uploads (the local directory) or nil (whole objects only).
+    var acceptsUploads: Bool { get }
+    /// Starts an object to be written in pieces under `folder` (such as `"packs"`), or nil when
+    /// the store takes whole objects only. `put` must not keep `data` after it returns, nor an
+    /// upload the bytes given to `append`: callers reuse their buffers.
+    func beginUpload(folder: String) throws -> ObjectUpload?
 }
 
 public struct ObjectInfo: Sendable, Equatable {
@@ -35,6 +41,9 @@ public struct ObjectInfo: Sendable, Equatable {
 }
 
 extension ObjectStore {
+    public var acceptsUploads: Bool { false }
+    public func beginUpload(folder: String) throws -> ObjectUpload? { nil }
+
     public func exists(_ key: String) throws -> Bool {
         do {
             _ = try stat(key)

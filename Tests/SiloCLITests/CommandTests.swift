@@ -156,7 +156,8 @@ final class ProgressTests: XCTestCase {
     func testProgressOnTerminalOnly() throws {
         let env = try CLIEnvironment()
         try env.expect(0, ["init"])
-        for i in 0..<6 { try env.write("src/f\(i).bin", pseudoRandom(12_000_000, seed: UInt64(i + 1))) }
+        // Enough data that the backup outlasts a few quarter-second ticks after the scan.
+        for i in 0..<16 { try env.write("src/f\(i).bin", pseudoRandom(12_000_000, seed: UInt64(i + 1))) }
         let log = env.path("typescript")
         let command = "'\(CLIEnvironment.binary)' backup '\(env.path("src"))'"
         let shell = env.environment.map { "\($0.key)='\($0.value)'" }.joined(separator: " ")

@@ -77,6 +77,31 @@ final class FaultInjectingStoreTests: XCTestCase {
         XCTAssertEqual(store.callCount, 6)
     }
 
+    /// An upload is one call, checked at `finish` as the `put` of its key; a refused one
+    /// leaves nothing behind.
+    func testUploadsAreCheckedOnceAtFinishAsAPut() throws {
+        let seen = SeenCalls()
+        let store = FaultInjectingStore(base) { operation, key, number in
+            seen.add("\(number) \(operation) \(key)")
+            return key.hasSuffix("refused") ? StorageError(.noSpace, key: key, "injected") : nil
+        }
+        XCTAssertTrue(store.acceptsUploads)
+        for key in ["packs/ok", "packs/refused"] {
+            let upload = try XCTUnwrap(try store.beginUpload(folder: "packs"))
+            try Data(repeating: 3, count: 5000).withUnsafeBytes { try upload.append($0) }
+            try Data(repeating: 4, count: 10).withUnsafeBytes { try upload.append($0) }
+            if key.hasSuffix("refused") {
+                XCTAssertThrowsError(try upload.finish(as: key)) { XCTAssertEqual(($0 as? StorageError)?.code, .noSpace) }
+            } else {
+                try upload.finish(as: key)
+            }
+        }
+        XCTAssertEqual(seen.all, ["1 put packs/ok", "2 put packs/refused"])
+        XCTAssertEqual(try base.list(prefix: ""), ["packs/ok"])
+        XCTAssertEqual(try base.get("packs/ok"), Data(repeating: 3, count: 5000) + Data(repeating: 4, count: 10))
+        XCTAssertEqual(temp.allEntries().filter { ($0 as NSString).lastPathComponent.hasPrefix(".") }, [])
+    }
+
     func testRuleCanTargetOneKeyAndBeReplaced() throws {
         let store = FaultInjectingStore(base) { operation, key, _ in
             operation == .get && key.hasPrefix("index/") ? StorageError(.permissionDenied, key: key, "injected") : nil

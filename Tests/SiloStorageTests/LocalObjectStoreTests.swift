@@ -201,6 +201,49 @@ final class LocalObjectStoreTests: XCTestCase {
         return (vector.filter { $0 & 1 != 0 }.count, pages)
     }
 
+    /// An upload in pieces (page-aligned whole pages, a ragged piece, aligned pages at an
+    /// unaligned offset) is invisible until `finish`, then reads back byte for byte.
+    func testUploadIsInvisibleUntilFinishedAndReadsBackExactly() throws {
+        let temp = try TemporaryDirectory()
+        let store = LocalObjectStore(root: temp.path + "/repo")
+        XCTAssertTrue(store.acceptsUploads)
+        var memory: UnsafeMutableRawPointer?
+        XCTAssertEqual(posix_memalign(&memory, 4096, 3 << 20), 0)
+        defer { free(memory) }
+        var expected = Data()
+        let upload = try XCTUnwrap(try store.beginUpload(folder: "packs"))
+        for (index, size) in [2 << 20, 2 << 20, 12_345, 2 << 20, 77].enumerated() {
+            for i in 0..<size { memory!.storeBytes(of: UInt8(truncatingIfNeeded: i * 7 + index), toByteOffset: i, as: UInt8.self) }
+            let piece = UnsafeRawBufferPointer(start: memory, count: size)
+            try upload.append(piece)
+            expected.append(contentsOf: piece)
+            XCTAssertEqual(try store.list(prefix: ""), [], "nothing listed before finish")
+        }
+        try upload.finish(as: "packs/ab/abcdef")
+        XCTAssertEqual(try store.list(prefix: ""), ["packs/ab/abcdef"])
+        XCTAssertTrue(try store.get("packs/ab/abcdef") == expected)
+        XCTAssertEqual(try permissions(temp.path + "/repo/packs/ab/abcdef"), 0o600)
+        XCTAssertEqual(temp.allEntries().filter { ($0 as NSString).lastPathComponent.hasPrefix(".") }, [])
+        XCTAssertThrowsError(try Data([1]).withUnsafeBytes { try upload.append($0) }, "an upload ends at finish")
+    }
+
+    func testAbandonedDroppedAndMisnamedUploadsLeaveNothing() throws {
+        let temp = try TemporaryDirectory()
+        let store = LocalObjectStore(root: temp.path + "/repo")
+        let abandoned = try XCTUnwrap(try store.beginUpload(folder: "packs"))
+        try Data(repeating: 1, count: 100).withUnsafeBytes { try abandoned.append($0) }
+        abandoned.abandon()
+        do {
+            let dropped = try XCTUnwrap(try store.beginUpload(folder: "packs"))
+            try Data(repeating: 2, count: 100).withUnsafeBytes { try dropped.append($0) }
+        }
+        let misnamed = try XCTUnwrap(try store.beginUpload(folder: "packs"))
+        try Data(repeating: 3, count: 100).withUnsafeBytes { try misnamed.append($0) }
+        XCTAssertThrowsError(try misnamed.finish(as: "../outside")) { XCTAssertTrue($0 is StorageError, "\($0)") }
+        XCTAssertEqual(try store.list(prefix: ""), [])
+        XCTAssertEqual(temp.allEntries(), ["repo", "repo/packs"])
+    }
+
     func testObjectsAreStoredAtTheirKeyPath() throws {
         let temp = try TemporaryDirectory()
         let store = LocalObjectStore(root: temp.path + "/repo")

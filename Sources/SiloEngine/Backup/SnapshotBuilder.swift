@@ -12,7 +12,7 @@ public final class SnapshotBuilder: @unchecked Sendable {
     private let lease: HeldLease
     private let pipeline: ChunkPipeline
     private let readBuffer: UnsafeMutableRawBufferPointer
-    private static let readSize = 4 << 20
+    private static let readSize = 1 << 20
     private var chunkers: [String: FastCDC] = [:]
     /// Resemblance features of the dump chunks this run stores, recorded once they are indexed.
     private var resemblance: [(id: ChunkID, features: [Int64])] = []
