@@ -81,7 +81,9 @@ final class SQLiteDatabase: @unchecked Sendable {
             sqlite3_clear_bindings(statement)
             for (i, value) in values.enumerated() {
                 let index = Int32(i + 1)
+                // IDs first: most bindings are one, and each failed cast costs.
                 switch value {
+                case let v as Digest32: bindDigest(v, index)
                 case nil: sqlite3_bind_null(statement, index)
                 case let v as Int: sqlite3_bind_int64(statement, index, Int64(v))
                 case let v as Int64: sqlite3_bind_int64(statement, index, v)
@@ -89,12 +91,19 @@ final class SQLiteDatabase: @unchecked Sendable {
                 case let v as UInt32: sqlite3_bind_int64(statement, index, Int64(v))
                 case let v as Double: sqlite3_bind_double(statement, index, v)
                 case let v as String: sqlite3_bind_text(statement, index, v, -1, Statement.transient)
-                case let v as Digest32: bindBlob(v.data, index)
                 case let v as Data: bindBlob(v, index)
                 default: preconditionFailure("unsupported SQLite binding \(type(of: value))")
                 }
             }
             return self
+        }
+
+        /// A digest's 32 bytes, big-endian as `Digest32.data` gives them, without a `Data`.
+        private func bindDigest(_ digest: Digest32, _ index: Int32) {
+            var words = (digest.w0.bigEndian, digest.w1.bigEndian, digest.w2.bigEndian, digest.w3.bigEndian)
+            withUnsafeBytes(of: &words) { raw in
+                _ = sqlite3_bind_blob(statement, index, raw.baseAddress, 32, Statement.transient)
+            }
         }
 
         private func bindBlob(_ data: Data, _ index: Int32) {
