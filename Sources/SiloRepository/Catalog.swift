@@ -108,6 +108,12 @@ public final class Catalog: @unchecked Sendable {
 
     public func contains(_ id: ChunkID) throws -> Bool { try location(of: id) != nil }
 
+    /// Hands the page cache's memory back: for a command that is done with the catalog for a
+    /// while and needs the memory for data (a restore, once its plan is made).
+    public func releaseCachedPages() {
+        lock.withLock { try? db.execute("PRAGMA shrink_memory") }
+    }
+
     /// A read-only view of the chunk index as it is now, for the many lookups of one backup.
     /// It holds one read transaction on its own connection: in WAL mode every statement outside
     /// a transaction takes and releases file locks, which cost more than the lookup itself.

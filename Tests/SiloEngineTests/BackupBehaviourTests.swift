@@ -38,6 +38,29 @@ final class BackupBehaviourTests: XCTestCase {
 
     /// A file whose chunks are not in the index any more (e.g. the catalog lost them) is read
     /// again rather than referenced blindly.
+    /// The totals of a progress line come from a second walk of the sources, made only when
+    /// asked for (the command asks when it shows the line).
+    func testTotalsAreCountedOnlyWhenAsked() throws {
+        let s = try Scratch()
+        let repository = try s.initRepository()
+        for i in 0..<5 { try s.write("src/f\(i).txt", textData(1000 + i, seed: i)) }
+        for countTotals in [true, false] {
+            var options = BackupOptions(paths: [s.path("src")], host: "testhost")
+            options.countTotals = countTotals
+            options.force = true
+            let progress = BackupProgress()
+            _ = try Archiver(repository: repository, options: options, progress: progress).run()
+            // The walk runs on its own thread: give it a moment to finish.
+            let deadline = Date().addingTimeInterval(10)
+            while countTotals && !progress.snapshot.scanDone && Date() < deadline { usleep(10_000) }
+            let seen = progress.snapshot
+            XCTAssertEqual(seen.scanDone, countTotals)
+            XCTAssertEqual(seen.totalFiles, countTotals ? 5 : 0)
+            XCTAssertEqual(seen.totalBytes, countTotals ? UInt64(5 * 1000 + 10) : 0)
+            XCTAssertEqual(seen.filesDone, 5)
+        }
+    }
+
     func testUnchangedFileWithMissingChunksIsReread() throws {
         let s = try Scratch()
         let repository = try s.initRepository()

@@ -48,7 +48,7 @@ public final class Archiver: @unchecked Sendable {
         let parent = try findParent(sources: sources)
         // A parent whose trees cannot be read only costs re-reading files, never the backup.
         let parentRoot = parent.flatMap { try? repository.loadTree($0.snapshot.tree) }
-        startScanner(sources)
+        if options.countTotals { startScanner(sources) }
 
         // Streams first: a database is dumped before the files that refer to it are read.
         var streamNodes: [ByteString: Node] = [:]

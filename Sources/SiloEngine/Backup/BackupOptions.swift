@@ -16,6 +16,10 @@ public struct BackupOptions: Sendable {
     public var chunkerProfile = "files"
     /// Program outputs and in-memory content stored as files, read before the paths.
     public var streams: [StreamSource] = []
+    /// Walk the sources a second time, on another thread, to count what the backup will read:
+    /// the totals and ETA of a progress line. Worth its stat calls only when someone sees
+    /// that line (a no-change backup of 30,000 files spent a sixth of its CPU there).
+    public var countTotals = true
 
     public init(paths: [String], host: String) {
         self.paths = paths

@@ -10,7 +10,7 @@ public struct RestoreOptions: Sendable {
     public var includes: [String] = []
     public var workers = max(2, ProcessInfo.processInfo.activeProcessorCount)
     /// Bytes of a pack read at once. By default 32 MiB (a whole pack: one request) on a remote
-    /// store, where a request costs more than memory; 8 MiB on a local disk.
+    /// store, where a request costs more than memory; 4 MiB on a local disk.
     public var readSpan: Int?
 
     public init(target: String) { self.target = target }
@@ -152,8 +152,11 @@ public final class Restorer: @unchecked Sendable {
 
     /// Writes the files' contents pack by pack (`PackPlan`), then their sizes and metadata.
     private func restoreContents(_ files: [FileJob]) {
-        let span = options.readSpan ?? (repository.store is LocalObjectStore ? 8 << 20 : 32 << 20)
+        let span = options.readSpan ?? (repository.store is LocalObjectStore ? 4 << 20 : 32 << 20)
         let plan = PackPlan(files: files, span: span) { try repository.catalog.location(of: $0) }
+        // The plan holds every location the restore needs: the pages that found them go back
+        // to the heap, where the data read next can use them.
+        repository.catalog.releaseCachedPages()
         for job in plan.unindexed {
             report(RestoreProblem(path: job.target.displayString, message: "a chunk of this file is missing from the index",
                                   isIntegrityFailure: true))

@@ -71,6 +71,7 @@ struct BackupCommand: ParsableCommand {
             options.tags = tag
             options.force = force
             options.time = time.flatMap(TimeParser.parse)
+            options.countTotals = output.showsProgress
             if let parent { options.parent = try SnapshotSelector().resolve(parent, in: repository).id }
             if !postgresSources.isEmpty {
                 options.streams = try PostgresBackup.streams(for: postgresSources.map { try ConnectionTarget(url: $0) })

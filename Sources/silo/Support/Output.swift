@@ -15,6 +15,8 @@ final class Output: @unchecked Sendable {
     }
 
     var isTerminal: Bool { isatty(STDERR_FILENO) == 1 }
+    /// Whether `withProgress` shows a progress line.
+    var showsProgress: Bool { !json && !quiet && isTerminal }
 
     func line(_ text: String) {
         guard !json, !quiet else { return }
@@ -78,7 +80,7 @@ final class Output: @unchecked Sendable {
 
     /// Shows a progress line on a terminal every quarter second until `stop` is called.
     private func startProgress(_ progress: BackupProgress, verb: String) -> ProgressTicker? {
-        guard !json, !quiet, isTerminal else { return nil }
+        guard showsProgress else { return nil }
         let ticker = ProgressTicker()
         Thread.detachNewThread { [self] in
             while !ticker.isStopped {
