@@ -81,6 +81,7 @@ final class PackOutputTests: XCTestCase {
         try verify(repository, written)
         XCTAssertEqual(store.appendedPieces, [])
         XCTAssertEqual(store.puts.filter { $0.hasPrefix("packs/") }.count, try repository.store.list(prefix: "packs/").count)
+        XCTAssertGreaterThanOrEqual(store.mostPackPutsAtOnce, 2, "a remote store gets several packs at once")
     }
 
     /// A pack whose upload fails leaves no pack and no temporary file, fails the writer, and
@@ -101,6 +102,21 @@ final class PackOutputTests: XCTestCase {
         try verify(repository, try writeBlobs(repository))
     }
 
+    /// Whole packs go up several at once; one that fails fails the writer, and what the other
+    /// uploads stored is named by no index file.
+    func testFailedWholePackFailsTheWriter() throws {
+        let store = RecordingStore(LocalObjectStore(root: root + "/repo"), acceptsUploads: false)
+        let repository = try makeRepository(store)
+        store.failPackPuts = true
+        XCTAssertThrowsError(try writeBlobs(repository)) { error in
+            XCTAssertEqual((error as? RepositoryError)?.code, .noSpace, "\(error)")
+        }
+        XCTAssertEqual(try store.list(prefix: "index/"), [])
+        XCTAssertEqual(try repository.catalog.totals().chunks, 0)
+        store.failPackPuts = false
+        try verify(repository, try writeBlobs(repository))
+    }
+
     private func temporaryFiles() throws -> [String] {
         let entries = FileManager.default.enumerator(atPath: root + "/repo")?.allObjects as? [String] ?? []
         return entries.filter { ($0 as NSString).lastPathComponent.hasPrefix(".tmp-") }
@@ -116,6 +132,15 @@ private final class RecordingStore: ObjectStore, @unchecked Sendable {
     private var pieces: [Int] = []
     private var putKeys: [String] = []
     private var finishedKeys: [String] = []
+    private var failing = false
+    private var packPutsNow = 0
+    private var packPutsMost = 0
+    var mostPackPutsAtOnce: Int { lock.withLock { packPutsMost } }
+    /// Every second pack `put` fails with "no space" while set.
+    var failPackPuts: Bool {
+        get { lock.withLock { failing } }
+        set { lock.withLock { failing = newValue } }
+    }
 
     init(_ base: LocalObjectStore, acceptsUploads: Bool) {
         self.base = base
@@ -128,7 +153,19 @@ private final class RecordingStore: ObjectStore, @unchecked Sendable {
 
     var location: String { base.location }
     func put(_ key: String, data: Data) throws {
-        lock.withLock { putKeys.append(key) }
+        let fail = lock.withLock { () -> Bool in
+            putKeys.append(key)
+            return failing && key.hasPrefix("packs/") && putKeys.count % 2 == 0
+        }
+        if fail { throw StorageError(.noSpace, key: key, "injected") }
+        guard key.hasPrefix("packs/") else { return try base.put(key, data: data) }
+        // A pack takes a while, as over a network, so that uploads can overlap.
+        lock.withLock {
+            packPutsNow += 1
+            packPutsMost = max(packPutsMost, packPutsNow)
+        }
+        defer { lock.withLock { packPutsNow -= 1 } }
+        usleep(200_000)
         try base.put(key, data: data)
     }
     func get(_ key: String) throws -> Data { try base.get(key) }
