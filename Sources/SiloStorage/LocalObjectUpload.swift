@@ -20,6 +20,8 @@ final class LocalObjectUpload: ObjectUpload {
     private var key: String
     private var fd: Int32
     private var written = 0
+    /// Renamed onto its key: the temporary name is gone and must not be unlinked again.
+    private var finished = false
 
     private static let pageSize = 4096
     /// Appends of at least this many bytes may go past the page cache.
@@ -66,6 +68,7 @@ final class LocalObjectUpload: ObjectUpload {
             let directory = (path as NSString).deletingLastPathComponent
             try store.makeDirectories(directory, key: key)
             guard rename(temp, path) == 0 else { throw LocalObjectStore.error(errno, key: key, "rename") }
+            finished = true
             store.forgetOpenFile(key)
             store.syncDirectory(directory)
         } catch {
@@ -79,7 +82,7 @@ final class LocalObjectUpload: ObjectUpload {
             close(fd)
             fd = -1
         }
-        unlink(temp)
+        if !finished { unlink(temp) }
     }
 
     /// Writes the whole pages at the head of `bytes` with O_DIRECT when they start on a page
