@@ -81,6 +81,7 @@ final class PackOutputTests: XCTestCase {
         try verify(repository, written)
         XCTAssertEqual(store.appendedPieces, [])
         XCTAssertEqual(store.puts.filter { $0.hasPrefix("packs/") }.count, try repository.store.list(prefix: "packs/").count)
+        XCTAssertGreaterThanOrEqual(store.mostPackPutsAtOnce, 2, "a remote store gets several packs at once")
     }
 
     /// A pack whose upload fails leaves no pack and no temporary file, fails the writer, and
@@ -132,6 +133,9 @@ private final class RecordingStore: ObjectStore, @unchecked Sendable {
     private var putKeys: [String] = []
     private var finishedKeys: [String] = []
     private var failing = false
+    private var packPutsNow = 0
+    private var packPutsMost = 0
+    var mostPackPutsAtOnce: Int { lock.withLock { packPutsMost } }
     /// Every second pack `put` fails with "no space" while set.
     var failPackPuts: Bool {
         get { lock.withLock { failing } }
@@ -154,6 +158,14 @@ private final class RecordingStore: ObjectStore, @unchecked Sendable {
             return failing && key.hasPrefix("packs/") && putKeys.count % 2 == 0
         }
         if fail { throw StorageError(.noSpace, key: key, "injected") }
+        guard key.hasPrefix("packs/") else { return try base.put(key, data: data) }
+        // A pack takes a while, as over a network, so that uploads can overlap.
+        lock.withLock {
+            packPutsNow += 1
+            packPutsMost = max(packPutsMost, packPutsNow)
+        }
+        defer { lock.withLock { packPutsNow -= 1 } }
+        usleep(200_000)
         try base.put(key, data: data)
     }
     func get(_ key: String) throws -> Data { try base.get(key) }
