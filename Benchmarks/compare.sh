@@ -267,7 +267,9 @@ for tool in "${TOOL_LIST[@]}"; do
     mkdir -p "$target"
     settle
     if run_step "$tool" "full restore" restore_all "$target"; then verify_full "$tool" "$target"; fi
-    rm -rf "$target"
+    # Kept until the scratch directory goes: on this machine's ext4, files deleted minutes
+    # before slow the next tool's file creation (the inode allocator skips recently deleted
+    # inodes), so deleting one tool's restore would slow the next one's.
 
     target=$WORK/restore/$tool-one
     mkdir -p "$target"
