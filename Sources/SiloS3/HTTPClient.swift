@@ -46,16 +46,18 @@ final class HTTPClient: @unchecked Sendable {
     /// reused connection before any byte of the answer came goes again on a new one: the server
     /// may have closed the idle connection meanwhile.
     private func sendPlain(_ request: URLRequest, url: URL) throws -> Response {
-        guard let host = url.host, let components = URLComponents(url: url, resolvingAgainstBaseURL: false) else {
+        guard let host = url.host, let components = URLComponents(url: url, resolvingAgainstBaseURL: false),
+              let port = UInt16(exactly: url.port ?? 80) else {
             throw TransportError(message: "not a valid URL: \(url)")
         }
-        let port = UInt16(url.port ?? 80)
         let endpoint = "\(host):\(port)"
         var target = components.percentEncodedPath.isEmpty ? "/" : components.percentEncodedPath
         if let query = components.percentEncodedQuery { target += "?" + query }
         let method = request.httpMethod ?? "GET"
         let body = request.httpBody ?? Data()
-        var headers: [(String, String)] = [("Host", url.port.map { "\(host):\($0)" } ?? host)]
+        // The Host as it was signed: an IPv6 literal in brackets, the port when the URL has one.
+        let hostName = host.contains(":") ? "[\(host)]" : host
+        var headers: [(String, String)] = [("Host", url.port.map { "\(hostName):\($0)" } ?? hostName)]
         for (name, value) in request.allHTTPHeaderFields ?? [:] where name.lowercased() != "host" {
             headers.append((name, value))
         }

@@ -74,6 +74,20 @@ final class PlainHTTPTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(started), 5)
     }
 
+    /// An IPv6 literal: connected to, and named in Host in brackets, as SigV4 signs it.
+    func testIPv6LiteralHost() throws {
+        let server: ScriptedServer
+        do {
+            server = try ScriptedServer(responses: ["HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nv6"], ipv6: true)
+        } catch {
+            throw XCTSkip("no IPv6 loopback here")
+        }
+        var request = URLRequest(url: URL(string: "http://[::1]:\(server.port)/bucket/key")!)
+        request.httpMethod = "GET"
+        XCTAssertEqual(try HTTPClient(timeout: 5).send(request).body, Data("v6".utf8))
+        XCTAssertTrue(server.requests.first?.contains("\r\nHost: [::1]:\(server.port)\r\n") == true, "\(server.requests)")
+    }
+
     private func request(_ server: ScriptedServer, _ method: String, _ target: String, body: Data? = nil) -> URLRequest {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(server.port)\(target)")!)
         request.httpMethod = method
@@ -101,23 +115,37 @@ final class ScriptedServer: @unchecked Sendable {
     var requests: [String] { lock.withLock { seen } }
     var connections: Int { lock.withLock { accepted } }
 
-    init(responses: [String]) throws {
+    /// Listens on 127.0.0.1, or on ::1 with `ipv6`.
+    init(responses: [String], ipv6: Bool = false) throws {
         script = responses
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        try withUnsafeMutablePointer(to: &address) { pointer in
+        let fd = socket(ipv6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var storage = sockaddr_storage()
+        var length = socklen_t(ipv6 ? MemoryLayout<sockaddr_in6>.size : MemoryLayout<sockaddr_in>.size)
+        withUnsafeMutableBytes(of: &storage) { raw in
+            if ipv6 {
+                var address = sockaddr_in6()
+                address.sin6_family = sa_family_t(AF_INET6)
+                address.sin6_addr = in6addr_loopback
+                raw.storeBytes(of: address, as: sockaddr_in6.self)
+            } else {
+                var address = sockaddr_in()
+                address.sin_family = sa_family_t(AF_INET)
+                address.sin_addr.s_addr = inet_addr("127.0.0.1")
+                raw.storeBytes(of: address, as: sockaddr_in.self)
+            }
+        }
+        try withUnsafeMutablePointer(to: &storage) { pointer in
             try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
                 guard bind(fd, raw, length) == 0, listen(fd, 8) == 0, getsockname(fd, raw, &length) == 0 else {
-                    throw POSIXError(.EADDRINUSE)
+                    close(fd)
+                    throw POSIXError(.EADDRNOTAVAIL)
                 }
             }
         }
         listener = fd
-        port = UInt16(bigEndian: address.sin_port)
+        port = withUnsafeBytes(of: &storage) { raw in
+            UInt16(bigEndian: ipv6 ? raw.load(as: sockaddr_in6.self).sin6_port : raw.load(as: sockaddr_in.self).sin_port)
+        }
         Thread.detachNewThread { [self] in acceptLoop() }
     }
 
