@@ -54,38 +54,33 @@ public struct BlobCodec: Sendable {
         deltaZstd = compressionLevel >= 6 ? zstd : Zstd(level: 6)
     }
 
+    /// Compresses (when that shrinks it) and seals `plaintext` into bytes of its own.
     public func encode(_ plaintext: UnsafeRawBufferPointer, id: ChunkID, type: BlobType) -> EncodedBlob {
-        let compressed = zstd.compress(plaintext)
-        let compression: Compression = compressed == nil ? .none : .zstd
-        let stored: Data
-        if let cipher {
-            if let compressed {
-                stored = compressed.withUnsafeBytes { cipher.seal($0, associatedData: id.digest.data) }
-            } else {
-                stored = cipher.seal(plaintext, associatedData: id.digest.data)
-            }
-        } else {
-            stored = compressed ?? Data(plaintext)
+        let buffers = EncodingBuffers()
+        return withExtendedLifetime(buffers) {
+            let lent = encode(plaintext, id: id, type: type, using: buffers)
+            return EncodedBlob(id: id, type: type, compression: lent.compression, rawLength: lent.rawLength,
+                               stored: lent.stored.withUnsafeBytes { Data($0) })
         }
-        return EncodedBlob(id: id, type: type, compression: compression, rawLength: plaintext.count, stored: stored)
     }
 
-    /// Like `encode(_:id:type:)`, but the compressed and sealed copies are made in `buffers`:
-    /// the blob's `stored` bytes are only lent, valid until `buffers` is used again.
+    /// Like `encode(_:id:type:)`, but made in `buffers`: the blob's `stored` bytes are only
+    /// lent, valid until `buffers` is used again. The chunk is compressed where its ciphertext
+    /// goes (after the nonce) and sealed in place.
     public func encode(_ plaintext: UnsafeRawBufferPointer, id: ChunkID, type: BlobType, using buffers: EncodingBuffers) -> EncodedBlob {
-        guard let cipher else { return encode(plaintext, id: id, type: type) }
         let bound = Zstd.bound(plaintext.count)
         let room = buffers.room(bound + AESGCM.overhead)
-        // The payload goes where the ciphertext will be, after the nonce, and is sealed in place.
-        let payload = room.baseAddress! + AESGCM.nonceSize
+        let payload = room.baseAddress! + (cipher == nil ? 0 : AESGCM.nonceSize)
         let compressedCount = zstd.compress(plaintext, into: UnsafeMutableRawBufferPointer(start: payload, count: bound))
         if compressedCount == nil, plaintext.count > 0 {
             payload.copyMemory(from: plaintext.baseAddress!, byteCount: plaintext.count)
         }
-        let sealedCount = cipher.seal(UnsafeRawBufferPointer(start: payload, count: compressedCount ?? plaintext.count),
-                                      associatedData: id.digest.data, into: room)
+        let payloadCount = compressedCount ?? plaintext.count
+        let storedCount = cipher.map {
+            $0.seal(UnsafeRawBufferPointer(start: payload, count: payloadCount), associatedData: id.digest.data, into: room)
+        } ?? payloadCount
         return EncodedBlob(id: id, type: type, compression: compressedCount == nil ? .none : .zstd, rawLength: plaintext.count,
-                           stored: Data(bytesNoCopy: room.baseAddress!, count: sealedCount, deallocator: .none))
+                           stored: Data(bytesNoCopy: room.baseAddress!, count: storedCount, deallocator: .none))
     }
 
     /// Encodes `plaintext` as a delta against the plaintext of chunk `baseID`; nil when that

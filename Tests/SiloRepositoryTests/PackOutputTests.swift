@@ -20,10 +20,7 @@ final class PackOutputTests: XCTestCase {
     }
 
     private func makeRepository(_ store: ObjectStore) throws -> Repository {
-        var options = Repository.InitOptions()
-        options.scryptN = 1 << 10
-        options.packTargetSize = 8 << 20
-        return try Repository.initialize(store: store, password: password, options: options, cacheRoot: root + "/cache")
+        try makeTestRepository(root: root, password: password, store: store, packTargetSize: 8 << 20)
     }
 
     /// Random blobs from 1 byte to 3 MiB (several packs of several pieces); returns their plaintext.

@@ -18,11 +18,7 @@ final class RepositoryTests: XCTestCase {
     }
 
     func makeRepository(store: ObjectStore? = nil) throws -> Repository {
-        var options = Repository.InitOptions()
-        options.scryptN = 1 << 10
-        options.packTargetSize = 1 << 20
-        return try Repository.initialize(store: store ?? LocalObjectStore(root: root + "/repo"), password: password,
-                                         options: options, cacheRoot: root + "/cache")
+        try makeTestRepository(root: root, password: password, store: store, packTargetSize: 1 << 20)
     }
 
     /// Writes `count` random blobs and a snapshot naming a tree of them.

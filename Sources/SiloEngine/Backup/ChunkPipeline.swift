@@ -61,18 +61,18 @@ final class ChunkPipeline: @unchecked Sendable {
         guard base == nil, chunk.count < Self.batchedChunkLimit else {
             var job = Job(buffer: takeBuffer(count: chunk.count))
             job.append(chunk, id: id, type: type, base: base)
-            try dispatch(job)
+            dispatch(job)
             return
         }
         if let pending = batch, !pending.hasRoom(for: chunk.count) {
             batch = nil
-            try dispatch(pending)
+            dispatch(pending)
         }
         var pending = batch ?? Job(buffer: takeBuffer(count: Self.batchSize))
         pending.append(chunk, id: id, type: type, base: nil)
         if pending.used >= Self.batchSize || pending.items.count >= Self.batchCountLimit {
             batch = nil
-            try dispatch(pending)
+            dispatch(pending)
         } else {
             batch = pending
         }
@@ -87,7 +87,7 @@ final class ChunkPipeline: @unchecked Sendable {
     }
 
     /// Waits for a slot, then encodes and stores the job's chunks on a worker.
-    private func dispatch(_ job: Job) throws {
+    private func dispatch(_ job: Job) {
         slots.wait()
         group.enter()
         queue.async { [self] in
@@ -132,7 +132,7 @@ final class ChunkPipeline: @unchecked Sendable {
     func drain() throws {
         if let pending = batch {
             batch = nil
-            try dispatch(pending)
+            dispatch(pending)
         }
         group.wait()
         if let error = lock.withLock({ failure }) { throw error }
