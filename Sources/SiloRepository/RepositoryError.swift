@@ -19,6 +19,8 @@ public struct RepositoryError: Error, CustomStringConvertible, Sendable {
         case invalidArgument
         case notFound
         case storage
+        /// A backup's lease may have been taken for stale: it must not commit.
+        case leaseLost
     }
 
     public let code: Code

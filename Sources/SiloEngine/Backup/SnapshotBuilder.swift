@@ -21,11 +21,11 @@ public final class SnapshotBuilder: @unchecked Sendable {
     /// are stored whole again about every three days.
     static let deltaDepth = 16
 
-    public init(repository: Repository) throws {
+    public init(repository: Repository, leaseTiming: Lease.Timing = .standard) throws {
         self.repository = repository
         // The lease goes first and the catalog is read again after it: any pack a prune marked
         // before this backup announced itself is then known, and not relied on (FORMAT.md §11).
-        lease = try repository.takeLease(.backup)
+        lease = try repository.takeLease(.backup, timing: leaseTiming)
         lease.keepAlive()
         do {
             try repository.syncCatalog()
@@ -155,15 +155,29 @@ public final class SnapshotBuilder: @unchecked Sendable {
         summary.bytesAdded = writer.storedBytesAdded
         summary.rawBytesAdded = writer.rawBytesAdded
         let snapshot = make(summary)
-        let id = try repository.saveSnapshot(snapshot)
-        return (id, snapshot)
+        return (try save(snapshot), snapshot)
     }
 
     /// Waits for every queued chunk, writes the last pack and the index, then saves `snapshot`
     /// as given. The builder stays usable: `copy` commits one snapshot after another.
     public func commit(_ snapshot: Snapshot) throws -> SnapshotID {
         try finishWrites()
-        return try repository.saveSnapshot(snapshot)
+        return try save(snapshot)
+    }
+
+    /// Saves the snapshot only while the lease is certainly seen as live by every prune, and
+    /// takes it back when that stopped being true while it was written: a prune that judged
+    /// the lease stale may have deleted packs it needs (FORMAT.md §11, "Commit").
+    private func save(_ snapshot: Snapshot) throws -> SnapshotID {
+        try lease.confirm()
+        let id = try repository.saveSnapshot(snapshot)
+        do {
+            try lease.confirm()
+        } catch {
+            try? repository.removeSnapshot(id)
+            throw error
+        }
+        return id
     }
 
     /// Everything before a snapshot may be saved: the queued chunks, the last pack and index

@@ -52,15 +52,14 @@ public final class Pruner: @unchecked Sendable {
 
     public func run() throws -> PruneReport {
         let started = Date()
-        let lease = try repository.takeLease(.prune)
+        let lease = try takeLease()
         lease.keepAlive()
         defer { lease.release() }
-        let others = try repository.liveLeases().filter { $0.purpose == .prune }
-        if others.count > 1 {
+        let others = try repository.liveLeases(removingStale: true).filter { $0.purpose == .prune }
+        if others.count > (lease.inMemoryOnly ? 0 : 1) {
             throw RepositoryError(.invalidArgument, "another prune is running; a lease left by a dead one is ignored after \(Int(Lease.staleAfter / 60)) minutes")
         }
         try repository.syncCatalog()
-        try repository.removeStaleLeases()
 
         try markLive()
         try sweep()
@@ -71,29 +70,67 @@ public final class Pruner: @unchecked Sendable {
         return report
     }
 
+    /// The prune lease; on a full disk, where even the lease cannot be written, one held in
+    /// memory: prune is how a full disk gets space back. Backups never look at prune leases,
+    /// so the only cost is that a second prune started meanwhile is not refused.
+    private func takeLease() throws -> HeldLease {
+        do {
+            return try repository.takeLease(.prune)
+        } catch let error as RepositoryError where error.code == .noSpace {
+            say("warning: no space for the prune lease; pruning without one — do not start another prune until this one ends")
+            return try repository.inMemoryLease(.prune)
+        }
+    }
+
     // MARK: liveness
+
+    /// The snapshots the live set was computed for.
+    private var liveSnapshots = Set<SnapshotID>()
 
     private func markLive() throws {
         let catalog = repository.catalog
         let snapshots = try catalog.snapshots()
-        let digest = Crypto.sha256(Data(snapshots.map(\.id.hex).sorted().joined(separator: "\n").utf8)).hex
-        if try catalog.liveSetIsCurrent(for: digest) {
+        liveSnapshots = Set(snapshots.map(\.id))
+        if try catalog.liveSetIsCurrent(for: Self.digest(liveSnapshots)) {
             report.liveChunks = try catalog.liveCount()
             return
         }
         try catalog.inOneTransaction {
             try catalog.createLiveSet()
-            for (id, snapshot) in snapshots {
-                do {
-                    try markTree(snapshot.tree)
-                } catch {
-                    throw RepositoryError(.integrity, "snapshot \(id.shortHex) cannot be read completely (\(error)); prune stops without deleting anything — run `silo check`")
-                }
-            }
-            try catalog.addLiveBases()
-            try catalog.completeLiveSet(for: digest)
+            try addToLiveSet(snapshots)
         }
         report.liveChunks = try catalog.liveCount()
+    }
+
+    /// Adds what `snapshots` reach (and the bases of deltas in packs kept) to the live set.
+    private func addToLiveSet(_ snapshots: [(id: SnapshotID, snapshot: Snapshot)]) throws {
+        for (id, snapshot) in snapshots {
+            do {
+                try markTree(snapshot.tree)
+            } catch {
+                throw RepositoryError(.integrity, "snapshot \(id.shortHex) cannot be read completely (\(error)); prune stops without deleting anything — run `silo check`")
+            }
+        }
+        try repository.catalog.addLiveBases()
+        liveSnapshots.formUnion(snapshots.map(\.id))
+        try repository.catalog.completeLiveSet(for: Self.digest(liveSnapshots))
+    }
+
+    /// Snapshots saved since the live set was computed — by backups that were running then and
+    /// have ended since — join it. Called after the leases are read: a backup writes its
+    /// snapshot before it deletes its lease, so one whose lease was not seen has its snapshot
+    /// listed here (FORMAT.md §11, "Sweep"; docs/model/prune.pml checks this order).
+    private func addSnapshotsSavedMeanwhile() throws {
+        try repository.syncCatalog()
+        let added = try repository.catalog.snapshots().filter { !liveSnapshots.contains($0.id) }
+        guard !added.isEmpty else { return }
+        say("\(added.count) snapshot(s) saved while prune ran: their data stays")
+        try repository.catalog.inOneTransaction { try addToLiveSet(added) }
+        report.liveChunks = try repository.catalog.liveCount()
+    }
+
+    private static func digest(_ snapshots: Set<SnapshotID>) -> String {
+        Crypto.sha256(Data(snapshots.map(\.hex).sorted().joined(separator: "\n").utf8)).hex
     }
 
     private func markTree(_ id: ChunkID) throws {
@@ -113,7 +150,7 @@ public final class Pruner: @unchecked Sendable {
         let markers = try repository.deletionMarkers()
         guard !markers.isEmpty else { return }
         let now = Date().timeIntervalSince1970
-        let backups = try repository.liveLeases().filter { $0.purpose == .backup }
+        let backups = try repository.liveLeases(removingStale: true).filter { $0.purpose == .backup }
         let oldestBackup = backups.map(\.started).min() ?? .infinity
         var deletable: [(key: String, marker: DeletionMarker)] = []
         for entry in markers {
@@ -122,6 +159,8 @@ public final class Pruner: @unchecked Sendable {
             if old && noBackupBefore { deletable.append(entry) } else { report.packsWaiting += entry.marker.packs.count }
         }
         guard !deletable.isEmpty else { return }
+        // Only now, after the leases: a backup that ended since the live set was computed.
+        try addSnapshotsSavedMeanwhile()
         let candidates = Set(deletable.flatMap { $0.marker.packs })
         // A marked pack holding a live chunk with no copy elsewhere was used by a backup that
         // started before the mark: it stays.
