@@ -56,6 +56,11 @@ public final class Catalog: @unchecked Sendable {
             CREATE INDEX chunks_by_base ON chunks(base) WHERE base IS NOT NULL;
             CREATE TABLE resemblance(feature INTEGER PRIMARY KEY, id BLOB NOT NULL);
             """),
+        // Packs the index names that the store's last listing did not have (lost, deleted by
+        // hand): their chunks are neither reused by a backup nor chosen while another copy exists.
+        ("0007-missing-packs", """
+            CREATE TABLE missing_packs(pack BLOB PRIMARY KEY) WITHOUT ROWID;
+            """),
     ]
 
     deinit { try? flushTreeCache() }
@@ -67,7 +72,7 @@ public final class Catalog: @unchecked Sendable {
         // A copy in a pack marked for deletion is the last choice.
         findChunk = try db.prepare("""
             SELECT pack, type, compression, offset, length, raw_length, base FROM chunks WHERE id = ?1
-            ORDER BY pack IN (SELECT pack FROM marked_packs) LIMIT 1
+            ORDER BY pack IN (SELECT pack FROM missing_packs), pack IN (SELECT pack FROM marked_packs) LIMIT 1
             """)
         insertChunk = try db.prepare("INSERT OR IGNORE INTO chunks VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
         findTree = try db.prepare("SELECT body FROM tree_cache WHERE id = ?1")
@@ -127,8 +132,12 @@ public final class Catalog: @unchecked Sendable {
             db = try SQLiteDatabase(path: path)
             try db.execute("PRAGMA cache_size=-4096")
             // Chunks only in packs marked for deletion do not count: a backup must not start
-            // relying on data a prune is about to delete (docs/FORMAT.md §11).
-            find = try db.prepare("SELECT 1 FROM chunks WHERE id = ?1 AND pack NOT IN (SELECT pack FROM marked_packs) LIMIT 1")
+            // relying on data a prune is about to delete (docs/FORMAT.md §11). Nor do chunks
+            // only in packs the store no longer has: they are stored again.
+            find = try db.prepare("""
+                SELECT 1 FROM chunks WHERE id = ?1 AND pack NOT IN (SELECT pack FROM marked_packs)
+                AND pack NOT IN (SELECT pack FROM missing_packs) LIMIT 1
+                """)
             try db.execute("BEGIN; SELECT count(*) FROM index_files;")
         }
 
@@ -313,6 +322,17 @@ public final class Catalog: @unchecked Sendable {
             try db.transaction {
                 try db.prepare("DELETE FROM marked_packs WHERE marker = ?1").bind([key]).run()
                 try db.prepare("DELETE FROM markers WHERE key = ?1").bind([key]).run()
+            }
+        }
+    }
+
+    /// Records the packs the index names that the store does not have, replacing the last record.
+    public func setMissingPacks(_ packs: [PackID]) throws {
+        try lock.withLock {
+            try db.transaction {
+                try db.execute("DELETE FROM missing_packs")
+                let insert = try db.prepare("INSERT OR IGNORE INTO missing_packs VALUES (?1)")
+                for pack in packs { try insert.bind([pack.digest]).run() }
             }
         }
     }
@@ -604,7 +624,7 @@ public final class Catalog: @unchecked Sendable {
     public func clearAll() throws {
         try lock.withLock {
             try db.transaction {
-                try db.execute("DELETE FROM chunks; DELETE FROM packs; DELETE FROM index_files; DELETE FROM snapshots; DELETE FROM tree_cache; DELETE FROM marked_packs; DELETE FROM markers; DELETE FROM live; DELETE FROM live_state;")
+                try db.execute("DELETE FROM chunks; DELETE FROM packs; DELETE FROM index_files; DELETE FROM snapshots; DELETE FROM tree_cache; DELETE FROM marked_packs; DELETE FROM markers; DELETE FROM live; DELETE FROM live_state; DELETE FROM missing_packs;")
             }
         }
     }

@@ -32,6 +32,9 @@ public final class Archiver: @unchecked Sendable {
         excludes = ExcludeMatcher(patterns: options.excludes)
     }
 
+    /// Packs the index names that the store does not have: their chunks are stored again.
+    public var missingPacks: [PackID] { builder.missingPacks }
+
     public struct Result: Sendable {
         public let id: SnapshotID
         public let snapshot: Snapshot

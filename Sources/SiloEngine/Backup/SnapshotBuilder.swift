@@ -10,6 +10,8 @@ public final class SnapshotBuilder: @unchecked Sendable {
     public let repository: Repository
     let writer: BlobWriter
     private let lease: HeldLease
+    /// Packs the index names that the store does not have: their chunks are stored again.
+    public let missingPacks: [PackID]
     private let pipeline: ChunkPipeline
     private let readBuffer: UnsafeMutableRawBufferPointer
     private static let readSize = 1 << 20
@@ -29,6 +31,7 @@ public final class SnapshotBuilder: @unchecked Sendable {
         lease.keepAlive()
         do {
             try repository.syncCatalog()
+            missingPacks = try repository.syncPackListing()
             writer = try BlobWriter(repository: repository)
         } catch {
             lease.release()

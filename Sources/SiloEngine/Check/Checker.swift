@@ -44,6 +44,10 @@ public final class Checker: @unchecked Sendable {
     private var report = CheckReport()
     /// Chunks whose chain of delta bases was found whole in the index (each is walked once).
     private var chainsFound = Set<ChunkID>()
+    /// Packs the index names that the store does not have, and the chunks that had their only
+    /// copy there.
+    private var missingPacks = Set<PackID>()
+    private var lostChunks = Set<ChunkID>()
 
     public init(repository: Repository, options: CheckOptions, onMessage: @escaping @Sendable (String) -> Void = { _ in }) {
         self.repository = repository
@@ -76,6 +80,7 @@ public final class Checker: @unchecked Sendable {
         for (id, size) in indexedPacks {
             guard let stored = storedPacks[id] else {
                 error("pack \(id.shortHex) is named by the index but missing")
+                missingPacks.insert(id)
                 continue
             }
             if stored != size { error("pack \(id.shortHex) has \(stored) bytes, the index says \(size)") }
@@ -83,6 +88,17 @@ public final class Checker: @unchecked Sendable {
         let unindexed = storedPacks.keys.filter { indexedPacks[$0] == nil }
         if !unindexed.isEmpty {
             note("\(unindexed.count) pack(s) are not in any index (left by an interrupted backup; harmless, removed by a later prune)")
+        }
+
+        // The catalog learns which packs are gone, so that a chunk with a copy elsewhere is
+        // found there; chunks with none are lost, and every file needing one is named below.
+        if !missingPacks.isEmpty {
+            try repository.syncPackListing()
+            for pack in missingPacks {
+                for entry in try repository.catalog.entries(inPack: pack) where try repository.catalog.location(of: entry.id)?.pack == pack {
+                    lostChunks.insert(entry.id)
+                }
+            }
         }
 
         // Snapshots and trees: every snapshot authenticates, every tree decodes, every chunk a
@@ -108,7 +124,7 @@ public final class Checker: @unchecked Sendable {
         if options.readData || options.readDataPercent != nil {
             try readData(indexedPacks: indexedPacks)
         }
-        if !report.damaged.isEmpty {
+        if !report.damaged.isEmpty || !lostChunks.isEmpty {
             try findAffectedFiles(snapshots)
         }
         return report
@@ -189,6 +205,9 @@ public final class Checker: @unchecked Sendable {
             guard let location else {
                 return current == chunk ? "it is not in the index" : "its base \(current.shortHex) is not in the index"
             }
+            if missingPacks.contains(location.pack) {
+                return current == chunk ? "its pack \(location.pack.shortHex) is missing" : "its base \(current.shortHex) is in pack \(location.pack.shortHex), which is missing"
+            }
             guard location.entry.compression == .zstdDelta else { return nil }
             guard let base = location.entry.base else { return "delta chunk \(current.shortHex) names no base" }
             current = base
@@ -196,9 +215,9 @@ public final class Checker: @unchecked Sendable {
         return "its chain of delta bases is longer than \(Repository.maxDeltaDepth) (or loops)"
     }
 
-    /// Names every snapshot and file that needs a damaged chunk.
+    /// Names every snapshot and file that needs a damaged chunk or one lost with a missing pack.
     private func findAffectedFiles(_ snapshots: [(SnapshotID, Snapshot)]) throws {
-        let damaged = Set(report.damaged.map(\.chunk))
+        let damaged = Set(report.damaged.map(\.chunk)).union(lostChunks)
         let walker = TreeWalker(repository: repository)
         for (id, snapshot) in snapshots {
             if damaged.contains(snapshot.tree) {
@@ -217,7 +236,7 @@ public final class Checker: @unchecked Sendable {
             }
         }
         for file in report.affected {
-            error("snapshot \(file.snapshot.shortHex): \(file.path) is affected by damaged data")
+            error("snapshot \(file.snapshot.shortHex): \(file.path) is affected by damaged or missing data")
         }
     }
 

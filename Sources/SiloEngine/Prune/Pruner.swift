@@ -29,6 +29,8 @@ public struct PruneReport: Sendable {
     public var packsWaiting = 0
     /// Marked packs found in use again (by a backup that started before the mark) and kept.
     public var packsRevived = 0
+    /// Packs the index named that the store no longer has; taken out of the index.
+    public var packsMissing: [PackID] = []
     public var seconds = 0.0
 }
 
@@ -60,6 +62,10 @@ public final class Pruner: @unchecked Sendable {
             throw RepositoryError(.invalidArgument, "another prune is running; a lease left by a dead one is ignored after \(Int(Lease.staleAfter / 60)) minutes")
         }
         try repository.syncCatalog()
+        report.packsMissing = options.dryRun ? try repository.syncPackListing() : try repository.dropMissingPacksFromIndex()
+        if !report.packsMissing.isEmpty {
+            say("warning: \(report.packsMissing.count) pack(s) named by the index are missing and were taken out of it; run `silo check` to see what they affect")
+        }
 
         try markLive()
         try sweep()
@@ -174,7 +180,7 @@ public final class Pruner: @unchecked Sendable {
         let sizes = try Dictionary(repository.catalog.packs().map { ($0.id, $0.size) }, uniquingKeysWith: { a, _ in a })
 
         // 1. The index first: rewrite every index file naming a doomed pack without it.
-        try rewriteIndex(without: doomed)
+        report.indexFilesRewritten += try repository.rewriteIndex(without: doomed)
         // 2. Then the packs.
         for pack in doomed.sorted() {
             let key = ObjectKeys.pack(pack)
@@ -190,43 +196,6 @@ public final class Pruner: @unchecked Sendable {
         }
         say("deleted \(report.packsDeleted) pack(s), \(report.bytesFreed) bytes")
     }
-
-    /// Reads only the index files that name a doomed pack (the catalog, just synchronised,
-    /// knows which), writes what they still name into as few new index files as sizes allow,
-    /// and only then deletes them: a crash in between leaves duplicates, never a gap.
-    private func rewriteIndex(without doomed: Set<PackID>) throws {
-        let store = repository.store
-        let affected = Set(try repository.catalog.packs().filter { doomed.contains($0.id) }.map(\.index)).sorted()
-        var remaining: [IndexFile.Pack] = []
-        var entries = 0
-        func writeRemaining() throws {
-            guard !remaining.isEmpty else { return }
-            let index = IndexFile(packs: remaining)
-            let data = index.encode(sealer: repository.sealer)
-            let newID = IndexID(Crypto.sha256(data))
-            try store.put(ObjectKeys.index(newID), data: data)
-            try repository.catalog.adoptIndexFile(newID, index)
-            remaining = []
-            entries = 0
-        }
-        for id in affected {
-            let index = try IndexFile.decode(try store.get(ObjectKeys.index(id)), sealer: repository.sealer)
-            for pack in index.packs where !doomed.contains(pack.id) {
-                remaining.append(pack)
-                entries += pack.entries.count
-                if entries >= Self.entriesPerIndex { try writeRemaining() }
-            }
-        }
-        try writeRemaining()
-        for id in affected {
-            try store.delete(ObjectKeys.index(id))
-            report.indexFilesRewritten += 1
-        }
-        try repository.catalog.removeIndexFiles(affected)
-    }
-
-    /// Index files written by prune hold up to this many chunk entries (a few MiB).
-    private static let entriesPerIndex = 50_000
 
     // MARK: mark (this run)
 

@@ -81,6 +81,9 @@ struct BackupCommand: ParsableCommand {
             let archiver = try Archiver(repository: repository, options: options, progress: progress) { warning in
                 output.warning(warning.description)
             }
+            if !archiver.missingPacks.isEmpty {
+                output.warning("\(archiver.missingPacks.count) pack(s) named by the index are missing from the repository; their data is stored again. Run `silo check` to see which snapshots they affect, and `silo index rebuild` to take them out of the index")
+            }
             let result = try output.withProgress(progress, verb: "backed up") { try archiver.run() }
             let s = result.snapshot.summary
             output.line("Files:       \(s.filesNew) new, \(s.filesChanged) changed, \(s.filesUnmodified) unmodified")

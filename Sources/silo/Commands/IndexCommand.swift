@@ -9,7 +9,7 @@ struct IndexCommand: ParsableCommand {
     struct Rebuild: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "rebuild",
-            abstract: "Index every pack that no index file names, from the packs' own trailers (after lost or damaged index files).")
+            abstract: "Index every pack that no index file names, from the packs' own trailers (after lost or damaged index files), and take packs that no longer exist out of the index.")
 
         @OptionGroup var global: GlobalOptions
 
@@ -19,8 +19,12 @@ struct IndexCommand: ParsableCommand {
                 let repository = try global.openRepository()
                 let result = try repository.indexUnindexedPacks()
                 output.line("indexed \(result.packsIndexed) pack(s) in \(result.indexFilesWritten) new index file(s)")
+                let missing = try repository.dropMissingPacksFromIndex()
+                if !missing.isEmpty {
+                    output.line("took \(missing.count) missing pack(s) out of the index; the next backup stores their data again if the source still has it")
+                }
                 for pack in result.packsUnreadable { output.error("pack \(pack.hex) has no readable trailer; run `silo check --read-data`") }
-                output.emit(["message_type": "summary", "packs_indexed": result.packsIndexed, "index_files_written": result.indexFilesWritten,
+                output.emit(["message_type": "summary", "packs_indexed": result.packsIndexed, "index_files_written": result.indexFilesWritten, "packs_missing": missing.map(\.hex),
                              "packs_unreadable": result.packsUnreadable.map(\.hex)])
                 return result.packsUnreadable.isEmpty ? ExitCodes.success : ExitCodes.integrity
             }

@@ -61,6 +61,6 @@ struct PruneArguments: ParsableArguments {
         output.emit(["message_type": "summary", "live_chunks": report.liveChunks, "packs_deleted": report.packsDeleted, "bytes_freed": report.bytesFreed,
                      "index_files_rewritten": report.indexFilesRewritten, "packs_marked": report.packsMarked, "bytes_marked": report.bytesMarked,
                      "packs_repacked": report.packsRepacked, "bytes_repacked": report.bytesRepacked, "packs_waiting": report.packsWaiting,
-                     "packs_revived": report.packsRevived, "duration_seconds": report.seconds, "dry_run": options.dryRun])
+                     "packs_revived": report.packsRevived, "packs_missing": report.packsMissing.map(\.hex), "duration_seconds": report.seconds, "dry_run": options.dryRun])
     }
 }
