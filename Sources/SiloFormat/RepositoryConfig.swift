@@ -74,11 +74,17 @@ public struct RepositoryConfig: Codable, Sendable, Equatable {
             throw FormatError(.unsupportedVersion,
                               "repository format version \(version) is newer than this silo supports (\(currentVersion)); upgrade silo")
         }
+        let config: RepositoryConfig
         do {
-            return try JSONDecoder().decode(RepositoryConfig.self, from: data)
+            config = try JSONDecoder().decode(RepositoryConfig.self, from: data)
         } catch {
             throw FormatError(.malformed, "config does not parse: \(error)")
         }
+        // The ID names the cache folder: anything but 32 hex digits could lead outside it.
+        guard config.id.utf8.count == 32, config.id.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
+            throw FormatError(.malformed, "config id is not 32 lowercase hex digits")
+        }
+        return config
     }
 
     public func openSettings(sealer: ObjectSealer) throws -> RepositorySettings {

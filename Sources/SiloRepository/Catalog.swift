@@ -565,6 +565,30 @@ public final class Catalog: @unchecked Sendable {
         if full { try flushTreeCache() }
     }
 
+    /// Forgets a cached tree (it failed verification).
+    public func dropCachedTree(_ id: ChunkID) throws {
+        try lock.withLock {
+            pendingTrees[id] = nil
+            try db.prepare("DELETE FROM tree_cache WHERE id = ?1").bind([id.digest]).run()
+        }
+    }
+
+    /// Every cached tree that does not hash to its ID is dropped; returns how many.
+    public func dropDamagedCachedTrees(identifier: ChunkIdentifier) throws -> Int {
+        try flushTreeCache()
+        var damaged: [ChunkID] = []
+        try lock.withLock {
+            try db.prepare("SELECT id, body FROM tree_cache").forEach { row in
+                let id = ChunkID(row.digest(0))
+                if identifier.id(of: row.data(1)) != id { damaged.append(id) }
+            }
+            try db.transaction {
+                for id in damaged { try db.prepare("DELETE FROM tree_cache WHERE id = ?1").bind([id.digest]).run() }
+            }
+        }
+        return damaged.count
+    }
+
     public func flushTreeCache() throws {
         try lock.withLock {
             guard !pendingTrees.isEmpty else { return }

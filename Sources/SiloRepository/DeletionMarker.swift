@@ -36,8 +36,13 @@ extension Repository {
     }
 
     public func deletionMarkers() throws -> [(key: String, marker: DeletionMarker)] {
-        try store.list(prefix: DeletionMarker.prefix).sorted().map { key in
-            let data = try store.get(key)
+        try store.list(prefix: DeletionMarker.prefix).sorted().compactMap { key in
+            let data: Data
+            do {
+                data = try store.get(key)
+            } catch let error as StorageError where error.code == .notFound {
+                return nil  // a prune's sweep removed it since the listing
+            }
             guard let plain = try? sealer.open(data, kind: DeletionMarker.kind),
                   let marker = try? JSONDecoder().decode(DeletionMarker.self, from: plain) else {
                 throw RepositoryError(.integrity, "deletion marker \(key) is damaged; remove it to let prune go on")

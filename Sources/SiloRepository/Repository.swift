@@ -142,6 +142,8 @@ public final class Repository: @unchecked Sendable {
         return repository
     }
 
+    /// The catalog holds file names, owners and paths in plaintext (FORMAT.md §12): its folder
+    /// is made private (0700) even when it existed before, and its files 0600.
     static func openCatalog(config: RepositoryConfig, cacheRoot: String) throws -> Catalog {
         let directory = cacheRoot + "/" + config.id
         do {
@@ -150,7 +152,18 @@ public final class Repository: @unchecked Sendable {
         } catch {
             throw RepositoryError(.catalog, "cannot create the cache directory \(directory): \(error.localizedDescription)")
         }
-        return try Catalog(path: directory + "/catalog.sqlite")
+        var st = stat()
+        guard lstat(directory, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
+            throw RepositoryError(.catalog, "the cache directory \(directory) is not a directory; remove it or choose another with --cache-dir")
+        }
+        if st.st_mode & 0o077 != 0 && (st.st_uid != geteuid() || chmod(directory, 0o700) != 0) {
+            throw RepositoryError(.catalog, "the cache directory \(directory) can be read by other users and cannot be made private; run `chmod 700` on it or choose another with --cache-dir")
+        }
+        let path = directory + "/catalog.sqlite"
+        for file in [path, path + "-wal", path + "-shm"] { _ = chmod(file, 0o600) }
+        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        if fd >= 0 { close(fd) }
+        return try Catalog(path: path)
     }
 
     // MARK: catalog synchronisation
@@ -159,6 +172,17 @@ public final class Repository: @unchecked Sendable {
     /// other clients (or left by a killed run) are loaded, removed ones dropped.
     public func syncCatalog() throws {
         do {
+            // Markers before the index: a prune's whole sweep (index rewritten, pack and marker
+            // deleted) between the two listings would otherwise leave a deleted pack looking
+            // indexed and unmarked (docs/model/prune.pml, variant SYNC_INDEX_FIRST).
+            let storedMarkers = Set(try store.list(prefix: DeletionMarker.prefix))
+            let knownMarkers = try catalog.knownMarkers()
+            for key in knownMarkers.subtracting(storedMarkers) { try catalog.removeMarker(key) }
+            if !storedMarkers.subtracting(knownMarkers).isEmpty {
+                for (key, marker) in try deletionMarkers() where !knownMarkers.contains(key) && storedMarkers.contains(key) {
+                    try catalog.markPacks(marker.packs, at: marker.marked, marker: key)
+                }
+            }
             let stored = Set(try store.list(prefix: ObjectKeys.indexPrefix).compactMap { ObjectKeys.id(from: $0, as: IndexID.self) })
             let known = try catalog.knownIndexFiles()
             try catalog.removeIndexFiles(Array(known.subtracting(stored)))
@@ -171,14 +195,6 @@ public final class Repository: @unchecked Sendable {
             for id in knownSnapshots.subtracting(storedSnapshots) { try catalog.removeSnapshot(id) }
             for id in storedSnapshots.subtracting(knownSnapshots) {
                 try catalog.addSnapshot(id, try loadSnapshot(id))
-            }
-            let storedMarkers = Set(try store.list(prefix: DeletionMarker.prefix))
-            let knownMarkers = try catalog.knownMarkers()
-            for key in knownMarkers.subtracting(storedMarkers) { try catalog.removeMarker(key) }
-            if !storedMarkers.subtracting(knownMarkers).isEmpty {
-                for (key, marker) in try deletionMarkers() where !knownMarkers.contains(key) {
-                    try catalog.markPacks(marker.packs, at: marker.marked, marker: key)
-                }
             }
         } catch {
             throw RepositoryError.wrap(error, context: "synchronising the catalog")
@@ -240,8 +256,14 @@ public final class Repository: @unchecked Sendable {
     }
 
     /// A tree, from the catalog's cache when allowed (`check` reads the repository itself).
+    /// The catalog is a cache, never a source of truth: a cached tree counts only when it
+    /// hashes to its ID (a keyed hash when encrypted), else the repository's copy is read and
+    /// replaces it. Prune decides liveness from these trees.
     public func loadTree(_ id: ChunkID, useCache: Bool = true) throws -> Tree {
-        if useCache, let cached = try catalog.cachedTree(id), let tree = try? Tree.decode(cached) { return tree }
+        if useCache, let cached = try catalog.cachedTree(id) {
+            if codec.identifier.id(of: cached) == id, let tree = try? Tree.decode(cached) { return tree }
+            try catalog.dropCachedTree(id)
+        }
         let body = try loadBlob(id)
         let tree: Tree
         do {

@@ -48,6 +48,7 @@ public final class Checker: @unchecked Sendable {
     /// copy there.
     private var missingPacks = Set<PackID>()
     private var lostChunks = Set<ChunkID>()
+    private var catalogDisagrees = 0
 
     public init(repository: Repository, options: CheckOptions, onMessage: @escaping @Sendable (String) -> Void = { _ in }) {
         self.repository = repository
@@ -66,10 +67,20 @@ public final class Checker: @unchecked Sendable {
                     error("index file \(key) does not match its name (damaged)")
                     continue
                 }
-                for pack in try IndexFile.decode(data, sealer: repository.sealer).packs { indexedPacks[pack.id] = pack.size }
+                for pack in try IndexFile.decode(data, sealer: repository.sealer).packs {
+                    indexedPacks[pack.id] = pack.size
+                    try compareWithCatalog(pack, indexFile: key)
+                }
             } catch {
                 self.error("index file \(key) is damaged: \(error)")
             }
+        }
+        if catalogDisagrees > 0 {
+            error("the local catalog disagrees with the repository's index about \(catalogDisagrees) pack(s); the repository is not damaged: run `silo catalog rebuild`")
+        }
+        let damagedTrees = try repository.catalog.dropDamagedCachedTrees(identifier: repository.codec.identifier)
+        if damagedTrees > 0 {
+            note("dropped \(damagedTrees) tree(s) from the local cache that did not match their IDs (the cache was damaged, not the repository); they are read from the repository again")
         }
         var storedPacks: [PackID: UInt64] = [:]
         for key in try store.list(prefix: ObjectKeys.packsPrefix) {
@@ -151,6 +162,18 @@ public final class Checker: @unchecked Sendable {
                     chainsFound.insert(chunk)
                 }
             }
+        }
+    }
+
+    /// The catalog is the fast local view of the index: its rows for a pack must be the index
+    /// file's entries, or lookups would send reads to the wrong bytes.
+    private func compareWithCatalog(_ pack: IndexFile.Pack, indexFile: String) throws {
+        let cataloged = try repository.catalog.entries(inPack: pack.id).sorted { $0.offset < $1.offset }
+        var seen = Set<ChunkID>()
+        let indexed = pack.entries.filter { seen.insert($0.id).inserted }.sorted { $0.offset < $1.offset }
+        if cataloged != indexed {
+            catalogDisagrees += 1
+            onMessage("error: the local catalog's entries for pack \(pack.id.shortHex) differ from \(indexFile)")
         }
     }
 
