@@ -3,7 +3,7 @@ SHELL := /bin/bash
 BUILD_DEBS := libzstd-dev libssl-dev libsqlite3-dev libpq-dev zlib1g-dev pkg-config
 # The tests use a real PostgreSQL 15 server (postgresql) and its client programs.
 # Legacy archives are made by GNU tar, bsdtar (libarchive-tools), Python's tarfile, zstd and openssl.
-TEST_DEBS := $(BUILD_DEBS) gzip tar zstd openssl libarchive-tools python3 postgresql postgresql-contrib postgresql-client procps
+TEST_DEBS := $(BUILD_DEBS) gzip tar zstd openssl libarchive-tools python3 postgresql postgresql-contrib postgresql-client procps spin gcc
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test deps test-deps build release bench clean
