@@ -62,6 +62,19 @@ final class PruneProtocolModelTests: XCTestCase {
         try expectViolation(["SYNC_INDEX_FIRST", "NO_LOSS"])
     }
 
+    /// A sweep that reads the leases before the markers: a marker written in between, by a
+    /// prune that ran meanwhile, is judged against leases that no longer include the backup
+    /// that may use its packs.
+    func testLeasesBeforeMarkersViolatesTheInvariant() throws {
+        try expectViolation(["LEASES_FIRST", "NO_LOSS"])
+    }
+
+    /// The lease check after the snapshot is the one that matters (the one before only saves
+    /// writing a snapshot that would be taken back).
+    func testNoPostCommitCheckViolatesTheInvariant() throws {
+        try expectViolation(["NO_POST_CHECK"])
+    }
+
     private func expectViolation(_ defines: [String], file: StaticString = #filePath, line: UInt = #line) throws {
         let (status, output) = try check(defines)
         XCTAssertEqual(status, 1, output, file: file, line: line)

@@ -9,6 +9,9 @@
  *                                               order of Repository.syncCatalog): violated
  *   scripts/check-model.sh -D INDEX_FILES       index files as objects that prunes rewrite
  *                                               (read, write merged, delete): violated, see README
+ *   -D LEASES_FIRST                             the sweep reads the leases before the markers: violated
+ *   -D NO_PRE_CHECK                             no lease check before the snapshot (step 5): no error
+ *   -D NO_POST_CHECK                            no lease check after the snapshot (step 7): violated
  *   -D NO_LOSS (with any of these)              the backup is never paused past the stale time
  *   -D INDEX_FILES -D CHECK_REUSED              a candidate fix for INDEX_FILES: no error
  *
@@ -142,7 +145,7 @@ proctype Backup()
 
 	/* 5. SnapshotBuilder.save: lease.confirm() before the snapshot. On failure the lease is
 	 *    released (Archiver.run's defer: builder.release()) and nothing is committed. */
-#ifndef NO_COMMIT_CHECK
+#if !defined(NO_COMMIT_CHECK) && !defined(NO_PRE_CHECK)
 	if
 	:: atomic { lost -> leaseExists = false; printf("B5 backup: lease lost before the snapshot: fails, lease deleted\n") }; goto failed
 	:: else -> skip
@@ -161,7 +164,7 @@ proctype Backup()
 #else
 #define LOST_AFTER_COMMIT lost
 #endif
-#ifndef NO_COMMIT_CHECK
+#if !defined(NO_COMMIT_CHECK) && !defined(NO_POST_CHECK)
 	if
 	:: atomic { LOST_AFTER_COMMIT -> sbExists = false; printf("B7 backup: lease lost after the snapshot: snapshot deleted\n") };
 	   atomic { leaseExists = false; printf("B7 backup: lease deleted, fails\n") }; goto failed
@@ -192,6 +195,35 @@ proctype OtherBackup()
 }
 #endif
 
+/* c1. repository.deletionMarkers() (in Prune: reads and sets its locals). */
+inline readMarkers()
+{
+	d_step { seen = EXISTING_MARKERS; printf("Pc prune %d: reads markers: slots %d (packs %d)\n", me, seen, PACKS_OF(seen)) };
+}
+
+/* c2. repository.liveLeases(removingStale: true), the backup leases: one judged stale is
+ *     ignored, and deleted. (B0's lease, INDEX_FILES, is read in the same listing.) */
+inline readLeases()
+{
+	if
+	:: atomic { leaseExists && MAY_JUDGE_STALE -> leaseExists = false; backupLive = false;
+#ifdef INDEX_FILES
+	            b0Live = b0Lease;
+#endif
+	            printf("Pc prune %d: reads leases: the backup lease judged stale, ignored and deleted\n", me) }
+	:: atomic { leaseExists -> backupLive = true; started = leaseStarted;
+#ifdef INDEX_FILES
+	            b0Live = b0Lease;
+#endif
+	            printf("Pc prune %d: reads leases: backup lease live, started=%d\n", me, started) }
+	:: atomic { !leaseExists -> backupLive = false;
+#ifdef INDEX_FILES
+	            b0Live = b0Lease;
+#endif
+	            printf("Pc prune %d: reads leases: no backup lease\n", me) }
+	fi;
+}
+
 /* A prune: Pruner.run. `me` (1 or 2) is the marker slot it writes. */
 proctype Prune(byte me)
 {
@@ -212,29 +244,13 @@ proctype Prune(byte me)
 	/* b. Pruner.markLive: the snapshots listed now make the live set. */
 	d_step { live = S0REFS | (sbExists -> sbRefs : 0); printf("Pb prune %d: lists snapshots: live packs %d\n", me, live) };
 
-	/* c. Pruner.sweep.
-	 * c1. repository.deletionMarkers(). */
-	d_step { seen = EXISTING_MARKERS; printf("Pc prune %d: reads markers: slots %d (packs %d)\n", me, seen, PACKS_OF(seen)) };
-
-	/* c2. repository.liveLeases(removingStale: true), the backup leases: one judged stale is
-	 *     ignored, and deleted. (B0's lease, INDEX_FILES, is read in the same listing.) */
-	if
-	:: atomic { leaseExists && MAY_JUDGE_STALE -> leaseExists = false; backupLive = false;
-#ifdef INDEX_FILES
-	            b0Live = b0Lease;
+	/* c. Pruner.sweep: c1 repository.deletionMarkers(), THEN c2 the leases (LEASES_FIRST: the
+	 *    other way round). */
+#ifdef LEASES_FIRST
+	readLeases(); readMarkers();
+#else
+	readMarkers(); readLeases();
 #endif
-	            printf("Pc prune %d: reads leases: the backup lease judged stale, ignored and deleted\n", me) }
-	:: atomic { leaseExists -> backupLive = true; started = leaseStarted;
-#ifdef INDEX_FILES
-	            b0Live = b0Lease;
-#endif
-	            printf("Pc prune %d: reads leases: backup lease live, started=%d\n", me, started) }
-	:: atomic { !leaseExists -> backupLive = false;
-#ifdef INDEX_FILES
-	            b0Live = b0Lease;
-#endif
-	            printf("Pc prune %d: reads leases: no backup lease\n", me) }
-	fi;
 
 	/* Deletable: marked < now - grace (always: grace = 0) and marked < oldestBackup - grace. */
 #ifdef INDEX_FILES
