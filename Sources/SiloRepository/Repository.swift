@@ -96,7 +96,7 @@ public final class Repository: @unchecked Sendable {
         } catch let error as FormatError where error.code == .unsupportedVersion {
             throw RepositoryError(.unsupportedVersion, "\(store.location): \(error.message)")
         } catch {
-            throw RepositoryError(.notARepository, "\(store.location) is not a Silo repository (its config does not parse)")
+            throw RepositoryError(.notARepository, "\(store.location) is not a Silo repository (its config does not parse: \(error))")
         }
     }
 
