@@ -43,7 +43,8 @@ public final class TarImporter {
         let started = Date()
         let fileName = (path as NSString).lastPathComponent
         let file = try FileByteReader(path: path)
-        let stream = try ArchiveOpener.open(file, name: fileName, decryption: options.decryption)
+        let digesting = DigestingReader(file)
+        let stream = try ArchiveOpener.open(digesting, name: fileName, decryption: options.decryption)
         let reader = TarReader(stream, name: fileName)
         let builder = try SnapshotBuilder(repository: repository)
         defer { builder.release() }
@@ -105,7 +106,9 @@ public final class TarImporter {
         }
         let time = namedTime.map { Int64(($0.timeIntervalSince1970 * 1e9).rounded()) } ?? newest
         let root = try tree.store(builder.storeTree)
-        let tags = ["imported"] + options.tags.filter { $0 != "imported" }
+        let digest = try digesting.finish()
+        let archiveSize = digesting.count
+        let tags = ImportIdentity.tags(options)
         let host = options.host
         let (id, snapshot) = try builder.commit({ counted in
             var summary = counted
@@ -113,6 +116,8 @@ public final class TarImporter {
             var snapshot = Snapshot(time: time, host: host, username: Host.user, tags: tags, paths: ["/"], tree: root,
                                     parent: nil, program: "silo \(SiloVersion.current)", summary: summary)
             snapshot.origin = fileName
+            snapshot.originSHA256 = digest
+            snapshot.originSize = archiveSize
             return snapshot
         }, summary: summary)
         return ImportResult(id: id, snapshot: snapshot, members: members, archiveBytes: file.bytesRead,
