@@ -120,8 +120,32 @@ public struct KeyFile: Codable, Sendable, Equatable {
     /// about ten times that. Parameters are recorded per key file, so they can be raised later.
     public static let defaultN: UInt64 = 1 << 14
 
+    /// The most work a key file may ask of every command that opens the repository: N up to
+    /// 2^17, eight times the default (128 MiB and about 0.75 s here), r up to 8 and p up to 1,
+    /// what silo writes. Whoever can write to `keys/` can plant a key file, and one asking for
+    /// N=2^20 made every open take 5 s and 1 GiB whatever the password; a key file beyond the
+    /// limits is never derived.
+    public static let maxN: UInt64 = 1 << 17
+    public static let maxR: UInt64 = 8
+    public static let maxP: UInt64 = 1
+
+    /// Why this key file is never tried (its scrypt parameters are invalid or beyond the
+    /// limits), or nil.
+    public var parameterProblem: String? {
+        guard n >= 2, n & (n - 1) == 0, r >= 1, p >= 1 else {
+            return "asks for scrypt N=\(n), r=\(r), p=\(p), which scrypt does not accept"
+        }
+        guard n <= Self.maxN, r <= Self.maxR, p <= Self.maxP else {
+            return "asks for scrypt N=\(n), r=\(r), p=\(p), above the limit N=\(Self.maxN), r=\(Self.maxR), p=\(Self.maxP)"
+        }
+        return nil
+    }
+
     public static func create(password: Data, keys master: MasterKeys, created: String, host: String, username: String,
                               n: UInt64 = defaultN) throws -> KeyFile {
+        guard n >= 2, n & (n - 1) == 0, n <= maxN else {
+            throw FormatError(.malformed, "scrypt N=\(n) is not a power of two up to \(maxN), which is all a key file may ask for")
+        }
         let salt = Crypto.randomBytes(32)
         let wrapping = try Crypto.scrypt(password: password, salt: salt, n: n, r: 8, p: 1)
         let plain = try JSONEncoder().encode(master)
@@ -130,11 +154,14 @@ public struct KeyFile: Codable, Sendable, Equatable {
                        host: host, username: username, keys: sealed)
     }
 
-    /// The master keys, or nil when the password is not this key's.
+    /// The master keys, or nil when the password is not this key's, or when the key file's
+    /// scrypt parameters are beyond the limits (`parameterProblem` says so; nothing is derived).
     public func open(password: Data) throws -> MasterKeys? {
         guard version == KeyFile.currentVersion, kdf == "scrypt" else {
             throw FormatError(.unsupportedVersion, "key file version \(version) with KDF \(kdf) is not supported")
         }
+        // nil rather than an error: a planted key file must not stop the others being tried.
+        guard parameterProblem == nil else { return nil }
         let wrapping = try Crypto.scrypt(password: password, salt: salt, n: n, r: r, p: p)
         guard let plain = try? AESGCM(key: wrapping).open(keys, associatedData: Data(KeyFile.kind.utf8)) else {
             return nil

@@ -49,9 +49,19 @@ public struct Snapshot: Codable, Sendable, Equatable {
     /// Where the content came from when it was not a backup of live paths: the file name of an
     /// imported archive. Absent (not null) otherwise, so older readers are unaffected.
     public var origin: String?
+    /// For an imported snapshot: the SHA-256 (hex) and size of the archive file, which with
+    /// the host and tags identify the import, so the same archive is not imported twice and a
+    /// different one of the same name is. Absent on snapshots imported before they were recorded.
+    public var originSHA256: String?
+    public var originSize: UInt64?
     /// For a snapshot made by `copy`: the ID of the snapshot it was first copied from (kept
     /// through copies of copies), so that a later copy knows it is already there. Absent otherwise.
     public var original: SnapshotID?
+
+    enum CodingKeys: String, CodingKey {
+        case version, time, host, username, tags, paths, tree, parent, program, summary, origin, original
+        case originSHA256 = "origin_sha256", originSize = "origin_size"
+    }
 
     public init(time: Int64, host: String, username: String, tags: [String], paths: [String], tree: ChunkID,
                 parent: SnapshotID?, program: String, summary: SnapshotSummary) {

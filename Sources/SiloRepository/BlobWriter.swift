@@ -26,6 +26,10 @@ public final class BlobWriter: @unchecked Sendable {
     /// writes one per 10 minutes.
     private let packsPerIndex = 16
 
+    /// Packs this writer has stored, and how many of them an index file names (under `lock`).
+    private var packsStored = 0
+    private var packsIndexed = 0
+
     public private(set) var blobsAdded = 0
     public private(set) var storedBytesAdded: UInt64 = 0
     public private(set) var rawBytesAdded: UInt64 = 0
@@ -123,6 +127,7 @@ public final class BlobWriter: @unchecked Sendable {
             switch result {
             case .success(let (id, size)):
                 let indexNow = lock.withLock { () -> Bool in
+                    packsStored += 1
                     unindexed.append(IndexFile.Pack(id: id, size: UInt64(size), entries: entries))
                     return unindexed.count >= packsPerIndex
                 }
@@ -157,6 +162,15 @@ public final class BlobWriter: @unchecked Sendable {
         } catch {
             throw RepositoryError.wrap(error, context: "writing index \(id.shortHex)")
         }
+        lock.withLock { packsIndexed += packs.count }
         try repository.catalog.addIndexFile(id, index)
+    }
+
+    /// What this writer leaves in the repository, once everything queued is written or has
+    /// failed: the packs it stored, and how many of them an index file names. A failed run
+    /// reports these rather than deleting them: a pack an index names may already be relied on.
+    public func settle() -> (packs: Int, indexed: Int) {
+        output.waitUntilWritten()
+        return lock.withLock { (packsStored, packsIndexed) }
     }
 }

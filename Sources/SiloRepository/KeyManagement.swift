@@ -21,10 +21,28 @@ extension Repository {
         }
     }
 
+    /// Key files that no password is tried against, with why (`KeyFile.parameterProblem`):
+    /// what to name when no key opens, so that a planted or damaged key file is not mistaken
+    /// for a wrong password.
+    public static func keyFilesNeverTried(store: ObjectStore) throws -> [(id: KeyID, problem: String)] {
+        do {
+            return try store.list(prefix: ObjectKeys.keysPrefix).sorted().compactMap { key in
+                guard let id = ObjectKeys.id(from: key, as: KeyID.self), let file = try? KeyFile.decode(try store.get(key)),
+                      let problem = file.parameterProblem else { return nil }
+                return (id, problem)
+            }
+        } catch {
+            throw RepositoryError.wrap(error, context: "listing keys")
+        }
+    }
+
     /// Wraps the same master keys with another password. No data is re-encrypted.
     public func addKey(password: Data, scryptN: UInt64 = KeyFile.defaultN) throws -> KeyID {
         guard let keys else { throw RepositoryError(.invalidArgument, "an unencrypted repository has no keys") }
         guard !password.isEmpty else { throw RepositoryError(.invalidArgument, "an empty password is not allowed") }
+        guard scryptN <= KeyFile.maxN else {
+            throw RepositoryError(.invalidArgument, "scrypt N=\(scryptN) is above the limit of \(KeyFile.maxN); no repository would try such a key")
+        }
         let file = try KeyFile.create(password: password, keys: keys, created: Timestamp.iso8601(Date()),
                                       host: Host.name, username: Host.user, n: scryptN)
         let data = file.encoded()

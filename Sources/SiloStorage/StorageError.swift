@@ -26,7 +26,7 @@ public struct StorageError: Error, CustomStringConvertible, Sendable {
         switch code {
         case .notFound: return "object \(key) not found: \(message)"
         case .readOnly: return "cannot write \(key): the repository is read-only (\(message)); mount it read-write or use a writable location"
-        case .noSpace: return "cannot write \(key): no space left on device; free space or move the repository, nothing partial was kept"
+        case .noSpace: return "cannot write \(key): no space left on device (what was written of it was removed); free space or move the repository"
         case .permissionDenied: return "permission denied on \(key): \(message); check the repository's owner and permissions"
         default: return "storage error on \(key): \(message)"
         }

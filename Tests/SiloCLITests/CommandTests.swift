@@ -115,6 +115,34 @@ final class CommandTests: XCTestCase {
         try env.expect(0, ["snapshots", "--password-file", env.path("pw")], environment: ["SILO_PASSWORD": ""])
     }
 
+    /// A planted key file asking for too much scrypt work is named, not derived: by `key list`,
+    /// and when no key opens with the password given.
+    func testKeyFileBeyondTheScryptLimitIsNamed() throws {
+        let env = try CLIEnvironment()
+        try env.expect(0, ["init", "-q"])
+        let script = """
+            import hashlib, json, os, sys
+            keys = sys.argv[1] + "/keys"
+            model = json.load(open(os.path.join(keys, os.listdir(keys)[0])))
+            model["n"] = 1 << 20
+            data = json.dumps(model).encode()
+            open(os.path.join(keys, hashlib.sha256(data).hexdigest()), "wb").write(data)
+            print(hashlib.sha256(data).hexdigest()[:8])
+            """
+        let planted = PostgresTestServer.run("/usr/bin/python3", ["-c", script, env.repo], environment: [:])
+        XCTAssertEqual(planted.status, 0, planted.stderr)
+        let id = planted.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+
+        let started = Date()
+        let wrong = try env.expect(12, ["snapshots"], environment: ["SILO_PASSWORD": "wrong"])
+        XCTAssertLessThan(Date().timeIntervalSince(started), 3, "the planted key file must not be derived")
+        XCTAssertTrue(wrong.stderr.contains("key file \(id) was not tried: it asks for scrypt N=1048576, r=8, p=1, above the limit N=131072"), wrong.stderr)
+        let listed = try env.expect(0, ["key", "list"])
+        XCTAssertTrue(listed.stdout.contains("never tried: it asks for scrypt N=1048576"), listed.stdout)
+        let json = try env.expect(0, ["key", "list", "--json"]).jsonLines
+        XCTAssertEqual(json.filter { $0["never_tried"] != nil }.compactMap { ($0["id"] as? String)?.prefix(8) }, [Substring(id)])
+    }
+
     func testUnencryptedRepositoryAndBadArguments() throws {
         let env = try CLIEnvironment()
         try env.expect(0, ["init", "--insecure-no-encryption"], environment: ["SILO_PASSWORD": ""])

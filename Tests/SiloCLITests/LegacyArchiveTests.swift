@@ -191,6 +191,33 @@ final class LegacyArchiveTests: XCTestCase {
         XCTAssertEqual(try snapshotIDs().count, 3)
     }
 
+    /// An archive counts as imported by its bytes, host and tags, not its name: the same name
+    /// from another host, or with new content, is imported; the same bytes under another name are not.
+    func testImportIsIdentifiedByContentHostAndTags() throws {
+        sh("mkdir -p one two && echo first > one/x && echo other > two/x && tar -cf one.tar -C one x && tar -cf two.tar -C two x")
+        sh("mkdir in && cp one.tar in/backup.tar && cp one.tar renamed.tar")
+        XCTAssertEqual(sh("stat -c %s one.tar two.tar | uniq | wc -l").trimmingCharacters(in: .whitespacesAndNewlines), "1",
+                       "the two archives have one size, so only their digests tell them apart")
+        let archive = env.path("in/backup.tar")
+        func imported(_ extra: [String], _ path: String? = nil) throws -> Bool {
+            let lines = try env.expect(0, ["import", path ?? archive, "--json"] + extra).jsonLines
+            return lines.contains { $0["message_type"] as? String == "imported" }
+        }
+        XCTAssertTrue(try imported(["--host", "web1"]))
+        XCTAssertFalse(try imported(["--host", "web1"]), "same bytes, host and tags")
+        XCTAssertFalse(try imported(["--host", "web1"], env.path("renamed.tar")), "same bytes under another name")
+        XCTAssertTrue(try imported(["--host", "web2"]), "same name and bytes from another host")
+        XCTAssertTrue(try imported(["--host", "web1", "--tag", "monthly"]), "other tags")
+        sh("cp two.tar in/backup.tar")
+        XCTAssertTrue(try imported(["--host", "web1"]), "same name, new content")
+        XCTAssertFalse(try imported(["--host", "web1"]))
+        let snapshots = try env.expect(0, ["snapshots", "--json"]).jsonLines.filter { $0["message_type"] as? String == "snapshot" }
+        XCTAssertEqual(snapshots.count, 4)
+        let digest = sh("sha256sum one.tar | cut -d' ' -f1").trimmingCharacters(in: .whitespacesAndNewlines)
+        XCTAssertEqual(snapshots.first?["origin_sha256"] as? String, digest)
+        XCTAssertEqual(snapshots.first?["origin_size"] as? Int, 10240)
+    }
+
     func testExportFormatsThreadsAndSafety() throws {
         makeRichTree("rich")
         try env.expect(0, ["backup", env.path("rich")])

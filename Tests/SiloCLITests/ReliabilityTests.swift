@@ -150,9 +150,15 @@ final class ReliabilityTests: XCTestCase {
         try env.write("src/small.txt", text(100_000, seed: 1))
         try env.expect(0, ["backup", "-r", repo, env.path("src"), "-q"])
         try env.write("src/huge.bin", pseudoRandom(20_000_000, seed: 7))
+        let packsBefore = try FileManager.default.subpathsOfDirectory(atPath: repo + "/packs").filter { $0.count > 3 }.count
         let full = try env.expect(15, ["backup", "-r", repo, env.path("src")])
         XCTAssertTrue(full.stderr.contains("no space"), full.stderr)
         XCTAssertEqual(full.stderr.split(separator: "\n").count, 1, "one clear line:\n\(full.stderr)")
+        // The line says what the failed backup leaves, and it is what is there.
+        let packsLeft = try FileManager.default.subpathsOfDirectory(atPath: repo + "/packs").filter { $0.count > 3 }.count - packsBefore
+        XCTAssertGreaterThan(packsLeft, 0)
+        XCTAssertTrue(full.stderr.contains("the \(packsLeft) pack(s) this run had finished stay in the repository (none indexed yet)"), full.stderr)
+        XCTAssertFalse(full.stderr.contains("nothing partial"), full.stderr)
         try env.expect(0, ["check", "-r", repo])
         let listed = try env.run(["snapshots", "-r", repo, "--json"]).jsonLines.filter { $0["message_type"] as? String == "snapshot" }
         XCTAssertEqual(listed.count, 1)

@@ -33,4 +33,29 @@ final class InterruptedBackupTests: XCTestCase {
             XCTAssertEqual(FileManager.default.contents(atPath: scratch.path("out") + scratch.path("src/media\(i).bin")), randomData(4 << 20, seed: UInt64(i + 20)))
         }
     }
+
+    /// A backup that runs out of space says exactly what it leaves: the packs it finished, and
+    /// how many of them an index names; never that nothing was kept.
+    func testFailedBackupSaysWhatItLeaves() throws {
+        let scratch = try Scratch()
+        try scratch.initRepository(packTargetSize: 1 << 20)
+        for i in 0..<8 { try scratch.write("src/media\(i).bin", randomData(4 << 20, seed: UInt64(i + 40))) }
+        let puts = CallCounter()
+        let full = FaultInjectingStore(LocalObjectStore(root: scratch.repoPath)) { operation, key, _ in
+            guard operation == .put, key.hasPrefix("packs/") else { return nil }
+            return puts.next() > 20 ? StorageError(.noSpace, key: key, "injected") : nil
+        }
+        let broken = try Repository.open(store: full, password: scratch.password, cacheRoot: scratch.cachePath)
+        XCTAssertThrowsError(try scratch.backup(broken, [scratch.path("src")])) { error in
+            let message = "\(error)"
+            let store = LocalObjectStore(root: scratch.repoPath)
+            let packs = (try? store.list(prefix: ObjectKeys.packsPrefix).count) ?? -1
+            let indexed = (try? scratch.open().catalog.totals().packs) ?? -1
+            XCTAssertGreaterThan(indexed, 0, "an index file was written before the failure")
+            XCTAssertGreaterThan(packs, indexed, "some packs were finished after the last index file")
+            XCTAssertEqual((error as? RepositoryError)?.code, .noSpace, message)
+            XCTAssertTrue(message.contains("the \(packs) pack(s) this run had finished stay in the repository (\(indexed) indexed, which a later backup reuses)"), message)
+            XCTAssertFalse(message.contains("nothing partial"), message)
+        }
+    }
 }

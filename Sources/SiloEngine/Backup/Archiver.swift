@@ -46,6 +46,14 @@ public final class Archiver: @unchecked Sendable {
             builder.release()
             progress.cancelScan()
         }
+        do {
+            return try backUp()
+        } catch {
+            throw builder.withLeftovers(error)
+        }
+    }
+
+    private func backUp() throws -> Result {
         let started = Date()
         let sources = try normalizedSources()
         let parent = try findParent(sources: sources)

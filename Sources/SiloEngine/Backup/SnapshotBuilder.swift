@@ -193,6 +193,20 @@ public final class SnapshotBuilder: @unchecked Sendable {
         resemblance = []
     }
 
+    /// `error` from a failed run, completed with what the run leaves in the repository: the
+    /// packs it finished stay (those an index names are reused by later backups; prune
+    /// collects what no snapshot uses), so the storage's own words ("no space left", which
+    /// concern one object) are not read as "nothing was kept". Waits for the pack writes still
+    /// in flight, so the count is final. Errors other than `RepositoryError` pass unchanged.
+    public func withLeftovers(_ error: Error) -> Error {
+        pipeline.waitForWorkers()
+        let (packs, indexed) = writer.settle()
+        guard packs > 0, let failure = error as? RepositoryError else { return error }
+        let reuse = indexed == 0 ? "none indexed yet" : "\(indexed) indexed, which a later backup reuses"
+        return RepositoryError(failure.code, failure.message
+            + "; the \(packs) pack(s) this run had finished stay in the repository (\(reuse)); prune collects what no snapshot uses")
+    }
+
     /// Blobs and stored bytes this builder has added so far.
     public var added: (blobs: Int, storedBytes: UInt64, rawBytes: UInt64) {
         (writer.blobsAdded, writer.storedBytesAdded, writer.rawBytesAdded)

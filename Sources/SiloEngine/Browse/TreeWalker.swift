@@ -9,13 +9,26 @@ public struct TreeWalker {
     public init(repository: Repository) { self.repository = repository }
 
     /// Visits nodes in path order. Return false from `visit` for a directory to skip its contents.
+    ///
+    /// A loop over an explicit stack, not recursion: a snapshot's depth comes from its data
+    /// (an imported archive, a damaged or hostile repository), and recursion as deep as that
+    /// overflows the thread's stack. Each level keeps its nodes, the next one to visit and the
+    /// length of its directory's path, so memory grows with the depth, not with its square.
     public func walk(_ tree: ChunkID, path: ByteString = [UInt8(ascii: "/")],
                      visit: (_ path: ByteString, _ node: Node) throws -> Bool) throws {
-        for node in try repository.loadTree(tree).nodes {
-            let childPath = Paths.join(path, node.name)
-            let descend = try visit(childPath, node)
-            if descend, node.type == .dir, let subtree = node.subtree {
-                try walk(subtree, path: childPath, visit: visit)
+        var levels: [(nodes: [Node], next: Int, pathLength: Int)] = [(try repository.loadTree(tree).nodes, 0, path.count)]
+        var current = path
+        while let level = levels.last {
+            guard level.next < level.nodes.count else {
+                levels.removeLast()
+                continue
+            }
+            levels[levels.count - 1].next += 1
+            let node = level.nodes[level.next]
+            current.removeSubrange(level.pathLength...)
+            current = Paths.join(current, node.name)
+            if try visit(current, node), node.type == .dir, let subtree = node.subtree {
+                levels.append((try repository.loadTree(subtree).nodes, 0, current.count))
             }
         }
     }

@@ -141,25 +141,43 @@ public final class Checker: @unchecked Sendable {
         return report
     }
 
+    /// Work left in a snapshot's trees, last first: a tree to read, or a node whose chunks to look up.
+    private enum Step {
+        case tree(ChunkID, path: String)
+        case content(Node, path: String)
+    }
+
+    /// Every tree below `id` decodes and every chunk a file names is in the index. A loop over
+    /// an explicit stack, not recursion: a snapshot's depth comes from its data, and recursion as
+    /// deep as that overflows the thread's stack. A tree's steps are pushed in reverse, each
+    /// node's subtree above its chunks, which keeps recursion's order of messages.
     private func checkTree(_ id: ChunkID, path: String, snapshot: SnapshotID, visited: inout Set<ChunkID>,
                            missing: inout Set<ChunkID>) {
-        guard visited.insert(id).inserted else { return }
-        let tree: Tree
-        do {
-            tree = try repository.loadTree(id, useCache: false)
-        } catch {
-            self.error("snapshot \(snapshot.shortHex): tree \(id.shortHex) at \(path.isEmpty ? "/" : path) cannot be read: \(error)")
-            return
-        }
-        for node in tree.nodes {
-            let childPath = path + "/" + node.name.displayString
-            if let subtree = node.subtree { checkTree(subtree, path: childPath, snapshot: snapshot, visited: &visited, missing: &missing) }
-            for chunk in node.content ?? [] where !missing.contains(chunk) && !chainsFound.contains(chunk) {
-                if let problem = chainProblem(chunk) {
-                    missing.insert(chunk)
-                    self.error("snapshot \(snapshot.shortHex): \(childPath) needs chunk \(chunk.shortHex): \(problem)")
-                } else {
-                    chainsFound.insert(chunk)
+        var steps: [Step] = [.tree(id, path: path)]
+        while let step = steps.popLast() {
+            switch step {
+            case .tree(let id, let path):
+                guard visited.insert(id).inserted else { continue }
+                let tree: Tree
+                do {
+                    tree = try repository.loadTree(id, useCache: false)
+                } catch {
+                    self.error("snapshot \(snapshot.shortHex): tree \(id.shortHex) at \(path.isEmpty ? "/" : path) cannot be read: \(error)")
+                    continue
+                }
+                for node in tree.nodes.reversed() {
+                    let childPath = path + "/" + node.name.displayString
+                    if node.content != nil { steps.append(.content(node, path: childPath)) }
+                    if let subtree = node.subtree { steps.append(.tree(subtree, path: childPath)) }
+                }
+            case .content(let node, let path):
+                for chunk in node.content ?? [] where !missing.contains(chunk) && !chainsFound.contains(chunk) {
+                    if let problem = chainProblem(chunk) {
+                        missing.insert(chunk)
+                        self.error("snapshot \(snapshot.shortHex): \(path) needs chunk \(chunk.shortHex): \(problem)")
+                    } else {
+                        chainsFound.insert(chunk)
+                    }
                 }
             }
         }

@@ -100,21 +100,46 @@ public final class SnapshotCopier {
     /// A tree rewritten with the destination's IDs, stored unless the destination has it.
     /// Trees seen earlier in this run are not walked again: everything this run stored is
     /// committed before any snapshot that refers to it.
+    ///
+    /// A loop over an explicit stack of trees being rewritten, not recursion: a snapshot's depth
+    /// comes from its data, and recursion as deep as that overflows the thread's stack. A tree
+    /// is stored once all its subtrees are; until then it waits on the stack at the node whose
+    /// subtree is being translated.
     private func translateTree(_ id: ChunkID) throws -> ChunkID {
         if let known = translated[id] { return known }
+        var stack: [(id: ChunkID, tree: Tree, next: Int)] = [(id, try loadTranslatingContent(id), 0)]
+        // Read through `stack[level]`, never a copy of it: a copy would share the tree's nodes,
+        // and every update of a subtree ID would then copy them all.
+        while !stack.isEmpty {
+            let level = stack.count - 1
+            let next = stack[level].next
+            if next < stack[level].tree.nodes.count {
+                if let subtree = stack[level].tree.nodes[next].subtree {
+                    guard let known = translated[subtree] else {
+                        stack.append((subtree, try loadTranslatingContent(subtree), 0))
+                        continue  // this node again once its subtree is translated
+                    }
+                    stack[level].tree.nodes[next].subtree = known
+                }
+                stack[level].next += 1
+                continue
+            }
+            let done = stack.removeLast()
+            translated[done.id] = try builder.storeTree(done.tree)
+        }
+        return translated[id]!
+    }
+
+    /// A source tree with its files' chunk IDs already the destination's.
+    private func loadTranslatingContent(_ id: ChunkID) throws -> Tree {
         var tree = try source.loadTree(id)
         try translateContent(of: tree.nodes.flatMap { $0.content ?? [] })
         for i in tree.nodes.indices {
             if let content = tree.nodes[i].content {
                 tree.nodes[i].content = content.map { translated[$0]! }
             }
-            if let subtree = tree.nodes[i].subtree {
-                tree.nodes[i].subtree = try translateTree(subtree)
-            }
         }
-        let stored = try builder.storeTree(tree)
-        translated[id] = stored
-        return stored
+        return tree
     }
 
     /// Learns the destination IDs of data chunks (into `translated`). A chunk is read from the

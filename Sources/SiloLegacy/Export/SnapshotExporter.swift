@@ -37,7 +37,7 @@ public final class SnapshotExporter {
         let writer = TarWriter(sink)
         let walker = TreeWalker(repository: repository)
         if options.paths.isEmpty {
-            try exportChildren(of: snapshot.tree, relative: [], writer)
+            try exportTree(snapshot.tree, relative: [], writer)
         } else {
             for path in options.paths {
                 let absolute = Paths.absolute(path)
@@ -45,20 +45,32 @@ public final class SnapshotExporter {
                     throw RepositoryError(.notFound, "\(path) is not in the snapshot")
                 }
                 let relative = Array(absolute.drop { $0 == UInt8(ascii: "/") })
-                try export(node, relative: relative, writer)
+                if let subtree = try export(node, relative: relative, writer) { try exportTree(subtree, relative: relative, writer) }
             }
         }
         try writer.finish()
         return summary
     }
 
-    private func exportChildren(of tree: ChunkID, relative: [UInt8], _ writer: TarWriter) throws {
-        for node in try repository.loadTree(tree).nodes {
-            try export(node, relative: relative.isEmpty ? node.name : relative + [UInt8(ascii: "/")] + node.name, writer)
+    /// Everything below a directory, each directory before its content. A loop over an
+    /// explicit stack of nodes still to write, not recursion: a snapshot's depth comes from its
+    /// data, and recursion as deep as that overflows the thread's stack (a 5,000-level snapshot
+    /// crashed `export`). A directory's nodes are pushed in reverse, so they come out in order.
+    private func exportTree(_ tree: ChunkID, relative: [UInt8], _ writer: TarWriter) throws {
+        var pending: [(node: Node, relative: [UInt8])] = []
+        func push(_ tree: ChunkID, under relative: [UInt8]) throws {
+            for node in try repository.loadTree(tree).nodes.reversed() {
+                pending.append((node, relative.isEmpty ? node.name : relative + [UInt8(ascii: "/")] + node.name))
+            }
+        }
+        try push(tree, under: relative)
+        while let next = pending.popLast() {
+            if let subtree = try export(next.node, relative: next.relative, writer) { try push(subtree, under: next.relative) }
         }
     }
 
-    private func export(_ node: Node, relative: [UInt8], _ writer: TarWriter) throws {
+    /// Writes one member; for a directory, returns the tree of its content, for the caller to write next.
+    private func export(_ node: Node, relative: [UInt8], _ writer: TarWriter) throws -> ChunkID? {
         let path = options.prefix.isEmpty ? relative : options.prefix + [UInt8(ascii: "/")] + relative
         var member = TarWriter.Member(path: path, kind: .file, mode: node.mode, uid: node.uid, gid: node.gid,
                                       userName: node.user, groupName: node.group, mtime: node.mtime, atime: node.atime)
@@ -69,14 +81,14 @@ public final class SnapshotExporter {
             member.kind = .directory
             member.atime = nil
             try writer.begin(member)
-            if let subtree = node.subtree { try exportChildren(of: subtree, relative: relative, writer) }
+            return node.subtree
         case .file:
             let key = [node.device, node.inode]
             if node.links > 1, let first = firstNames[key] {
                 member.kind = .hardLink
                 member.linkTarget = first
                 try writer.begin(member)
-                return
+                return nil
             }
             if node.links > 1 { firstNames[key] = path }
             member.size = node.size ?? 0
@@ -107,5 +119,6 @@ public final class SnapshotExporter {
         default:
             summary.members -= 1  // sockets cannot be archived; tar skips them too
         }
+        return nil
     }
 }

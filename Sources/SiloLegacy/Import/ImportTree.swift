@@ -26,6 +26,14 @@ final class ImportTree {
     private var byInode: [UInt64: [Leaf]] = [:]
     private let defaultTime: Int64
 
+    /// The deepest member path accepted, in components. Linux takes paths of at most PATH_MAX =
+    /// 4,096 bytes with the final NUL, so no path it can open has more than 2,048 components
+    /// (`a/a/…/a`); silo's own backup, which opens absolute paths, records at most 2,047. A
+    /// deeper member could not be restored or exported by path, and an unlimited depth would let
+    /// a small archive drive every walk of the snapshot as deep as it likes (a 51 KB archive of
+    /// 200,000 levels crashed the import by recursion).
+    static let maxDepth = 2048
+
     init(archive: String, time: Int64) {
         self.archive = archive
         defaultTime = time
@@ -44,6 +52,10 @@ final class ImportTree {
                 throw LegacyArchiveError(.unsafeMember, "\(archive): member \(member) climbs out of the archive with '..'; refusing it (nothing was written)")
             }
             parts.append(ByteString(part))
+            if parts.count > Self.maxDepth {
+                let shown = member.count > 80 ? member.prefix(80) + "…" : Substring(member)
+                throw LegacyArchiveError(.unsafeMember, "\(archive): member \(shown) is more than \(Self.maxDepth) levels deep (no Linux path reaches deeper); refusing it (nothing was written)")
+            }
         }
         return parts
     }
@@ -128,6 +140,7 @@ final class ImportTree {
         return try store(root, storeTree)
     }
 
+    /// Recursive: `maxDepth` bounds the depth (so does the release of the nested directories).
     private func store(_ directory: Directory, _ storeTree: (Tree) throws -> ChunkID) throws -> ChunkID {
         var nodes: [Node] = []
         nodes.reserveCapacity(directory.children.count)

@@ -26,7 +26,8 @@ final class ChildProcess: @unchecked Sendable {
     private var stderrTail = Data()
     private var exitStatus: Int32?
 
-    /// Starts `program arguments` with `environment` added to this process's environment.
+    /// Starts `program arguments` with `environment` added to this process's environment, less
+    /// silo's secrets (`ChildEnvironment`).
     init(_ program: String, _ arguments: [String], environment: [String: String], input: Input = .inherit,
          captureOutput: Bool) throws {
         self.program = program
@@ -51,8 +52,7 @@ final class ChildProcess: @unchecked Sendable {
         if stdoutPipe[1] >= 0 { posix_spawn_file_actions_adddup2(&actions, stdoutPipe[1], 1) }
         posix_spawn_file_actions_adddup2(&actions, stderrPipe[1], 2)
 
-        var merged = ProcessInfo.processInfo.environment
-        for (key, value) in environment { merged[key] = value }
+        let merged = ChildEnvironment.make(adding: environment)
         let argv = ([program] + arguments).map { strdup($0) } + [nil]
         let envp = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {

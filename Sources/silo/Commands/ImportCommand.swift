@@ -53,15 +53,17 @@ struct ImportCommand: ParsableCommand {
             options.time = time.flatMap(TimeParser.parse)
             options.expandDumps = expandDumps
             options.decryption = try decryption()
-            let already = Set(try repository.catalog.snapshots().compactMap { $0.snapshot.origin })
+            var snapshots = try repository.catalog.snapshots()
             var imported = 0
             for file in files {
                 let name = (file as NSString).lastPathComponent
-                if already.contains(name) {
-                    output.line("\(name): already imported, skipped")
+                if let previous = try ImportIdentity.previous(of: file, options: options, in: snapshots) {
+                    output.line("\(name): already imported as snapshot \(previous.id.shortHex) (same content, host and tags), skipped")
+                    output.emit(["message_type": "skipped", "archive": name, "snapshot_id": previous.id.hex])
                     continue
                 }
                 let result = try TarImporter(repository: repository, options: options).run(file)
+                snapshots.append((result.id, result.snapshot))
                 imported += 1
                 let s = result.snapshot.summary
                 let rate = Double(result.archiveBytes) / max(result.seconds, 1e-9) / 1e6

@@ -16,9 +16,13 @@ struct KeyCommand: ParsableCommand {
             try runCommand(output) {
                 let repository = try global.openRepository()
                 for key in try repository.listKeys() {
-                    output.result("\(key.isCurrent ? "*" : " ")\(key.id.shortHex)  \(key.file.username)@\(key.file.host)  \(key.file.created)")
-                    output.emit(["message_type": "key", "id": key.id.hex, "current": key.isCurrent, "user": key.file.username,
-                                 "host": key.file.host, "created": key.file.created])
+                    let problem = key.file.parameterProblem
+                    output.result("\(key.isCurrent ? "*" : " ")\(key.id.shortHex)  \(key.file.username)@\(key.file.host)  \(key.file.created)"
+                                  + (problem.map { "  (never tried: it \($0); remove it with `silo key remove \(key.id.shortHex)`)" } ?? ""))
+                    var object: [String: Any] = ["message_type": "key", "id": key.id.hex, "current": key.isCurrent, "user": key.file.username,
+                                                 "host": key.file.host, "created": key.file.created]
+                    if let problem { object["never_tried"] = problem }
+                    output.emit(object)
                 }
                 return ExitCodes.success
             }

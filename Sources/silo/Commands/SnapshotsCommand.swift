@@ -45,6 +45,8 @@ struct SnapshotsCommand: ParsableCommand {
             "files_unmodified": s.summary.filesUnmodified,
         ]
         if let origin = s.origin { object["origin"] = origin }
+        if let digest = s.originSHA256 { object["origin_sha256"] = digest }
+        if let size = s.originSize { object["origin_size"] = size }
         if let original = s.original { object["original"] = original.hex }
         return object
     }
