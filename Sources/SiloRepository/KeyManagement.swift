@@ -21,21 +21,6 @@ extension Repository {
         }
     }
 
-    /// Key files that no password is tried against, with why (`KeyFile.parameterProblem`):
-    /// what to name when no key opens, so that a planted or damaged key file is not mistaken
-    /// for a wrong password.
-    public static func keyFilesNeverTried(store: ObjectStore) throws -> [(id: KeyID, problem: String)] {
-        do {
-            return try store.list(prefix: ObjectKeys.keysPrefix).sorted().compactMap { key in
-                guard let id = ObjectKeys.id(from: key, as: KeyID.self), let file = try? KeyFile.decode(try store.get(key)),
-                      let problem = file.parameterProblem else { return nil }
-                return (id, problem)
-            }
-        } catch {
-            throw RepositoryError.wrap(error, context: "listing keys")
-        }
-    }
-
     /// Wraps the same master keys with another password. No data is re-encrypted.
     public func addKey(password: Data, scryptN: UInt64 = KeyFile.defaultN) throws -> KeyID {
         guard let keys else { throw RepositoryError(.invalidArgument, "an unencrypted repository has no keys") }

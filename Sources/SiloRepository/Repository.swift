@@ -112,21 +112,32 @@ public final class Repository: @unchecked Sendable {
             guard let password, !password.isEmpty else {
                 throw RepositoryError(.wrongPassword, "this repository is encrypted: give its password with SILO_PASSWORD or --password-file")
             }
+            // One planted or damaged key file must not lock out the others: each is tried on
+            // its own, and those never tried are named if no key opens.
+            var notTried: [String] = []
             do {
                 for key in try store.list(prefix: ObjectKeys.keysPrefix).sorted() {
                     guard let id = ObjectKeys.id(from: key, as: KeyID.self),
                           let file = try? KeyFile.decode(try store.get(key)) else { continue }
-                    if let keys = try file.open(password: password) {
-                        master = keys
-                        openedKey = id
-                        break
+                    if let problem = file.parameterProblem {
+                        notTried.append("key file \(id.shortHex) was not tried: it \(problem)")
+                        continue
+                    }
+                    do {
+                        if let keys = try file.open(password: password) {
+                            master = keys
+                            openedKey = id
+                            break
+                        }
+                    } catch {
+                        notTried.append("key file \(id.shortHex) could not be used: \(error)")
                     }
                 }
             } catch {
                 throw RepositoryError.wrap(error, context: "reading keys")
             }
             guard master != nil else {
-                throw RepositoryError(.wrongPassword, "wrong password: no key of \(store.location) opens with it")
+                throw RepositoryError(.wrongPassword, (["wrong password: no key of \(store.location) opens with it"] + notTried).joined(separator: "; "))
             }
         }
         let sealer = ObjectSealer(keys: master)

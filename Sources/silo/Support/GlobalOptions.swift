@@ -53,19 +53,7 @@ struct GlobalOptions: ParsableArguments {
     func openRepository() throws -> Repository {
         let store = try store()
         let password = try Repository.needsPassword(store: store) ? try password() : nil
-        return try Self.open(store: store, password: password, cacheRoot: cacheRoot)
-    }
-
-    /// `Repository.open`; when no key opens with the password, the key files that were never
-    /// tried (scrypt parameters beyond silo's limits) are named in the error.
-    static func open(store: ObjectStore, password: Data?, cacheRoot: String) throws -> Repository {
-        do {
-            return try Repository.open(store: store, password: password, cacheRoot: cacheRoot)
-        } catch let error as RepositoryError where error.code == .wrongPassword && !(password ?? Data()).isEmpty {
-            guard let skipped = try? Repository.keyFilesNeverTried(store: store), !skipped.isEmpty else { throw error }
-            let named = skipped.map { "key file \($0.id.shortHex) was not tried: it \($0.problem)" }
-            throw RepositoryError(.wrongPassword, ([error.message] + named).joined(separator: "; "))
-        }
+        return try Repository.open(store: store, password: password, cacheRoot: cacheRoot)
     }
 
     /// A second repository (`copy`, `init --copy-chunker-params-from`), with its own password
@@ -84,7 +72,7 @@ struct GlobalOptions: ParsableArguments {
                 throw RepositoryError(.wrongPassword, "no password for repository \(store.location): set \(variable) or use \(option)")
             }
         }
-        return try Self.open(store: store, password: password, cacheRoot: cacheRoot)
+        return try Repository.open(store: store, password: password, cacheRoot: cacheRoot)
     }
 }
 
