@@ -153,7 +153,8 @@ public struct LocalObjectStore: ObjectStore {
         }
     }
 
-    private func walk(_ directory: String, relative: String, into result: inout [String]) throws {
+    /// With `temporaries`, collects the `.tmp-` files of unfinished writes instead of objects.
+    private func walk(_ directory: String, relative: String, into result: inout [String], temporaries: Bool = false) throws {
         guard let dir = opendir(directory) else {
             if errno == ENOENT || errno == ENOTDIR { return }
             throw Self.error(errno, key: relative, "list")
@@ -163,7 +164,8 @@ public struct LocalObjectStore: ObjectStore {
             let name = withUnsafePointer(to: entry.pointee.d_name) {
                 $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
             }
-            if name.hasPrefix(".") { continue }  // ., .. and temp files of unfinished puts
+            let temporary = name.hasPrefix(".tmp-")
+            if name.hasPrefix(".") && !(temporaries && temporary) { continue }  // ., .. and temp files of unfinished puts
             let childRelative = relative.isEmpty ? name : relative + "/" + name
             let childPath = directory + "/" + name
             var type = entry.pointee.d_type
@@ -171,12 +173,33 @@ public struct LocalObjectStore: ObjectStore {
                 var st = Glibc.stat()
                 if lstat(childPath, &st) == 0 { type = (st.st_mode & S_IFMT) == S_IFDIR ? UInt8(DT_DIR) : UInt8(DT_REG) }
             }
-            if type == UInt8(DT_DIR) {
-                try walk(childPath, relative: childRelative, into: &result)
-            } else if type == UInt8(DT_REG) {
+            if type == UInt8(DT_DIR) && !temporary {
+                try walk(childPath, relative: childRelative, into: &result, temporaries: temporaries)
+            } else if type == UInt8(DT_REG) && temporary == temporaries {
                 result.append(childRelative)
             }
         }
+    }
+
+    /// The temporary files that writers killed mid-write left behind (`.tmp-…` beside the
+    /// objects they were to become), with their sizes and last changes.
+    public func leftovers() throws -> [Leftover] {
+        var paths: [String] = []
+        try walk(root, relative: "", into: &paths, temporaries: true)
+        return paths.compactMap { relative in
+            var st = Glibc.stat()
+            guard lstat(path(relative), &st) == 0 else { return nil }  // finished or removed meanwhile
+            return Leftover(path: relative, size: UInt64(st.st_size),
+                            modified: Date(timeIntervalSince1970: Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9))
+        }
+    }
+
+    /// Removes a leftover found by `leftovers()`.
+    public func removeLeftover(_ leftover: Leftover) throws {
+        guard leftover.path.split(separator: "/").last?.hasPrefix(".tmp-") == true, !leftover.path.contains("..") else {
+            throw StorageError(.invalidKey, key: leftover.path, "not a temporary file")
+        }
+        if unlink(path(leftover.path)) != 0 && errno != ENOENT { throw Self.error(errno, key: leftover.path, "remove") }
     }
 
     static func randomSuffix() -> String {
@@ -264,4 +287,12 @@ final class OpenFileCache: @unchecked Sendable {
             if entry.users == 0 { close(entry.fd) } else { retired[entry.fd] = entry.users }
         }
     }
+}
+
+/// A temporary file of an unfinished write (`LocalObjectStore.leftovers`).
+public struct Leftover: Sendable, Equatable {
+    /// Relative to the store's root.
+    public let path: String
+    public let size: UInt64
+    public let modified: Date
 }

@@ -96,6 +96,13 @@ public final class Checker: @unchecked Sendable {
             }
             if stored != size { error("pack \(id.shortHex) has \(stored) bytes, the index says \(size)") }
         }
+        if let local = store as? LocalObjectStore {
+            let leftovers = try local.leftovers()
+            if !leftovers.isEmpty {
+                let bytes = leftovers.reduce(UInt64(0)) { $0 + $1.size }
+                note("\(leftovers.count) temporary file(s), \(bytes) bytes, left by interrupted runs (or written right now); harmless, prune removes those older than every running backup")
+            }
+        }
         let unindexed = storedPacks.keys.filter { indexedPacks[$0] == nil }
         if !unindexed.isEmpty {
             note("\(unindexed.count) pack(s) are not in any index (left by an interrupted backup; harmless, removed by a later prune)")

@@ -29,6 +29,9 @@ public struct PruneReport: Sendable {
     public var packsWaiting = 0
     /// Marked packs found in use again (by a backup that started before the mark) and kept.
     public var packsRevived = 0
+    /// Temporary files of killed writers removed, and their bytes.
+    public var leftoversRemoved = 0
+    public var leftoverBytes: UInt64 = 0
     /// Packs the index named that the store no longer has; taken out of the index.
     public var packsMissing: [PackID] = []
     public var seconds = 0.0
@@ -57,10 +60,14 @@ public final class Pruner: @unchecked Sendable {
         let lease = try takeLease()
         lease.keepAlive()
         defer { lease.release() }
-        let others = try repository.liveLeases(removingStale: true).filter { $0.purpose == .prune }
+        let leasesRead = Date()
+        let leases = try repository.liveLeases(removingStale: true)
+        let others = leases.filter { $0.purpose == .prune }
         if others.count > (lease.inMemoryOnly ? 0 : 1) {
             throw RepositoryError(.invalidArgument, "another prune is running; a lease left by a dead one is ignored after \(Int(Lease.staleAfter / 60)) minutes")
         }
+        // First, as it needs no space: on a full disk this may be what lets the rest run.
+        try removeLeftovers(olderThan: min(leasesRead.timeIntervalSince1970, leases.map(\.started).min() ?? .infinity))
         try repository.syncCatalog()
         report.packsMissing = options.dryRun ? try repository.syncPackListing() : try repository.dropMissingPacksFromIndex()
         if !report.packsMissing.isEmpty {
@@ -85,6 +92,20 @@ public final class Pruner: @unchecked Sendable {
         } catch let error as RepositoryError where error.code == .noSpace {
             say("warning: no space for the prune lease; pruning without one — do not start another prune until this one ends")
             return try repository.inMemoryLease(.prune)
+        }
+    }
+
+    /// Removes the temporary files of writes killed midway (`.tmp-…`, local stores) that are
+    /// older, by the grace period and at least a minute, than `horizon`: the start of every
+    /// live lease and the moment they were read. A writer takes its lease before it creates
+    /// any, so a live writer's files are never that old.
+    private func removeLeftovers(olderThan horizon: Double) throws {
+        guard let local = repository.store as? LocalObjectStore else { return }
+        let limit = horizon - max(options.grace, 60)
+        for leftover in try local.leftovers() where leftover.modified.timeIntervalSince1970 < limit {
+            if !options.dryRun { try local.removeLeftover(leftover) }
+            report.leftoversRemoved += 1
+            report.leftoverBytes += leftover.size
         }
     }
 
