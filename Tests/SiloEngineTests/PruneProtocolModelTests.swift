@@ -38,10 +38,25 @@ final class PruneProtocolModelTests: XCTestCase {
     /// The protocol: no committed snapshot ever references a deleted pack, whatever the
     /// interleaving of one backup, two prunes and a lost lease.
     func testProtocolHasNoError() throws {
-        let (status, output) = try check()
-        XCTAssertEqual(status, 0, output)
-        XCTAssertTrue(output.contains("errors: 0"), output)
-        XCTAssertTrue(output.contains("no error, exhaustive"), output)
+        try expectNoError([])
+    }
+
+    /// Index files that two overlapping prunes rewrite, losing each other's work: the index may
+    /// name a pack already deleted, with its marker. The backup lists packs/ after reading the
+    /// markers (FORMAT.md §10, invariant 8), so it either sees the marker or misses the pack.
+    func testIndexFilesHaveNoErrorWithThePackListing() throws {
+        try expectNoError(["INDEX_FILES"])
+    }
+
+    /// Without that listing, the lost index update lets the backup reuse the deleted pack.
+    func testIndexFilesWithoutPackListingViolateTheInvariant() throws {
+        try expectViolation(["INDEX_FILES", "NO_PACK_LISTING"])
+    }
+
+    /// The listing must come after the markers: made before them, it may still show a pack
+    /// that a prune deletes, with its marker, before the backup reads the markers.
+    func testPackListingBeforeMarkersViolatesTheInvariant() throws {
+        try expectViolation(["INDEX_FILES", "LIST_PACKS_FIRST", "NO_LOSS"])
     }
 
     /// The sweep before the fix: the snapshots are not listed again after the leases are read;
@@ -57,9 +72,10 @@ final class PruneProtocolModelTests: XCTestCase {
         try expectViolation(["NO_COMMIT_CHECK"])
     }
 
-    /// A backup that reads the index before the markers (a sweep completes in between).
-    func testSyncIndexFirstViolatesTheInvariant() throws {
-        try expectViolation(["SYNC_INDEX_FIRST", "NO_LOSS"])
+    /// A backup that reads the index before the markers (a sweep completes in between), as
+    /// syncCatalog did before the fix, and does not list packs/ (which alone would catch it).
+    func testSyncIndexFirstWithoutPackListingViolatesTheInvariant() throws {
+        try expectViolation(["SYNC_INDEX_FIRST", "NO_PACK_LISTING", "NO_LOSS"])
     }
 
     /// A sweep that reads the leases before the markers: a marker written in between, by a
@@ -73,6 +89,13 @@ final class PruneProtocolModelTests: XCTestCase {
     /// writing a snapshot that would be taken back).
     func testNoPostCommitCheckViolatesTheInvariant() throws {
         try expectViolation(["NO_POST_CHECK"])
+    }
+
+    private func expectNoError(_ defines: [String], file: StaticString = #filePath, line: UInt = #line) throws {
+        let (status, output) = try check(defines)
+        XCTAssertEqual(status, 0, output, file: file, line: line)
+        XCTAssertTrue(output.contains("errors: 0"), "\(defines): \(output)", file: file, line: line)
+        XCTAssertTrue(output.contains("no error, exhaustive"), "\(defines): \(output)", file: file, line: line)
     }
 
     private func expectViolation(_ defines: [String], file: StaticString = #filePath, line: UInt = #line) throws {

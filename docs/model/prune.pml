@@ -5,15 +5,19 @@
  *   scripts/check-model.sh -D OLD_SWEEP         the sweep before the fix: assertion violated
  *   scripts/check-model.sh -D NO_COMMIT_CHECK   no lease check around the commit, and prunes that
  *                                               misjudge the lease: assertion violated
- *   scripts/check-model.sh -D SYNC_INDEX_FIRST  a backup reads the index before the markers (the
- *                                               order of Repository.syncCatalog): violated
  *   scripts/check-model.sh -D INDEX_FILES       index files as objects that prunes rewrite
- *                                               (read, write merged, delete): violated, see README
+ *                                               (read, write merged, delete): no error
+ *   -D NO_PACK_LISTING                          a backup does not list packs/ (step 2c): no error
+ *                                               alone, violated with INDEX_FILES or SYNC_INDEX_FIRST
+ *   -D LIST_PACKS_FIRST                         a backup lists packs/ before it reads the markers:
+ *                                               violated with INDEX_FILES
+ *   -D SYNC_INDEX_FIRST                         a backup reads the index before the markers (the
+ *                                               order of Repository.syncCatalog before the fix):
+ *                                               no error alone, violated with NO_PACK_LISTING
  *   -D LEASES_FIRST                             the sweep reads the leases before the markers: violated
  *   -D NO_PRE_CHECK                             no lease check before the snapshot (step 5): no error
  *   -D NO_POST_CHECK                            no lease check after the snapshot (step 7): violated
  *   -D NO_LOSS (with any of these)              the backup is never paused past the stale time
- *   -D INDEX_FILES -D CHECK_REUSED              a candidate fix for INDEX_FILES: no error
  *
  * docs/model/README.md says what is modelled, what is abstracted and what the checks found.
  *
@@ -36,6 +40,15 @@
  *  - reading a folder (the index, the markers, the snapshots, the leases) is one atomic step:
  *    in the code an object listed and deleted before it is fetched makes the reader fail,
  *    and a run that fails commits and deletes nothing more;
+ *  - listing packs/ (step 2c) is one atomic step too: a paginated listing reports each pack as
+ *    it was at some moment during the listing, all of them after the markers were read, and
+ *    the argument for step 2c holds pack by pack for any such moment;
+ *  - Repository.dropMissingPacksFromIndex (at the start of a prune, and `index rebuild`) is not
+ *    modelled: it takes out of the index only packs that are gone (each confirmed by a stat),
+ *    and a pack never comes back, so it removes nothing step 2c would let a backup reuse and
+ *    changes what step d marks for no existing pack; its rewrite of the index files is one
+ *    more read-modify-write like the sweep's, which can leave gone packs named (INDEX_FILES)
+ *    but never drops an entry of a pack it keeps;
  *  - the index, unless INDEX_FILES: one "indexed" bit per pack, cleared at once for the
  *    doomed packs (the code rewrites whole index files; INDEX_FILES models that);
  *  - prune leases are not modelled: the two prunes really overlap (a prune paused past the
@@ -109,13 +122,21 @@ byte now;                      /* logical clock */
 proctype Backup()
 {
 	byte seenMarked, usable, x;
+#ifdef LIST_PACKS_FIRST
+	byte listed;
+#endif
 
 	/* 1. SnapshotBuilder.init: repository.takeLease(.backup), started = now. */
 	atomic { now++; leaseStarted = now; leaseExists = true; printf("B1 backup: lease written, started=%d\n", now) };
+#ifdef LIST_PACKS_FIRST
+	/* 2c too early: packs/ listed before the markers (and the index) are read. */
+	d_step { listed = exists; printf("B2c backup: lists packs (before the markers): existing %d\n", listed) };
+#endif
 
-	/* 2. SnapshotBuilder.init: repository.syncCatalog(). The backup relies on the index only
-	 *    outside the markers it saw, so it must read the markers FIRST. SYNC_INDEX_FIRST: the
-	 *    order of Repository.syncCatalog today (index files, snapshots, then markers). */
+	/* 2. SnapshotBuilder.init: repository.syncCatalog(): the markers, then the index files (then
+	 *    the snapshots, not modelled). The backup relies on the index only outside the markers it
+	 *    saw. SYNC_INDEX_FIRST: the order of Repository.syncCatalog before the fix (index files,
+	 *    snapshots, then markers). */
 #ifdef SYNC_INDEX_FIRST
 	d_step { usable = INDEXED; printf("B2 backup: reads the index: packs %d\n", usable) };
 	d_step { seenMarked = PACKS_OF(EXISTING_MARKERS); usable = usable & ~seenMarked;
@@ -125,9 +146,22 @@ proctype Backup()
 	d_step { usable = INDEXED & ~seenMarked; printf("B2 backup: reads the index: may reuse packs %d\n", usable) };
 #endif
 
+	/* 2c. SnapshotBuilder.init: repository.syncPackListing() (FORMAT.md §10, invariant 8): list
+	 *     packs/ and rely on no pack the listing lacks. It must come AFTER the markers: a pack
+	 *     deleted before the listing is not listed; one deleted after it is deleted by a sweep
+	 *     that saw the lease, whose marker (older than the lease) was deleted after the pack and
+	 *     so still existed when the markers were read: the backup does not rely on it (a sweep
+	 *     that did not see the lease is answered by c3 and step 7). NO_PACK_LISTING: no
+	 *     listing; LIST_PACKS_FIRST: the listing made right after the lease, before the markers. */
+#if defined(LIST_PACKS_FIRST)
+	d_step { usable = usable & listed; listed = 0; printf("B2c backup: with the earlier listing, may reuse %d\n", usable) };
+#elif !defined(NO_PACK_LISTING)
+	d_step { usable = usable & exists; printf("B2c backup: lists packs: existing %d; may reuse %d\n", exists, usable) };
+#endif
+
 	/* 3. "No reuse" (BlobWriter.claim/isKnown): deduplicate only against chunks indexed outside
-	 *    marked packs. Pick one such pack X, or none; then ChunkPipeline/BlobWriter write the
-	 *    new pack N (packs/<id>, not yet indexed). */
+	 *    marked packs, in packs the listing of step 2c has. Pick one such pack X, or none; then
+	 *    ChunkPipeline/BlobWriter write the new pack N (packs/<id>, not yet indexed). */
 	if
 	:: usable & P0 -> x = P0
 	:: usable & G1 -> x = G1
@@ -156,17 +190,10 @@ proctype Backup()
 	atomic { sbRefs = x | NP; sbExists = true; printf("B6 backup: snapshot written, references packs %d\n", sbRefs) };
 
 	/* 7. SnapshotBuilder.save: lease.confirm() after the snapshot. On failure
-	 *    repository.removeSnapshot(id), then the lease is released.
-	 *    CHECK_REUSED (not in the code; a candidate answer to INDEX_FILES): the backup also
-	 *    fails here when a pack it reused no longer exists. */
-#ifdef CHECK_REUSED
-#define LOST_AFTER_COMMIT (lost || (exists & sbRefs) != sbRefs)
-#else
-#define LOST_AFTER_COMMIT lost
-#endif
+	 *    repository.removeSnapshot(id), then the lease is released. */
 #if !defined(NO_COMMIT_CHECK) && !defined(NO_POST_CHECK)
 	if
-	:: atomic { LOST_AFTER_COMMIT -> sbExists = false; printf("B7 backup: lease lost after the snapshot: snapshot deleted\n") };
+	:: atomic { lost -> sbExists = false; printf("B7 backup: lease lost after the snapshot: snapshot deleted\n") };
 	   atomic { leaseExists = false; printf("B7 backup: lease deleted, fails\n") }; goto failed
 	:: else -> skip
 	fi;
