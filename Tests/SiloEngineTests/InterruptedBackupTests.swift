@@ -39,7 +39,9 @@ final class InterruptedBackupTests: XCTestCase {
     func testFailedBackupSaysWhatItLeaves() throws {
         let scratch = try Scratch()
         try scratch.initRepository(packTargetSize: 1 << 20)
-        for i in 0..<8 { try scratch.write("src/media\(i).bin", randomData(4 << 20, seed: UInt64(i + 40))) }
+        // 64 MiB: chunk sizes depend on the repository's random chunker key, and 32 MiB came to
+        // as few as 19 packs, so the 21st put, which fails, never came.
+        for i in 0..<16 { try scratch.write("src/media\(i).bin", randomData(4 << 20, seed: UInt64(i + 40))) }
         let puts = CallCounter()
         let full = FaultInjectingStore(LocalObjectStore(root: scratch.repoPath)) { operation, key, _ in
             guard operation == .put, key.hasPrefix("packs/") else { return nil }

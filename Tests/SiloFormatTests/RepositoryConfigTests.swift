@@ -8,7 +8,7 @@ final class RepositoryConfigTests: XCTestCase {
     func makeConfig(encrypted: Bool) -> RepositoryConfig {
         let settings = RepositorySettings(encrypted: encrypted, compressionLevel: 5, packTargetSize: 8 << 20,
                                           chunkerSeed: encrypted ? nil : Data(repeating: 0x42, count: 32))
-        return RepositoryConfig(id: "4f2a", created: "2025-01-29T12:00:00Z", encrypted: encrypted, settings: settings,
+        return RepositoryConfig(id: "4f2a0c9d4f2a0c9d4f2a0c9d4f2a0c9d", created: "2025-01-29T12:00:00Z", encrypted: encrypted, settings: settings,
                                 sealer: ObjectSealer(keys: encrypted ? keys : nil))
     }
 
@@ -35,6 +35,16 @@ final class RepositoryConfigTests: XCTestCase {
         XCTAssertEqual(settings.packTargetSize, 8 << 20)
         XCTAssertEqual(settings.chunkIDAlgorithm, "hmac-sha256")
         XCTAssertNil(settings.chunkerSeed)
+    }
+
+    /// The id names the cache folder: anything but 32 lowercase hex digits is refused.
+    func testConfigIdMustBeHex() throws {
+        for bad in ["../../../../tmp/x", "", "4f2a", "4F2A0C9D4F2A0C9D4F2A0C9D4F2A0C9D", "4f2a0c9d4f2a0c9d4f2a0c9d4f2a0c9/", String(repeating: "a", count: 33)] {
+            var object = try XCTUnwrap(try JSONSerialization.jsonObject(with: makeConfig(encrypted: false).encoded()) as? [String: Any])
+            object["id"] = bad
+            XCTAssertThrowsError(try RepositoryConfig.decode(try JSONSerialization.data(withJSONObject: object)), bad)
+        }
+        XCTAssertNoThrow(try RepositoryConfig.decode(makeConfig(encrypted: false).encoded()))
     }
 
     func testEncryptedSettingsNeedTheKey() throws {
@@ -64,7 +74,7 @@ final class RepositoryConfigTests: XCTestCase {
         let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: makeConfig(encrypted: true).encoded()) as? [String: Any])
         XCTAssertEqual(object["silo_repository_version"] as? Int, 1)
         XCTAssertEqual(object["encryption"] as? String, "aes-256-gcm")
-        XCTAssertEqual(object["id"] as? String, "4f2a")
+        XCTAssertEqual(object["id"] as? String, "4f2a0c9d4f2a0c9d4f2a0c9d4f2a0c9d")
     }
 
     func testNewerVersionIsUnsupported() throws {
