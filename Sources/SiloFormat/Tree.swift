@@ -98,13 +98,34 @@ public struct Tree: Sendable, Equatable {
             let count = try r.count()
             var nodes: [Node] = []
             nodes.reserveCapacity(count)
-            for _ in 0..<count { nodes.append(try Node.decode(from: &r)) }
+            for _ in 0..<count {
+                let node = try Node.decode(from: &r)
+                try checkName(node.name)
+                if let previous = nodes.last, !previous.name.lexicographicallyPrecedes(node.name) {
+                    let relation = previous.name == node.name ? "is listed twice" : "comes after \(quoted(previous.name))"
+                    throw FormatError(.malformed, "tree: node \(quoted(node.name)) \(relation); names must be unique and in byte order")
+                }
+                nodes.append(node)
+            }
             guard r.position == raw.count else { throw FormatError(.malformed, "tree: trailing bytes") }
             var tree = Tree(nodes: [])
             tree.nodes = nodes
             return tree
         }
     }
+
+    /// A name is one path component, because a restore joins it to the directory it writes
+    /// into: an empty name, `.`, `..`, a slash or a NUL byte (which ends a C path) would lead
+    /// elsewhere, outside the target among others. A tree holding one is damaged or forged.
+    static func checkName(_ name: ByteString) throws {
+        let invalid = name.isEmpty || name == [0x2E] || name == [0x2E, 0x2E] || name.contains(0x2F) || name.contains(0)
+        if invalid {
+            throw FormatError(.malformed, "tree: invalid node name \(quoted(name)) (a name must not be empty, . or .., nor hold / or NUL)")
+        }
+    }
+
+    /// A name for an error message, quoted so that an empty name or spaces show.
+    private static func quoted(_ name: ByteString) -> String { "\"\(name.displayString)\"" }
 
     /// Binary search: nodes are sorted by name.
     public func node(named name: ByteString) -> Node? {

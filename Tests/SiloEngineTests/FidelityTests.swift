@@ -59,6 +59,9 @@ final class FidelityTests: XCTestCase {
             XCTAssertEqual(mknod(s.path("src/null-device"), Glibc.S_IFCHR | 0o666, gnu_dev_makedev(1, 3)), 0)
             XCTAssertEqual(mknod(s.path("src/block-device"), Glibc.S_IFBLK | 0o600, gnu_dev_makedev(7, 0)), 0)
             XCTAssertEqual(lsetxattr(s.path("src/setgid"), "trusted.silo", "t", 1, 0), 0)
+            // Set by name, not through a descriptor (FIFOs, devices and links are not opened).
+            XCTAssertEqual(lsetxattr(s.path("src/fifo"), "trusted.fifo", "f", 1, 0), 0)
+            XCTAssertEqual(lsetxattr(s.path("src/dangling"), "trusted.link", "l", 1, 0), 0)
         }
         // Nanosecond times, set last (children first so directory mtimes stick).
         var t: Int64 = 1_600_000_000_123_456_789

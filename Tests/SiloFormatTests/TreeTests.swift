@@ -51,9 +51,9 @@ final class TreeTests: XCTestCase {
             ByteString("line\nbreak"),
             ByteString("tab\there"),
             [0xC3, 0x28],                                      // invalid 2-byte sequence
-            ByteString("nul\u{0}inside"),
             ByteString("émoji 🎉"),
-            [],                                                // empty name
+            ByteString("..."), ByteString(".hidden"), ByteString("a.."),  // dots, but not `.` or `..`
+            ByteString("back\\slash"),
         ]
         var link = Node(name: ByteString("link"), type: .symlink)
         link.linkTarget = [0x2F, 0xC3, 0x28, 0x0A]
@@ -127,6 +127,35 @@ final class TreeTests: XCTestCase {
         XCTAssertNil(file.subtree)
         // And the encoder writes exactly these bytes for the same nodes.
         XCTAssertEqual(Array(Tree(nodes: [file, link]).encoded()), bytes)
+    }
+
+    /// A name is one path component (FORMAT.md §9): a restore joins it to its target, so a
+    /// stored `..` or a slash would write outside the target. The encoder does not check
+    /// names (the backup reads them from directories), hence trees encoded here can hold them.
+    func testNamesThatAreNotOnePathComponentAreRejected() throws {
+        let bad: [ByteString] = [[], ByteString("."), ByteString(".."), ByteString("../../ESCAPED.txt"), ByteString("a/b"),
+                                 ByteString("/"), ByteString("dir/"), ByteString("nul\u{0}inside"), [0]]
+        for name in bad {
+            let tree = Tree(nodes: [Node(name: ByteString("a"), type: .file), Node(name: name, type: .dir),
+                                    Node(name: ByteString("z"), type: .file)])
+            assertFormatError(.malformed, "name \(Array(name))") { try Tree.decode(tree.encoded()) }
+        }
+    }
+
+    /// Nodes are in strictly increasing byte order of their names, as the encoder writes them;
+    /// a reader's binary search (and a restore's one entry per name) relies on it.
+    func testNamesOutOfOrderOrTwiceAreRejected() throws {
+        let header: [UInt8] = Array("STRE".utf8) + [1]
+        func node(_ name: String) -> [UInt8] { [UInt8(name.utf8.count)] + Array(name.utf8) + [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1] }
+        XCTAssertEqual(try Tree.decode(Data(header + [2] + node("a") + node("b"))).nodes.map(\.name.displayString), ["a", "b"])
+        assertFormatError(.malformed, "b before a") { try Tree.decode(Data(header + [2] + node("b") + node("a"))) }
+        assertFormatError(.malformed, "a twice") { try Tree.decode(Data(header + [2] + node("a") + node("a"))) }
+        assertFormatError(.malformed, "ab before a") { try Tree.decode(Data(header + [2] + node("ab") + node("a"))) }
+        // Byte order, not String order: "é" (C3 A9) sorts after "z" (7A).
+        XCTAssertNoThrow(try Tree.decode(Data(header + [2] + node("z") + node("é"))))
+        assertFormatError(.malformed, "é before z") { try Tree.decode(Data(header + [2] + node("é") + node("z"))) }
+        let twice = Tree(nodes: [Node(name: ByteString("same"), type: .file), Node(name: ByteString("same"), type: .dir)])
+        assertFormatError(.malformed, "a tree encoded with one name twice") { try Tree.decode(twice.encoded()) }
     }
 
     func testMalformedTreesAreRejected() throws {

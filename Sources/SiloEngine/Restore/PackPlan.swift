@@ -4,7 +4,11 @@ import SiloRepository
 
 /// A file to restore: where it goes and what the snapshot says of it.
 struct FileJob: Sendable {
+    /// The whole path, for messages.
     let target: ByteString
+    /// Its directory in the restore's table of directories (`TargetDirectory`); the file's
+    /// name there is the node's.
+    let directory: Int
     let node: Node
 }
 
@@ -24,20 +28,19 @@ final class FileInProgress: @unchecked Sendable {
         pending = chunks
     }
 
-    /// A descriptor open for writing, the file created by the first caller; -1 once the file
-    /// has failed (the failure is recorded).
-    func open(create: (ByteString) -> Int32) -> Int32 {
+    /// A descriptor open for writing, the file created by the first caller in its directory
+    /// as the walk made it; -1 once the file has failed (the failure is recorded).
+    func open(in directories: DirectoryDescriptors) -> Int32 {
         lock.withLock {
             if failure != nil { return -1 }
-            let fd = created
-                ? Paths.withCPath(job.target) { Glibc.open($0, O_WRONLY | O_NOFOLLOW | O_CLOEXEC) }
-                : create(job.target)
-            if fd < 0 {
-                failure = RestoreProblem(path: job.target.displayString, message: "cannot create file: \(Paths.errorText(errno))",
-                                         isIntegrityFailure: false)
+            defer { created = true }
+            do throws(TargetError) {
+                let parent = try directories.descriptor(job.directory)
+                return created ? try TargetEntries.openFile(job.node.name, in: parent) : try TargetEntries.createFile(job.node.name, in: parent)
+            } catch {
+                failure = RestoreProblem(path: job.target.displayString, message: error.description, isIntegrityFailure: false)
+                return -1
             }
-            created = true
-            return fd
         }
     }
 

@@ -39,6 +39,11 @@ public struct RestoreSummary: Sendable {
 /// pool of workers, one pack at a time (`PackPlan`); hard links are made once their first name
 /// exists; directory metadata is applied last, deepest first, so writing into a directory does
 /// not change its restored mtime.
+///
+/// Nothing below the target is reached by a path that a symbolic link already in the target
+/// could redirect: entries are made relative to their directory's descriptor, and a link
+/// where the snapshot has a directory is replaced, not followed (`TargetDirectory`,
+/// `TargetEntries`).
 public final class Restorer: @unchecked Sendable {
     private let repository: Repository
     private let snapshot: Snapshot
@@ -47,6 +52,8 @@ public final class Restorer: @unchecked Sendable {
     private let onProblem: @Sendable (RestoreProblem) -> Void
     private let lock = NSLock()
     private var summary = RestoreSummary()
+    /// The target (first) and every directory the walk made in it; a file refers to its own.
+    private var directories: [TargetDirectory] = []
     private let isRoot = geteuid() == 0
     public let progress = BackupProgress()
 
@@ -61,17 +68,27 @@ public final class Restorer: @unchecked Sendable {
 
     public func run() throws -> RestoreSummary {
         let target = Paths.absolute(options.target)
+        if !includes.isEmpty, try !includesExist() {
+            throw RepositoryError(.notFound, "no path of the snapshot matches \(options.includes.joined(separator: ", "))")
+        }
         if case .failure = MetadataReader.lstatus(target) {
             guard Paths.withCPath(target, { mkdir($0, 0o700) }) == 0 else {
                 throw RepositoryError(.invalidArgument, "cannot create target \(options.target): \(Paths.errorText(errno))")
             }
         }
-        var files: [FileJob] = []
-        var directories: [(ByteString, Node)] = []
-        if !includes.isEmpty, try !includesExist() {
-            throw RepositoryError(.notFound, "no path of the snapshot matches \(options.includes.joined(separator: ", "))")
+        // The user names the target, a link to a directory included: it is followed once, here.
+        let root = Paths.withCPath(target) { open($0, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+        guard root >= 0 else {
+            throw RepositoryError(.invalidArgument, "cannot open target \(options.target): \(Paths.errorText(errno))")
         }
-        try walk(snapshot.tree, snapshotPath: [], target: target, files: &files, directories: &directories)
+        defer { close(root) }
+        guard let top = TargetDirectory(path: target, descriptor: root, node: nil) else {
+            throw RepositoryError(.invalidArgument, "cannot stat target \(options.target): \(Paths.errorText(errno))")
+        }
+        directories = [top]
+        var files: [FileJob] = []
+        try walk(snapshot.tree, snapshotPath: [], directory: 0, descriptor: root, files: &files)
+        let descriptors = DirectoryDescriptors(directories)
 
         // First names of hard-linked files are written before the other names are linked.
         var seenInodes = Set<[UInt64]>()
@@ -86,22 +103,37 @@ public final class Restorer: @unchecked Sendable {
         }
         progress.scanned(files: files.count, bytes: primary.reduce(0) { $0 + ($1.node.size ?? 0) })
         progress.scanFinished()
-        restoreContents(primary)
-        var firstName: [[UInt64]: ByteString] = [:]
-        for job in primary where job.node.links > 1 { firstName[[job.node.device, job.node.inode]] = job.target }
+        restoreContents(primary, descriptors)
+        var firstName: [[UInt64]: FileJob] = [:]
+        for job in primary where job.node.links > 1 { firstName[[job.node.device, job.node.inode]] = job }
         for job in links {
             guard let original = firstName[[job.node.device, job.node.inode]] else { continue }
-            unlinkExisting(job.target)
-            let rc = Paths.withCPath(original) { from in Paths.withCPath(job.target) { to in link(from, to) } }
-            if rc != 0 {
-                // The first name failed (e.g. damaged data) or the filesystem refuses links: restore a copy.
-                restoreContents([job])
-            } else {
+            do throws(TargetError) {
+                let from = try descriptors.descriptor(original.directory)
+                let to = try descriptors.descriptor(job.directory)
+                try TargetEntries.link(original.node.name, in: from, as: job.node.name, in: to)
                 lock.withLock { summary.files += 1 }
+            } catch {
+                // The first name failed (e.g. damaged data) or the filesystem refuses links: restore a copy.
+                restoreContents([job], descriptors)
             }
         }
-        for (path, node) in directories.reversed() { applyMetadata(path, node) }
+        applyDirectoryMetadata()
         return lock.withLock { summary }
+    }
+
+    /// Deepest first. Each directory is opened again and must be the one the walk made.
+    private func applyDirectoryMetadata() {
+        for directory in directories.reversed() {
+            guard let node = directory.node else { continue }
+            do throws(TargetError) {
+                let fd = try directory.open()
+                applyMetadata(node, to: .descriptor(fd), path: directory.path)
+                close(fd)
+            } catch {
+                problem(directory.path, error.description)
+            }
+        }
     }
 
     private func includesExist() throws -> Bool {
@@ -121,29 +153,39 @@ public final class Restorer: @unchecked Sendable {
         return .none
     }
 
-    private func walk(_ tree: ChunkID, snapshotPath: ByteString, target: ByteString,
-                      files: inout [FileJob], directories: inout [(ByteString, Node)], selected: Bool = false) throws {
+    /// Walks the tree `tree` into the target's directory `directory`, open as `parent`.
+    private func walk(_ tree: ChunkID, snapshotPath: ByteString, directory: Int, descriptor parent: Int32,
+                      files: inout [FileJob], selected: Bool = false) throws {
+        let base = directories[directory].path
         for node in try repository.loadTree(tree).nodes {
             let path = snapshotPath + [47] + node.name
             let mode = selected ? .all : selection(path)
             if mode == .none { continue }
-            let destination = Paths.join(target, node.name)
+            let destination = Paths.join(base, node.name)
             switch node.type {
             case .dir:
-                if Paths.withCPath(destination, { mkdir($0, 0o700) }) != 0 && errno != EEXIST {
-                    problem(destination, "cannot create directory: \(Paths.errorText(errno))")
+                let fd: Int32
+                do throws(TargetError) {
+                    fd = try TargetEntries.makeDirectory(node.name, in: parent)
+                } catch {
+                    problem(destination, error.description)
                     continue
                 }
-                directories.append((destination, node))
+                defer { close(fd) }
+                guard let made = TargetDirectory(path: destination, descriptor: fd, node: node) else {
+                    problem(destination, "cannot stat directory: \(Paths.errorText(errno))")
+                    continue
+                }
+                directories.append(made)
                 lock.withLock { summary.directories += 1 }
                 if let subtree = node.subtree {
-                    try walk(subtree, snapshotPath: path, target: destination, files: &files, directories: &directories,
+                    try walk(subtree, snapshotPath: path, directory: directories.count - 1, descriptor: fd, files: &files,
                              selected: mode == .all)
                 }
             case .file:
-                if mode == .all { files.append(FileJob(target: destination, node: node)) }
+                if mode == .all { files.append(FileJob(target: destination, directory: directory, node: node)) }
             case .symlink, .fifo, .chardev, .blockdev:
-                if mode == .all { restoreSpecial(destination, node) }
+                if mode == .all { restoreSpecial(node, in: parent, path: destination) }
             case .socket:
                 break  // a socket is recreated by the program that listens on it
             }
@@ -151,7 +193,7 @@ public final class Restorer: @unchecked Sendable {
     }
 
     /// Writes the files' contents pack by pack (`PackPlan`), then their sizes and metadata.
-    private func restoreContents(_ files: [FileJob]) {
+    private func restoreContents(_ files: [FileJob], _ descriptors: DirectoryDescriptors) {
         let span = options.readSpan ?? (repository.store is LocalObjectStore ? 4 << 20 : 32 << 20)
         let plan = PackPlan(files: files, span: span) { try repository.catalog.location(of: $0) }
         // The plan holds every location the restore needs: the pages that found them go back
@@ -162,16 +204,16 @@ public final class Restorer: @unchecked Sendable {
                                   isIntegrityFailure: true))
         }
         for file in plan.empty {
-            let fd = file.open(create: createFile)
-            finishFile(file.job, size: 0, failure: file.complete(0).failure, descriptor: fd)
+            let fd = file.open(in: descriptors)
+            finishFile(file.job, size: 0, failure: file.complete(0).failure, descriptor: fd, descriptors)
             if fd >= 0 { close(fd) }
         }
-        runParallel(plan.packs) { self.restorePack($0) }
+        runParallel(plan.packs) { self.restorePack($0, $1) }
     }
 
     /// Reads the chunks of one pack and writes each wherever the restore needs it. Plaintext
     /// needed in more than one place is kept until its last place is written.
-    private func restorePack(_ work: PackPlan.PackWork) {
+    private func restorePack(_ work: PackPlan.PackWork, _ descriptors: DirectoryDescriptors) {
         let blobs = repository.loadBlobs(work.chunks.map { $0.entry.id })
         var order: [ObjectIdentifier] = []
         var writes: [ObjectIdentifier: (file: FileInProgress, items: [(chunk: Int, offset: UInt64)])] = [:]
@@ -189,7 +231,7 @@ public final class Restorer: @unchecked Sendable {
         var kept: [Int: Data] = [:]
         for key in order {
             let (file, items) = writes[key]!
-            let fd = file.open(create: createFile)
+            let fd = file.open(in: descriptors)
             var problem: RestoreProblem?
             if fd >= 0 {
                 for item in items {
@@ -219,25 +261,28 @@ public final class Restorer: @unchecked Sendable {
                 }
             }
             let (last, failure) = file.complete(items.count, problem: problem)
-            if last { finishFile(file.job, size: file.size, failure: failure, descriptor: fd) }
+            if last { finishFile(file.job, size: file.size, failure: failure, descriptor: fd, descriptors) }
             if fd >= 0 { close(fd) }
         }
     }
 
     /// Sets the final size and metadata, or removes the file when any part failed: a file
     /// with unverified or missing content is never left under its real name.
-    private func finishFile(_ job: FileJob, size: UInt64, failure: RestoreProblem?, descriptor: Int32 = -1) {
+    /// `descriptor` is open on the file whenever `failure` is nil.
+    private func finishFile(_ job: FileJob, size: UInt64, failure: RestoreProblem?, descriptor: Int32,
+                            _ descriptors: DirectoryDescriptors) {
         var failure = failure
-        if failure == nil,
-           (descriptor >= 0 ? ftruncate(descriptor, off_t(size)) : Paths.withCPath(job.target) { truncate($0, off_t(size)) }) != 0 {
+        if failure == nil, ftruncate(descriptor, off_t(size)) != 0 {
             failure = RestoreProblem(path: job.target.displayString, message: "truncate failed: \(Paths.errorText(errno))", isIntegrityFailure: false)
         }
         if let failure {
-            _ = Paths.withCPath(job.target) { unlink($0) }
+            if let parent = try? descriptors.descriptor(job.directory) {
+                TargetEntries.removeUnlessDirectory(job.node.name, in: parent)
+            }
             report(failure)
             return
         }
-        applyMetadata(job.target, job.node, descriptor: descriptor)
+        applyMetadata(job.node, to: .descriptor(descriptor), path: job.target)
         progress.fileDone()
         lock.withLock {
             summary.files += 1
@@ -245,87 +290,52 @@ public final class Restorer: @unchecked Sendable {
         }
     }
 
-    private func runParallel<Job: Sendable>(_ jobs: [Job], _ body: @escaping @Sendable (Job) -> Void) {
+    /// Each worker has its own directory descriptors: none is closed while another uses it.
+    private func runParallel<Job: Sendable>(_ jobs: [Job], _ body: @escaping @Sendable (Job, DirectoryDescriptors) -> Void) {
         guard !jobs.isEmpty else { return }
         let next = NSLock()
         nonisolated(unsafe) var index = 0
         let work = jobs
+        let directories = self.directories
         DispatchQueue.concurrentPerform(iterations: min(options.workers, jobs.count)) { _ in
+            let descriptors = DirectoryDescriptors(directories)
             while true {
                 let i: Int = next.withLock {
                     defer { index += 1 }
                     return index
                 }
                 if i >= work.count { return }
-                body(work[i])
+                body(work[i], descriptors)
             }
         }
     }
 
-    /// Creates a new file for writing; something already there that is not a directory is
-    /// replaced. (Trying the create first saves an lstat per file on a fresh target.)
-    private func createFile(_ path: ByteString) -> Int32 {
-        let create = { Paths.withCPath(path) { open($0, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) } }
-        var fd = create()
-        if fd < 0 && errno == EEXIST {
-            unlinkExisting(path)
-            fd = create()
-        }
-        return fd
-    }
-
-    private func restoreSpecial(_ path: ByteString, _ node: Node) {
-        unlinkExisting(path)
-        let rc: Int32
-        switch node.type {
-        case .symlink:
-            rc = Paths.withCPath(node.linkTarget ?? []) { target in Paths.withCPath(path) { symlink(target, $0) } }
-        case .fifo:
-            rc = Paths.withCPath(path) { mkfifo($0, 0o600) }
-        case .chardev, .blockdev:
-            let kind: mode_t = node.type == .chardev ? Glibc.S_IFCHR : Glibc.S_IFBLK
-            rc = Paths.withCPath(path) { mknod($0, kind | 0o600, dev_t(node.rdev ?? 0)) }
-        default:
+    private func restoreSpecial(_ node: Node, in parent: Int32, path: ByteString) {
+        do throws(TargetError) {
+            try TargetEntries.makeSpecial(node, in: parent)
+        } catch {
+            problem(path, error.description)
             return
         }
-        guard rc == 0 else {
-            problem(path, "cannot create \(node.type.rawValue): \(Paths.errorText(errno))")
-            return
-        }
-        applyMetadata(path, node)
+        applyMetadata(node, to: .name(node.name, in: parent), path: path)
         lock.withLock { summary.others += 1 }
     }
 
-    private func unlinkExisting(_ path: ByteString) {
-        if case .success(let status) = MetadataReader.lstatus(path), status.type != .dir {
-            _ = Paths.withCPath(path) { unlink($0) }
+    /// Owner, then mode (chown clears setuid bits), extended attributes, then times.
+    private func applyMetadata(_ node: Node, to entry: MetadataTarget, path: ByteString) {
+        if entry.chown(node.uid, node.gid) != 0 && isRoot {
+            problem(path, "cannot set owner: \(Paths.errorText(errno))")
         }
-    }
-
-    /// Owner, then mode (chown clears setuid bits), extended attributes, then times. Through
-    /// the open descriptor when there is one: each path call walks the whole path again.
-    private func applyMetadata(_ path: ByteString, _ node: Node, descriptor fd: Int32 = -1) {
-        Paths.withCPath(path) { cpath in
-            let owned = fd >= 0 ? fchown(fd, node.uid, node.gid) : lchown(cpath, node.uid, node.gid)
-            if owned != 0 && isRoot {
-                problem(path, "cannot set owner: \(Paths.errorText(errno))")
+        if node.type != .symlink && entry.chmod(node.mode) != 0 {
+            problem(path, "cannot set mode: \(Paths.errorText(errno))")
+        }
+        for attribute in node.xattrs ?? [] where entry.setExtendedAttribute(attribute.name, attribute.value) != 0 {
+            if isRoot || attribute.name.hasPrefix("user.") {
+                problem(path, "cannot set extended attribute \(attribute.name): \(Paths.errorText(errno))")
             }
-            if node.type != .symlink {
-                let moded = fd >= 0 ? fchmod(fd, mode_t(node.mode)) : chmod(cpath, mode_t(node.mode))
-                if moded != 0 { problem(path, "cannot set mode: \(Paths.errorText(errno))") }
-            }
-            for attribute in node.xattrs ?? [] {
-                let rc = attribute.value.withUnsafeBytes {
-                    fd >= 0 ? fsetxattr(fd, attribute.name, $0.baseAddress, $0.count, 0)
-                            : lsetxattr(cpath, attribute.name, $0.baseAddress, $0.count, 0)
-                }
-                if rc != 0 && (isRoot || attribute.name.hasPrefix("user.")) {
-                    problem(path, "cannot set extended attribute \(attribute.name): \(Paths.errorText(errno))")
-                }
-            }
-            var times = [Self.timespec(node.atime), Self.timespec(node.mtime)]
-            let timed = fd >= 0 ? futimens(fd, &times) : utimensat(AT_FDCWD, cpath, &times, AT_SYMLINK_NOFOLLOW)
-            if timed != 0 { problem(path, "cannot set times: \(Paths.errorText(errno))") }
+        }
+        if entry.setTimes([Self.timespec(node.atime), Self.timespec(node.mtime)]) != 0 {
+            problem(path, "cannot set times: \(Paths.errorText(errno))")
         }
     }
 
