@@ -160,15 +160,20 @@ public final class Pruner: @unchecked Sendable {
         Crypto.sha256(Data(snapshots.map(\.hex).sorted().joined(separator: "\n").utf8)).hex
     }
 
-    private func markTree(_ id: ChunkID) throws {
-        guard try repository.catalog.addLive([id]) == 1 else { return }  // tree seen before: all below is marked
-        let tree = try repository.loadTree(id)
-        var content: [ChunkID] = []
-        for node in tree.nodes {
-            content += node.content ?? []
+    /// Adds a tree and everything below it to the live set. Iterative: a tree nested however
+    /// deep (a hostile or damaged repository) costs heap, not stack.
+    private func markTree(_ root: ChunkID) throws {
+        var pending = [root]
+        while let id = pending.popLast() {
+            guard try repository.catalog.addLive([id]) == 1 else { continue }  // tree seen before: all below is marked
+            let tree = try repository.loadTree(id)
+            var content: [ChunkID] = []
+            for node in tree.nodes {
+                content += node.content ?? []
+                if let subtree = node.subtree { pending.append(subtree) }
+            }
+            _ = try repository.catalog.addLive(content)
         }
-        _ = try repository.catalog.addLive(content)
-        for node in tree.nodes { if let subtree = node.subtree { try markTree(subtree) } }
     }
 
     // MARK: sweep (earlier marks)
