@@ -155,12 +155,11 @@ public final class BlobWriter: @unchecked Sendable {
         }
         guard !packs.isEmpty else { return }
         let index = IndexFile(packs: packs)
-        let data = index.encode(sealer: repository.sealer)
-        let id = IndexID(Crypto.sha256(data))
+        let id: IndexID
         do {
-            try repository.store.put(ObjectKeys.index(id), data: data)
+            id = try repository.putIndexFile(index)
         } catch {
-            throw RepositoryError.wrap(error, context: "writing index \(id.shortHex)")
+            throw RepositoryError.wrap(error, context: "writing an index file")
         }
         lock.withLock { packsIndexed += packs.count }
         try repository.catalog.addIndexFile(id, index)

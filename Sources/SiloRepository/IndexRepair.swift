@@ -20,10 +20,7 @@ extension Repository {
             func writeBatch() throws {
                 guard !batch.isEmpty else { return }
                 let index = IndexFile(packs: batch)
-                let data = index.encode(sealer: sealer)
-                let id = IndexID(Crypto.sha256(data))
-                try store.put(ObjectKeys.index(id), data: data)
-                try catalog.addIndexFile(id, index)
+                try catalog.addIndexFile(try putIndexFile(index), index)
                 result.indexFilesWritten += 1
                 batch = []
             }

@@ -6,6 +6,15 @@ extension Repository {
     /// Index files written by a rewrite hold up to this many chunk entries (a few MiB).
     static let entriesPerRewrittenIndex = 50_000
 
+    /// Writes an index file (named by its content's hash) and returns its ID; the caller
+    /// records it in the catalog once it is durable.
+    func putIndexFile(_ index: IndexFile) throws -> IndexID {
+        let data = index.encode(sealer: sealer)
+        let id = IndexID(Crypto.sha256(data))
+        try store.put(ObjectKeys.index(id), data: data)
+        return id
+    }
+
     /// Takes `packs` out of the index: reads only the index files that name one of them (the
     /// catalog, synchronised by the caller, knows which), writes what they still name into as
     /// few new index files as sizes allow, and only then deletes them: a crash in between
@@ -17,10 +26,7 @@ extension Repository {
         func writeRemaining() throws {
             guard !remaining.isEmpty else { return }
             let index = IndexFile(packs: remaining)
-            let data = index.encode(sealer: sealer)
-            let newID = IndexID(Crypto.sha256(data))
-            try store.put(ObjectKeys.index(newID), data: data)
-            try catalog.adoptIndexFile(newID, index)
+            try catalog.adoptIndexFile(try putIndexFile(index), index)
             remaining = []
             entries = 0
         }
