@@ -86,4 +86,26 @@ final class DeepTreeTests: XCTestCase {
         }
         XCTAssertEqual(last.displayString, Self.deepFilePath)
     }
+
+    func testPruneMarksEveryTree() throws {
+        let scratch = try Scratch()
+        let repository = try scratch.initRepository()
+        _ = try Self.deepSnapshot(repository, depth: Self.depth, content: "kept")
+        var options = PruneOptions()
+        options.grace = 0
+        let report = try Pruner(repository: repository, options: options).run()
+        XCTAssertEqual(report.liveChunks, Self.depth + 2, "every tree and the file's chunk are live")
+        XCTAssertEqual(report.packsMarked, 0)
+    }
+
+    /// A restore of a tree deeper than any path Linux can hold ends with problems or an
+    /// error, never a crash, and writes nothing outside its target.
+    func testRestoreOfATooDeepTreeDoesNotCrash() throws {
+        let scratch = try Scratch()
+        let repository = try scratch.initRepository()
+        let (_, snapshot) = try Self.deepSnapshot(repository, depth: Self.depth, content: "bottom")
+        let summary = try? scratch.restore(repository, snapshot, to: scratch.path("out"))
+        if let summary { XCTAssertFalse(summary.problems.isEmpty, "the bottom cannot be reached by path") }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: scratch.root).sorted(), ["cache", "out", "repo"])
+    }
 }

@@ -4,6 +4,11 @@ import SiloFormat
 /// Paths are bytes on Linux. The engine keeps them as `ByteString` end to end so that names
 /// that are not UTF-8 (or contain newlines) back up and restore unchanged.
 public enum Paths {
+    /// The most components a path Linux can open has: PATH_MAX is 4,096 bytes with the final
+    /// NUL, so `a/a/…/a` stops at 2,048. Snapshots deeper than this cannot be restored or
+    /// exported by path; an import refuses deeper members.
+    public static let maxComponents = 2048
+
     public static func withCPath<R>(_ path: ByteString, _ body: (UnsafePointer<CChar>) throws -> R) rethrows -> R {
         var buffer = path
         buffer.append(0)

@@ -87,7 +87,7 @@ public final class Restorer: @unchecked Sendable {
         }
         directories = [top]
         var files: [FileJob] = []
-        try walk(snapshot.tree, snapshotPath: [], directory: 0, descriptor: root, files: &files)
+        try walk(snapshot.tree, directory: 0, descriptor: root, files: &files)
         let descriptors = DirectoryDescriptors(directories)
 
         // First names of hard-linked files are written before the other names are linked.
@@ -153,39 +153,72 @@ public final class Restorer: @unchecked Sendable {
         return .none
     }
 
-    /// Walks the tree `tree` into the target's directory `directory`, open as `parent`.
-    private func walk(_ tree: ChunkID, snapshotPath: ByteString, directory: Int, descriptor parent: Int32,
-                      files: inout [FileJob], selected: Bool = false) throws {
-        let base = directories[directory].path
-        for node in try repository.loadTree(tree).nodes {
-            let path = snapshotPath + [47] + node.name
-            let mode = selected ? .all : selection(path)
+    /// One directory of the walk: its listing, how far it has got, and where it goes.
+    private struct WalkFrame {
+        let nodes: [Node]
+        var next = 0
+        let snapshotPath: ByteString
+        let directory: Int
+        /// Open while the frame is (closed when it is done, except the target's).
+        let descriptor: Int32
+        let selected: Bool
+    }
+
+    /// Walks the tree `tree` into the target's directory `directory`, open as `descriptor`,
+    /// depth first, making directories and special files and collecting the files. Iterative:
+    /// a hostile or damaged tree may nest 20,000 levels deep. Each level keeps its directory
+    /// open, so a tree deeper than the descriptor limit ends in a problem there, not a crash.
+    private func walk(_ tree: ChunkID, directory: Int, descriptor: Int32, files: inout [FileJob]) throws {
+        var stack = [WalkFrame(nodes: try repository.loadTree(tree).nodes, snapshotPath: [], directory: directory,
+                               descriptor: descriptor, selected: false)]
+        defer { for frame in stack.dropFirst() { close(frame.descriptor) } }
+        while !stack.isEmpty {
+            let top = stack.count - 1
+            guard stack[top].next < stack[top].nodes.count else {
+                let done = stack.removeLast()
+                if !stack.isEmpty { close(done.descriptor) }
+                continue
+            }
+            let node = stack[top].nodes[stack[top].next]
+            stack[top].next += 1
+            let frame = stack[top]
+            let path = frame.snapshotPath + [47] + node.name
+            let mode = frame.selected ? .all : selection(path)
             if mode == .none { continue }
-            let destination = Paths.join(base, node.name)
+            let destination = Paths.join(directories[frame.directory].path, node.name)
             switch node.type {
             case .dir:
                 let fd: Int32
                 do throws(TargetError) {
-                    fd = try TargetEntries.makeDirectory(node.name, in: parent)
+                    fd = try TargetEntries.makeDirectory(node.name, in: frame.descriptor)
                 } catch {
                     problem(destination, error.description)
                     continue
                 }
-                defer { close(fd) }
                 guard let made = TargetDirectory(path: destination, descriptor: fd, node: node) else {
                     problem(destination, "cannot stat directory: \(Paths.errorText(errno))")
+                    close(fd)
                     continue
                 }
                 directories.append(made)
                 lock.withLock { summary.directories += 1 }
-                if let subtree = node.subtree {
-                    try walk(subtree, snapshotPath: path, directory: directories.count - 1, descriptor: fd, files: &files,
-                             selected: mode == .all)
+                guard let subtree = node.subtree else {
+                    close(fd)
+                    continue
                 }
+                let nodes: [Node]
+                do {
+                    nodes = try repository.loadTree(subtree).nodes
+                } catch {
+                    close(fd)
+                    throw error
+                }
+                stack.append(WalkFrame(nodes: nodes, snapshotPath: path, directory: directories.count - 1, descriptor: fd,
+                                       selected: mode == .all))
             case .file:
-                if mode == .all { files.append(FileJob(target: destination, directory: directory, node: node)) }
+                if mode == .all { files.append(FileJob(target: destination, directory: frame.directory, node: node)) }
             case .symlink, .fifo, .chardev, .blockdev:
-                if mode == .all { restoreSpecial(node, in: parent, path: destination) }
+                if mode == .all { restoreSpecial(node, in: frame.descriptor, path: destination) }
             case .socket:
                 break  // a socket is recreated by the program that listens on it
             }

@@ -1,4 +1,5 @@
 import Foundation
+import SiloEngine
 import SiloFormat
 
 /// The snapshot tree of an import, built in memory as members arrive in any order: metadata
@@ -26,13 +27,12 @@ final class ImportTree {
     private var byInode: [UInt64: [Leaf]] = [:]
     private let defaultTime: Int64
 
-    /// The deepest member path accepted, in components. Linux takes paths of at most PATH_MAX =
-    /// 4,096 bytes with the final NUL, so no path it can open has more than 2,048 components
-    /// (`a/a/…/a`); silo's own backup, which opens absolute paths, records at most 2,047. A
-    /// deeper member could not be restored or exported by path, and an unlimited depth would let
-    /// a small archive drive every walk of the snapshot as deep as it likes (a 51 KB archive of
-    /// 200,000 levels crashed the import by recursion).
-    static let maxDepth = 2048
+    /// The deepest member path accepted, in components (`Paths.maxComponents`); silo's own
+    /// backup, which opens absolute paths, records at most 2,047. A deeper member could not be
+    /// restored or exported by path, and an unlimited depth would let a small archive drive
+    /// every walk of the snapshot as deep as it likes (a 51 KB archive of 200,000 levels
+    /// crashed the import by recursion).
+    static let maxDepth = Paths.maxComponents
 
     init(archive: String, time: Int64) {
         self.archive = archive
