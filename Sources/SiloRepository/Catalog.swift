@@ -12,7 +12,7 @@ public struct ChunkLocation: Sendable, Equatable {
 /// repository's objects on every open and `catalog rebuild` recreates it from them alone.
 public final class Catalog: @unchecked Sendable {
     let db: SQLiteDatabase
-    private let lock = NSLock()
+    let lock = NSLock()
     private let findChunk: SQLiteDatabase.Statement
     private let insertChunk: SQLiteDatabase.Statement
     private let findTree: SQLiteDatabase.Statement
@@ -65,10 +65,21 @@ public final class Catalog: @unchecked Sendable {
 
     deinit { try? flushTreeCache() }
 
+    public var path: String { db.path }
+
+    /// Whether `error` says the catalog file itself is damaged or foreign (so a rebuilt one
+    /// replaces it), rather than that it could not be used just now.
+    public static func isDamage(_ error: RepositoryError) -> Bool { error.code == .catalogDamaged }
+
     public init(path: String) throws {
         db = try SQLiteDatabase(path: path)
         try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-16384;")
-        try Catalog.migrate(db)
+        do {
+            try Catalog.migrate(db)
+        } catch let error as RepositoryError where error.code == .catalog && Catalog.isForeignSchema(error.message) {
+            // Another program's database, or a catalog whose tables are not ours.
+            throw RepositoryError(.catalogDamaged, "it is not a Silo catalog (\(error.message))")
+        }
         // A copy in a pack marked for deletion is the last choice.
         findChunk = try db.prepare("""
             SELECT pack, type, compression, offset, length, raw_length, base FROM chunks WHERE id = ?1
@@ -78,6 +89,10 @@ public final class Catalog: @unchecked Sendable {
         findTree = try db.prepare("SELECT body FROM tree_cache WHERE id = ?1")
         insertTree = try db.prepare("INSERT OR IGNORE INTO tree_cache VALUES (?1, ?2)")
         findCopiedID = try db.prepare("SELECT target FROM copy_map WHERE source = ?1 AND id = ?2")
+    }
+
+    private static func isForeignSchema(_ message: String) -> Bool {
+        ["already exists", "no such table", "no such column", "has no column"].contains { message.contains($0) }
     }
 
     static func migrate(_ db: SQLiteDatabase) throws {

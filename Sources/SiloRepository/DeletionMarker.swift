@@ -35,6 +35,9 @@ extension Repository {
         return key
     }
 
+    /// The readable markers. A damaged one (not hashing to its name, or not authenticating) is
+    /// recorded in `findings` and left out: it names no pack anyone can read, so no sweep can
+    /// delete by it, and prune removes it (`removeDamagedMarkers`).
     public func deletionMarkers() throws -> [(key: String, marker: DeletionMarker)] {
         try store.list(prefix: DeletionMarker.prefix).sorted().compactMap { key in
             let data: Data
@@ -43,11 +46,36 @@ extension Repository {
             } catch let error as StorageError where error.code == .notFound {
                 return nil  // a prune's sweep removed it since the listing
             }
-            guard let plain = try? sealer.open(data, kind: DeletionMarker.kind),
-                  let marker = try? JSONDecoder().decode(DeletionMarker.self, from: plain) else {
-                throw RepositoryError(.integrity, "deletion marker \(key) is damaged; remove it to let prune go on")
+            guard let marker = Self.decodeMarker(data, key: key, sealer: sealer) else {
+                record(.deletionMarker, key, "deletion marker \(key) is damaged")
+                return nil
             }
             return (key, marker)
         }
+    }
+
+    private static func decodeMarker(_ data: Data, key: String, sealer: ObjectSealer) -> DeletionMarker? {
+        guard key.dropFirst(DeletionMarker.prefix.count) == Crypto.sha256(data).hex,
+              let plain = try? sealer.open(data, kind: DeletionMarker.kind) else { return nil }
+        return try? JSONDecoder().decode(DeletionMarker.self, from: plain)
+    }
+
+    /// Deletes the markers found damaged, each read again first (a finding may be old). Safe:
+    /// the packs such a marker named stay where they are, and this prune marks them again if
+    /// nothing needs them; a backup never relied on a marker it could not read. Returns the keys.
+    public func removeDamagedMarkers() throws -> [String] {
+        var removed: [String] = []
+        for finding in findings where finding.kind == .deletionMarker {
+            guard let data = try? store.get(finding.key),
+                  Self.decodeMarker(data, key: finding.key, sealer: sealer) == nil else { continue }
+            do {
+                try store.delete(finding.key)
+            } catch {
+                throw RepositoryError.wrap(error, context: "removing damaged deletion marker \(finding.key)")
+            }
+            findingsLog.forget(key: finding.key)
+            removed.append(finding.key)
+        }
+        return removed
     }
 }

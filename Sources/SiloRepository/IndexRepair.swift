@@ -7,6 +7,8 @@ extension Repository {
         public var packsIndexed = 0
         public var packsUnreadable: [PackID] = []
         public var indexFilesWritten = 0
+        /// Damaged index files deleted once every pack in the store was indexed without them.
+        public var damagedIndexFilesRemoved: [String] = []
     }
 
     /// Writes index files for every pack that no index file names, from the packs' own
@@ -41,9 +43,27 @@ extension Repository {
                 if batch.count >= 64 { try writeBatch() }
             }
             try writeBatch()
+            result.damagedIndexFilesRemoved = try removeDamagedIndexFiles()
         } catch {
             throw RepositoryError.wrap(error, context: "rebuilding the index from packs")
         }
         return result
+    }
+
+    /// A damaged index file can name nothing that the packs' trailers do not: once every pack in
+    /// the store is indexed without it (above), it is only noise for every later open. Each is read
+    /// again first, so that a passing read error never costs an index file.
+    private func removeDamagedIndexFiles() throws -> [String] {
+        var removed: [String] = []
+        for finding in findings where finding.kind == .indexFile {
+            guard let id = ObjectKeys.id(from: finding.key, as: IndexID.self) else { continue }
+            if (try? store.get(finding.key)).map({ Crypto.sha256($0) == id.digest && (try? IndexFile.decode($0, sealer: sealer)) != nil }) ?? true {
+                continue
+            }
+            try store.delete(finding.key)
+            findingsLog.forget(key: finding.key)
+            removed.append(finding.key)
+        }
+        return removed
     }
 }

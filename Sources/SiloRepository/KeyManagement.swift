@@ -13,7 +13,9 @@ extension Repository {
         do {
             return try store.list(prefix: ObjectKeys.keysPrefix).sorted().compactMap { key in
                 guard let id = ObjectKeys.id(from: key, as: KeyID.self) else { return nil }
-                let file = try KeyFile.decode(try store.get(key))
+                // A damaged key file is left out here; opening the repository reported it.
+                let data = try store.get(key)
+                guard Crypto.sha256(data) == id.digest, let file = try? KeyFile.decode(data) else { return nil }
                 return KeyInfo(id: id, file: file, isCurrent: id == openedKey)
             }
         } catch {
@@ -43,17 +45,24 @@ extension Repository {
     /// Removes a key file. Refuses to remove the key in use, so a repository never loses its
     /// last way in by this command.
     public func removeKey(_ prefix: String) throws {
-        let matches = try listKeys().filter { $0.id.hex.hasPrefix(prefix.lowercased()) }
+        // Damaged key files too (listKeys leaves them out): removing them is the repair.
+        let ids: [KeyID]
+        do {
+            ids = try store.list(prefix: ObjectKeys.keysPrefix).compactMap { ObjectKeys.id(from: $0, as: KeyID.self) }
+        } catch {
+            throw RepositoryError.wrap(error, context: "listing keys")
+        }
+        let matches = ids.filter { $0.hex.hasPrefix(prefix.lowercased()) }
         guard matches.count == 1, let key = matches.first else {
             throw RepositoryError(.invalidArgument, matches.isEmpty ? "no key matches \(prefix)" : "key prefix \(prefix) is ambiguous")
         }
-        guard !key.isCurrent else {
+        guard key != openedKey else {
             throw RepositoryError(.invalidArgument, "refusing to remove the key in use; open the repository with another password first")
         }
         do {
-            try store.delete(ObjectKeys.key(key.id))
+            try store.delete(ObjectKeys.key(key))
         } catch {
-            throw RepositoryError.wrap(error, context: "removing key \(key.id.shortHex)")
+            throw RepositoryError.wrap(error, context: "removing key \(key.shortHex)")
         }
     }
 }

@@ -15,7 +15,7 @@ public enum ObjectKeys {
     public static func key(_ id: KeyID) -> String { "keys/\(id.hex)" }
 
     /// The ID at the end of a listed key, if it is one of ours.
-    static func id<T: DigestIdentifier>(from key: String, as: T.Type) -> T? {
+    public static func id<T: DigestIdentifier>(from key: String, as: T.Type) -> T? {
         guard let last = key.split(separator: "/").last else { return nil }
         return T(hex: String(last))
     }

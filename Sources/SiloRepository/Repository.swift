@@ -13,6 +13,8 @@ public final class Repository: @unchecked Sendable {
     public let catalog: Catalog
     /// The key file the password opened (nil when unencrypted).
     public let openedKey: KeyID?
+    /// Damaged objects met so far (`findings`): recorded, not fatal.
+    let findingsLog = FindingsLog()
 
     init(store: ObjectStore, config: RepositoryConfig, settings: RepositorySettings, keys: MasterKeys?,
          catalog: Catalog, openedKey: KeyID?) {
@@ -69,7 +71,7 @@ public final class Repository: @unchecked Sendable {
             }
             // The config goes last: until it exists the location is not a repository.
             try store.put(ObjectKeys.config, data: config.encoded())
-            let catalog = try openCatalog(config: config, cacheRoot: cacheRoot)
+            let (catalog, _) = try openCatalog(config: config, cacheRoot: cacheRoot)
             return Repository(store: store, config: config, settings: settings, keys: master, catalog: catalog, openedKey: keyID)
         } catch {
             throw RepositoryError.wrap(error, context: "init")
@@ -106,56 +108,45 @@ public final class Repository: @unchecked Sendable {
 
     public static func open(store: ObjectStore, password: Data?, cacheRoot: String) throws -> Repository {
         let config = try readConfig(store: store)
-        var master: MasterKeys?
-        var openedKey: KeyID?
+        var opened: OpenedKey?
         if config.isEncrypted {
             guard let password, !password.isEmpty else {
                 throw RepositoryError(.wrongPassword, "this repository is encrypted: give its password with SILO_PASSWORD or --password-file")
             }
-            // One planted or damaged key file must not lock out the others: each is tried on
-            // its own, and those never tried are named if no key opens.
-            var notTried: [String] = []
-            do {
-                for key in try store.list(prefix: ObjectKeys.keysPrefix).sorted() {
-                    guard let id = ObjectKeys.id(from: key, as: KeyID.self),
-                          let file = try? KeyFile.decode(try store.get(key)) else { continue }
-                    if let problem = file.parameterProblem {
-                        notTried.append("key file \(id.shortHex) was not tried: it \(problem)")
-                        continue
-                    }
-                    do {
-                        if let keys = try file.open(password: password) {
-                            master = keys
-                            openedKey = id
-                            break
-                        }
-                    } catch {
-                        notTried.append("key file \(id.shortHex) could not be used: \(error)")
-                    }
-                }
-            } catch {
-                throw RepositoryError.wrap(error, context: "reading keys")
-            }
-            guard master != nil else {
-                throw RepositoryError(.wrongPassword, (["wrong password: no key of \(store.location) opens with it"] + notTried).joined(separator: "; "))
-            }
+            opened = try openKey(store: store, password: password)
         }
-        let sealer = ObjectSealer(keys: master)
+        let sealer = ObjectSealer(keys: opened?.keys)
         let settings: RepositorySettings
         do {
             settings = try config.openSettings(sealer: sealer)
         } catch {
             throw RepositoryError(.integrity, "the repository settings fail authentication: \(error)")
         }
-        let catalog = try openCatalog(config: config, cacheRoot: cacheRoot)
-        let repository = Repository(store: store, config: config, settings: settings, keys: master, catalog: catalog, openedKey: openedKey)
-        try repository.syncCatalog()
+        var setAside: RepositoryFinding?
+        func make() throws -> Repository {
+            let (catalog, finding) = try openCatalog(config: config, cacheRoot: cacheRoot)
+            setAside = finding ?? setAside
+            return Repository(store: store, config: config, settings: settings, keys: opened?.keys, catalog: catalog, openedKey: opened?.id)
+        }
+        var repository = try make()
+        do {
+            try repository.syncCatalog()
+        } catch let error as RepositoryError where Catalog.isDamage(error) {
+            // A catalog that opened but whose pages are damaged (a truncated file): a cache,
+            // so it is set aside and rebuilt rather than failing every command.
+            try setAsideCatalog(at: repository.catalog.path, reason: error.message, finding: &setAside)
+            repository = try make()
+            try repository.syncCatalog()
+        }
+        for finding in (opened?.findings ?? []) + [setAside].compactMap({ $0 }) { repository.findingsLog.record(finding) }
         return repository
     }
 
     /// The catalog holds file names, owners and paths in plaintext (FORMAT.md §12): its folder
-    /// is made private (0700) even when it existed before, and its files 0600.
-    static func openCatalog(config: RepositoryConfig, cacheRoot: String) throws -> Catalog {
+    /// is made private (0700) even when it existed before, and its files 0600. A file there that
+    /// is not a catalog (damaged, truncated, foreign) is set aside beside it and a new catalog made:
+    /// the catalog is a cache of the repository, never a reason to stop.
+    static func openCatalog(config: RepositoryConfig, cacheRoot: String) throws -> (Catalog, RepositoryFinding?) {
         let directory = cacheRoot + "/" + config.id
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
@@ -174,48 +165,31 @@ public final class Repository: @unchecked Sendable {
         for file in [path, path + "-wal", path + "-shm"] { _ = chmod(file, 0o600) }
         let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
         if fd >= 0 { close(fd) }
-        return try Catalog(path: path)
-    }
-
-    // MARK: catalog synchronisation
-
-    /// Brings the catalog in line with the repository: index files and snapshots added by
-    /// other clients (or left by a killed run) are loaded, removed ones dropped.
-    public func syncCatalog() throws {
         do {
-            // Markers before the index: a prune's whole sweep (index rewritten, pack and marker
-            // deleted) between the two listings would otherwise leave a deleted pack looking
-            // indexed and unmarked (docs/model/prune.pml, variant SYNC_INDEX_FIRST).
-            let storedMarkers = Set(try store.list(prefix: DeletionMarker.prefix))
-            let knownMarkers = try catalog.knownMarkers()
-            for key in knownMarkers.subtracting(storedMarkers) { try catalog.removeMarker(key) }
-            if !storedMarkers.subtracting(knownMarkers).isEmpty {
-                for (key, marker) in try deletionMarkers() where !knownMarkers.contains(key) && storedMarkers.contains(key) {
-                    try catalog.markPacks(marker.packs, at: marker.marked, marker: key)
-                }
-            }
-            let stored = Set(try store.list(prefix: ObjectKeys.indexPrefix).compactMap { ObjectKeys.id(from: $0, as: IndexID.self) })
-            let known = try catalog.knownIndexFiles()
-            try catalog.removeIndexFiles(Array(known.subtracting(stored)))
-            for id in stored.subtracting(known).sorted() {
-                let index = try IndexFile.decode(try store.get(ObjectKeys.index(id)), sealer: sealer)
-                try catalog.addIndexFile(id, index)
-            }
-            let storedSnapshots = Set(try store.list(prefix: ObjectKeys.snapshotsPrefix).compactMap { ObjectKeys.id(from: $0, as: SnapshotID.self) })
-            let knownSnapshots = try catalog.knownSnapshots()
-            for id in knownSnapshots.subtracting(storedSnapshots) { try catalog.removeSnapshot(id) }
-            for id in storedSnapshots.subtracting(knownSnapshots) {
-                try catalog.addSnapshot(id, try loadSnapshot(id))
-            }
-        } catch {
-            throw RepositoryError.wrap(error, context: "synchronising the catalog")
+            return (try Catalog(path: path), nil)
+        } catch let error as RepositoryError where Catalog.isDamage(error) {
+            var finding: RepositoryFinding?
+            try setAsideCatalog(at: path, reason: error.message, finding: &finding)
+            let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            if fd >= 0 { close(fd) }
+            return (try Catalog(path: path), finding)
         }
     }
 
-    /// Recreates the catalog from the repository's objects alone.
-    public func rebuildCatalog() throws {
-        try catalog.clearAll()
-        try syncCatalog()
+    /// Moves a damaged catalog (and its WAL files) to `catalog.sqlite.damaged`, replacing an
+    /// older one set aside there, so the user can still look at it.
+    static func setAsideCatalog(at path: String, reason: String, finding: inout RepositoryFinding?) throws {
+        let aside = path + ".damaged"
+        for suffix in ["", "-wal", "-shm"] {
+            _ = unlink(aside + suffix)
+            if rename(path + suffix, aside + suffix) != 0 && errno != ENOENT {
+                throw RepositoryError(.catalog, "the local catalog \(path) is damaged (\(reason)) and cannot be moved aside: \(String(cString: strerror(errno))); delete it, it is only a cache")
+            }
+        }
+        // SQLite's own words, without the statement that met them.
+        let cause = reason.components(separatedBy: ": ").last ?? reason
+        finding = RepositoryFinding(kind: .catalog, key: path,
+                                    message: "the local catalog \(path) was damaged (\(cause)); it was set aside as \(aside) and rebuilt from the repository")
     }
 
     // MARK: reading

@@ -16,6 +16,8 @@ public struct RepositoryError: Error, CustomStringConvertible, Sendable {
         case readOnly
         case noSpace
         case catalog
+        /// The local catalog file is damaged or not a catalog: it is set aside and rebuilt.
+        case catalogDamaged
         case invalidArgument
         case notFound
         case storage

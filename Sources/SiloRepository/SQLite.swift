@@ -26,16 +26,15 @@ final class SQLiteDatabase: @unchecked Sendable {
     func execute(_ sql: String) throws {
         var error: UnsafeMutablePointer<CChar>?
         if sqlite3_exec(handle, sql, nil, nil, &error) != SQLITE_OK {
-            let message = error.map { String(cString: $0) } ?? "unknown error"
             sqlite3_free(error)
-            throw RepositoryError(.catalog, "catalog: \(message) in \(sql.prefix(80))")
+            throw failure("catalog: \(sql.prefix(80))")
         }
     }
 
     func prepare(_ sql: String) throws -> Statement {
         var statement: OpaquePointer?
         guard sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil) == SQLITE_OK, let statement else {
-            throw RepositoryError(.catalog, "catalog: \(String(cString: sqlite3_errmsg(handle))) in \(sql.prefix(80))")
+            throw failure("catalog: \(sql.prefix(80))")
         }
         return Statement(statement, database: self)
     }
@@ -58,6 +57,15 @@ final class SQLiteDatabase: @unchecked Sendable {
     }
 
     var lastError: String { String(cString: sqlite3_errmsg(handle)) }
+
+    /// The error for a failed call: `.catalogDamaged` when SQLite found the file damaged or not
+    /// a database at all (the catalog is then set aside and rebuilt), `.catalog` otherwise
+    /// (a full disk, a lock, a read-only folder: nothing to rebuild).
+    func failure(_ what: String) -> RepositoryError {
+        let rc = sqlite3_errcode(handle) & 0xff
+        let damaged = rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB
+        return RepositoryError(damaged ? .catalogDamaged : .catalog, "\(what): \(lastError)")
+    }
 
     /// Rows changed by the last statement.
     var changes: Int32 { sqlite3_changes(handle) }
@@ -117,7 +125,7 @@ final class SQLiteDatabase: @unchecked Sendable {
             let rc = sqlite3_step(statement)
             sqlite3_reset(statement)
             guard rc == SQLITE_DONE || rc == SQLITE_ROW else {
-                throw RepositoryError(.catalog, "catalog write failed: \(database.lastError)")
+                throw database.failure("catalog write failed")
             }
         }
 
@@ -127,7 +135,7 @@ final class SQLiteDatabase: @unchecked Sendable {
             while true {
                 let rc = sqlite3_step(statement)
                 if rc == SQLITE_DONE { return }
-                guard rc == SQLITE_ROW else { throw RepositoryError(.catalog, "catalog read failed: \(database.lastError)") }
+                guard rc == SQLITE_ROW else { throw database.failure("catalog read failed") }
                 try row(Row(statement: statement))
             }
         }
@@ -137,7 +145,7 @@ final class SQLiteDatabase: @unchecked Sendable {
             defer { sqlite3_reset(statement) }
             let rc = sqlite3_step(statement)
             if rc == SQLITE_ROW { result = try transform(Row(statement: statement)) } else if rc != SQLITE_DONE {
-                throw RepositoryError(.catalog, "catalog read failed: \(database.lastError)")
+                throw database.failure("catalog read failed")
             }
             return result
         }

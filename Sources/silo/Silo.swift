@@ -11,7 +11,7 @@ struct Silo: ParsableCommand {
         subcommands: [
             InitCommand.self, BackupCommand.self, SnapshotsCommand.self, LsCommand.self, FindCommand.self,
             DiffCommand.self, DumpCommand.self, RestoreCommand.self, ForgetCommand.self, PruneCommand.self, StatsCommand.self, CheckCommand.self,
-            CatalogCommand.self, IndexCommand.self, KeyCommand.self, DbCommand.self, ImportCommand.self, ExportCommand.self, CopyCommand.self,
+            CatalogCommand.self, IndexCommand.self, RepairCommand.self, KeyCommand.self, DbCommand.self, ImportCommand.self, ExportCommand.self, CopyCommand.self,
         ]
     )
 

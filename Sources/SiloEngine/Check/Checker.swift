@@ -47,6 +47,8 @@ public final class Checker: @unchecked Sendable {
     /// Packs the index names that the store does not have, and the chunks that had their only
     /// copy there.
     private var missingPacks = Set<PackID>()
+    /// Packs shorter than the index says, with the size they have.
+    private var truncatedPacks: [PackID: UInt64] = [:]
     private var lostChunks = Set<ChunkID>()
     private var catalogDisagrees = 0
 
@@ -57,24 +59,7 @@ public final class Checker: @unchecked Sendable {
     }
 
     public func run() throws -> CheckReport {
-        let store = repository.store
-        // Index files: each must authenticate, and every pack it names must exist at its size.
-        var indexedPacks: [PackID: UInt64] = [:]
-        for key in try store.list(prefix: ObjectKeys.indexPrefix) {
-            do {
-                let data = try store.get(key)
-                guard let id = IndexID(hex: String(key.split(separator: "/").last ?? "")), Crypto.sha256(data) == id.digest else {
-                    error("index file \(key) does not match its name (damaged)")
-                    continue
-                }
-                for pack in try IndexFile.decode(data, sealer: repository.sealer).packs {
-                    indexedPacks[pack.id] = pack.size
-                    try compareWithCatalog(pack, indexFile: key)
-                }
-            } catch {
-                self.error("index file \(key) is damaged: \(error)")
-            }
-        }
+        let indexedPacks = try checkIndexFiles()
         if catalogDisagrees > 0 {
             error("the local catalog disagrees with the repository's index about \(catalogDisagrees) pack(s); the repository is not damaged: run `silo catalog rebuild`")
         }
@@ -82,53 +67,22 @@ public final class Checker: @unchecked Sendable {
         if damagedTrees > 0 {
             note("dropped \(damagedTrees) tree(s) from the local cache that did not match their IDs (the cache was damaged, not the repository); they are read from the repository again")
         }
-        var storedPacks: [PackID: UInt64] = [:]
-        for key in try store.list(prefix: ObjectKeys.packsPrefix) {
-            guard let id = PackID(hex: String(key.split(separator: "/").last ?? "")) else { continue }
-            storedPacks[id] = try store.stat(key).size
-        }
-        report.packs = storedPacks.count
-        for (id, size) in indexedPacks {
-            guard let stored = storedPacks[id] else {
-                error("pack \(id.shortHex) is named by the index but missing")
-                missingPacks.insert(id)
-                continue
-            }
-            if stored != size { error("pack \(id.shortHex) has \(stored) bytes, the index says \(size)") }
-        }
-        if let local = store as? LocalObjectStore {
-            let leftovers = try local.leftovers()
-            if !leftovers.isEmpty {
-                let bytes = leftovers.reduce(UInt64(0)) { $0 + $1.size }
-                note("\(leftovers.count) temporary file(s), \(bytes) bytes, left by interrupted runs (or written right now); harmless, prune removes those older than every running backup")
-            }
-        }
-        let unindexed = storedPacks.keys.filter { indexedPacks[$0] == nil }
-        if !unindexed.isEmpty {
-            note("\(unindexed.count) pack(s) are not in any index (left by an interrupted backup; harmless, removed by a later prune)")
-        }
-
-        // The catalog learns which packs are gone, so that a chunk with a copy elsewhere is
-        // found there; chunks with none are lost, and every file needing one is named below.
-        if !missingPacks.isEmpty {
-            try repository.syncPackListing()
-            for pack in missingPacks {
-                for entry in try repository.catalog.entries(inPack: pack) where try repository.catalog.location(of: entry.id)?.pack == pack {
-                    lostChunks.insert(entry.id)
-                }
-            }
-        }
+        for finding in repository.findings where finding.kind == .catalog { note(finding.message) }
+        try checkKeyFiles()
+        try checkDeletionMarkers()
+        try checkPacks(indexedPacks: indexedPacks)
+        try findLostChunks()
+        try checkDeltaBases()
 
         // Snapshots and trees: every snapshot authenticates, every tree decodes, every chunk a
-        // file names is in the index.
-        let snapshotKeys = try store.list(prefix: ObjectKeys.snapshotsPrefix)
+        // file names is in the index. A damaged snapshot is named and the others still checked.
         var snapshots: [(SnapshotID, Snapshot)] = []
-        for key in snapshotKeys {
-            guard let id = SnapshotID(hex: String(key.split(separator: "/").last ?? "")) else { continue }
+        for key in try repository.store.list(prefix: ObjectKeys.snapshotsPrefix) {
+            guard let id = ObjectKeys.id(from: key, as: SnapshotID.self) else { continue }
             do {
                 snapshots.append((id, try repository.loadSnapshot(id)))
             } catch {
-                self.error("snapshot \(id.shortHex) is damaged: \(error)")
+                self.error("snapshot \(id.shortHex) (\(key)) is damaged: \(error)")
             }
         }
         report.snapshots = snapshots.count
@@ -146,6 +100,108 @@ public final class Checker: @unchecked Sendable {
             try findAffectedFiles(snapshots)
         }
         return report
+    }
+
+    /// Each index file must hash to its name and authenticate; returns the packs they name
+    /// with the sizes they record.
+    private func checkIndexFiles() throws -> [PackID: UInt64] {
+        var indexedPacks: [PackID: UInt64] = [:]
+        for key in try repository.store.list(prefix: ObjectKeys.indexPrefix) {
+            do {
+                let data = try repository.store.get(key)
+                guard let id = ObjectKeys.id(from: key, as: IndexID.self), Crypto.sha256(data) == id.digest else {
+                    error("index file \(key) does not match its name (damaged); run `silo index rebuild`")
+                    continue
+                }
+                for pack in try IndexFile.decode(data, sealer: repository.sealer).packs {
+                    indexedPacks[pack.id] = pack.size
+                    try compareWithCatalog(pack, indexFile: key)
+                }
+            } catch {
+                self.error("index file \(key) is damaged: \(error); run `silo index rebuild`")
+            }
+        }
+        return indexedPacks
+    }
+
+    /// Key files hash to their names (invariant 4) and parse; one that does not is named even
+    /// when another key opened the repository.
+    private func checkKeyFiles() throws {
+        for key in try repository.store.list(prefix: ObjectKeys.keysPrefix) {
+            guard let id = ObjectKeys.id(from: key, as: KeyID.self) else { continue }
+            let data = try repository.store.get(key)
+            if Crypto.sha256(data) != id.digest || (try? KeyFile.decode(data)) == nil {
+                error("key file \(key) is damaged: its content does not match its name; remove it with `silo key remove \(id.shortHex)`")
+            }
+        }
+    }
+
+    /// Deletion markers hash to their names and authenticate (invariant 4).
+    private func checkDeletionMarkers() throws {
+        _ = try repository.deletionMarkers()
+        for finding in repository.findings where finding.kind == .deletionMarker {
+            error("\(finding.message) (it does not match its name or does not authenticate); the next prune removes it")
+        }
+    }
+
+    /// Every pack the index names exists with the size the index records (invariant 5); a
+    /// shorter one loses the chunks past its end.
+    private func checkPacks(indexedPacks: [PackID: UInt64]) throws {
+        var storedPacks: [PackID: UInt64] = [:]
+        for key in try repository.store.list(prefix: ObjectKeys.packsPrefix) {
+            guard let id = ObjectKeys.id(from: key, as: PackID.self) else { continue }
+            storedPacks[id] = try repository.store.stat(key).size
+        }
+        report.packs = storedPacks.count
+        for (id, size) in indexedPacks {
+            guard let stored = storedPacks[id] else {
+                error("pack \(id.shortHex) is named by the index but missing")
+                missingPacks.insert(id)
+                continue
+            }
+            if stored != size {
+                error("pack \(id.shortHex) has \(stored) bytes, the index says \(size)")
+                if stored < size { truncatedPacks[id] = stored }
+            }
+        }
+        if let local = repository.store as? LocalObjectStore {
+            let leftovers = try local.leftovers()
+            if !leftovers.isEmpty {
+                let bytes = leftovers.reduce(UInt64(0)) { $0 + $1.size }
+                note("\(leftovers.count) temporary file(s), \(bytes) bytes, left by interrupted runs (or written right now); harmless, prune removes those older than every running backup")
+            }
+        }
+        let unindexed = storedPacks.keys.filter { indexedPacks[$0] == nil }
+        if !unindexed.isEmpty {
+            note("\(unindexed.count) pack(s) are not in any index (left by an interrupted backup; harmless, removed by a later prune)")
+        }
+    }
+
+    /// The chunks whose every copy is in a missing pack or past the end of a truncated one;
+    /// every file needing one is named at the end.
+    private func findLostChunks() throws {
+        guard !missingPacks.isEmpty || !truncatedPacks.isEmpty else { return }
+        // The catalog learns which packs are gone, so that a copy elsewhere is preferred.
+        if !missingPacks.isEmpty { try repository.syncPackListing() }
+        var unusable: [(pack: PackID, entry: PackEntry)] = []
+        for pack in missingPacks {
+            unusable += try repository.catalog.entries(inPack: pack).map { (pack, $0) }
+        }
+        for (pack, size) in truncatedPacks {
+            unusable += try repository.catalog.entries(inPack: pack).filter { UInt64($0.offset) + UInt64($0.length) > size }.map { (pack, $0) }
+        }
+        let unusableKeys = Set(unusable.map { "\($0.pack.hex):\($0.entry.id.hex)" })
+        for (_, entry) in unusable where !lostChunks.contains(entry.id) {
+            let copies = try repository.catalog.packs(holding: entry.id)
+            if copies.allSatisfy({ unusableKeys.contains("\($0.hex):\(entry.id.hex)") }) { lostChunks.insert(entry.id) }
+        }
+    }
+
+    /// Every base of every indexed delta is indexed (invariant 7), reached by a snapshot or not.
+    private func checkDeltaBases() throws {
+        for (delta, base) in try repository.catalog.deltasWithoutBase() {
+            error("delta chunk \(delta.shortHex) is indexed but its base \(base.shortHex) is not (a later backup could reuse it and fail to restore); run `silo index rebuild`, then `silo check --read-data`")
+        }
     }
 
     /// Work left in a snapshot's trees, last first: a tree to read, or a node whose chunks to look up.
@@ -221,7 +277,9 @@ public final class Checker: @unchecked Sendable {
             if Crypto.sha256(data) != pack.digest {
                 self.error("pack \(pack.shortHex) is damaged: its content does not match its ID")
             }
-            for entry in try repository.catalog.entries(inPack: pack) {
+            let indexed = try repository.catalog.entries(inPack: pack)
+            compareTrailer(of: pack, data: data, with: indexed)
+            for entry in indexed {
                 report.chunksRead += 1
                 let start = Int(entry.offset), end = start + Int(entry.length)
                 guard end <= data.count else {
@@ -235,6 +293,19 @@ public final class Checker: @unchecked Sendable {
                     damage(entry.id, pack, "\(error)")
                 }
             }
+        }
+    }
+
+    /// The pack's own trailer against the index's entries for it.
+    private func compareTrailer(of pack: PackID, data: Data, with indexed: [PackEntry]) {
+        do {
+            let trailer = try PackFormat.entries(fromTail: data, sealer: repository.sealer, packSize: UInt64(data.count))
+            let trailerStart = UInt64(data.count) - UInt64(try PackFormat.trailerLength(fromTail: data) + 4)
+            for problem in PackTrailerComparison(trailer: trailer, indexed: indexed, trailerStart: trailerStart).problems {
+                self.error("pack \(pack.shortHex): \(problem)")
+            }
+        } catch {
+            self.error("pack \(pack.shortHex): its trailer cannot be read: \(error)")
         }
     }
 
@@ -253,7 +324,7 @@ public final class Checker: @unchecked Sendable {
             guard let location else {
                 return current == chunk ? "it is not in the index" : "its base \(current.shortHex) is not in the index"
             }
-            if missingPacks.contains(location.pack) {
+            if missingPacks.contains(location.pack) || lostChunks.contains(current) {
                 return current == chunk ? "its pack \(location.pack.shortHex) is missing" : "its base \(current.shortHex) is in pack \(location.pack.shortHex), which is missing"
             }
             guard location.entry.compression == .zstdDelta else { return nil }

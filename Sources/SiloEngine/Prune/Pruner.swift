@@ -69,6 +69,7 @@ public final class Pruner: @unchecked Sendable {
         // First, as it needs no space: on a full disk this may be what lets the rest run.
         try removeLeftovers(olderThan: min(leasesRead.timeIntervalSince1970, leases.map(\.started).min() ?? .infinity))
         try repository.syncCatalog()
+        try refuseOnDamage()
         report.packsMissing = options.dryRun ? try repository.syncPackListing() : try repository.dropMissingPacksFromIndex()
         if !report.packsMissing.isEmpty {
             say("warning: \(report.packsMissing.count) pack(s) named by the index are missing and were taken out of it; run `silo check` to see what they affect")
@@ -81,6 +82,19 @@ public final class Pruner: @unchecked Sendable {
         try repository.catalog.dropLiveSet()
         report.seconds = Date().timeIntervalSince(started)
         return report
+    }
+
+    /// Prune decides what is garbage from the index and the snapshots: with an index file
+    /// unread, its packs would look unindexed and be collected; with a snapshot unread, its data
+    /// would. So it stops until they are repaired. A damaged deletion marker only goes.
+    private func refuseOnDamage() throws {
+        let blocking = repository.findings.filter { $0.kind == .indexFile || $0.kind == .snapshot }
+        if let first = blocking.first {
+            throw RepositoryError(.integrity, "prune stopped, nothing was deleted: \(first.message) (\(blocking.count) damaged object(s) in all); \(first.remedy), then prune again")
+        }
+        if !options.dryRun {
+            for key in try repository.removeDamagedMarkers() { say("warning: removed the damaged deletion marker \(key); its packs are marked again if unneeded") }
+        }
     }
 
     /// The prune lease; on a full disk, where even the lease cannot be written, one held in

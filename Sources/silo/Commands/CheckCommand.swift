@@ -32,7 +32,8 @@ struct CheckCommand: ParsableCommand {
             var options = CheckOptions()
             options.readData = readData
             options.readDataPercent = readDataSubset.flatMap(Self.percent)
-            let repository = try global.openRepository()
+            // Check names every damaged object itself, as errors, not as open's warnings.
+            let repository = try global.openRepository(reportFindings: false)
             let started = Date()
             let report = try Checker(repository: repository, options: options) { message in
                 if message.hasPrefix("error: ") { output.error(String(message.dropFirst(7))) } else { output.line(message) }

@@ -16,15 +16,17 @@ struct IndexCommand: ParsableCommand {
         func run() throws {
             let output = global.output
             try runCommand(output) {
-                let repository = try global.openRepository()
+                let repository = try global.openRepository(reportFindings: false)
                 let result = try repository.indexUnindexedPacks()
                 output.line("indexed \(result.packsIndexed) pack(s) in \(result.indexFilesWritten) new index file(s)")
+                for key in result.damagedIndexFilesRemoved { output.line("removed the damaged index file \(key); its packs are indexed again") }
                 let missing = try repository.dropMissingPacksFromIndex()
                 if !missing.isEmpty {
                     output.line("took \(missing.count) missing pack(s) out of the index; the next backup stores their data again if the source still has it")
                 }
                 for pack in result.packsUnreadable { output.error("pack \(pack.hex) has no readable trailer; run `silo check --read-data`") }
-                output.emit(["message_type": "summary", "packs_indexed": result.packsIndexed, "index_files_written": result.indexFilesWritten, "packs_missing": missing.map(\.hex),
+                output.emit(["message_type": "summary", "packs_indexed": result.packsIndexed, "index_files_written": result.indexFilesWritten,
+                             "damaged_index_files_removed": result.damagedIndexFilesRemoved, "packs_missing": missing.map(\.hex),
                              "packs_unreadable": result.packsUnreadable.map(\.hex)])
                 return result.packsUnreadable.isEmpty ? ExitCodes.success : ExitCodes.integrity
             }

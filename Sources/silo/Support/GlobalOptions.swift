@@ -50,10 +50,16 @@ struct GlobalOptions: ParsableArguments {
         throw RepositoryError(.wrongPassword, "no password given: set SILO_PASSWORD, use --password-file, or run on a terminal")
     }
 
-    func openRepository() throws -> Repository {
+    /// Opens the repository; damaged objects it had to leave out are warned about (with what
+    /// to do) unless `reportFindings` is false, for a command that reports them itself.
+    func openRepository(reportFindings: Bool = true) throws -> Repository {
         let store = try store()
         let password = try Repository.needsPassword(store: store) ? try password() : nil
-        return try Repository.open(store: store, password: password, cacheRoot: cacheRoot)
+        let repository = try Repository.open(store: store, password: password, cacheRoot: cacheRoot)
+        if reportFindings {
+            for finding in repository.findings { output.warning(finding.advice) }
+        }
+        return repository
     }
 
     /// A second repository (`copy`, `init --copy-chunker-params-from`), with its own password

@@ -1,0 +1,31 @@
+import ArgumentParser
+import Foundation
+import SiloRepository
+
+/// restic's `repair` family: removes what is damaged beyond use, so that later commands stop
+/// reporting it. `index rebuild` is the index's repair.
+struct RepairCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "repair", abstract: "Remove damaged objects that cannot be recovered.",
+                                                    subcommands: [Snapshots.self])
+
+    struct Snapshots: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "snapshots",
+            abstract: "Delete snapshot objects that are damaged (they do not match their ID or do not authenticate); the data they shared with other snapshots stays.",
+            discussion: "Example: silo -r /srv/backup repair snapshots")
+
+        @OptionGroup var global: GlobalOptions
+
+        func run() throws {
+            let output = global.output
+            try runCommand(output) {
+                let repository = try global.openRepository(reportFindings: false)
+                let removed = try repository.removeDamagedSnapshots()
+                for key in removed { output.line("removed damaged snapshot \(key)") }
+                output.line(removed.isEmpty ? "no damaged snapshot found" : "removed \(removed.count) damaged snapshot(s); `silo prune` collects the data only they needed")
+                output.emit(["message_type": "summary", "removed": removed])
+                return ExitCodes.success
+            }
+        }
+    }
+}
