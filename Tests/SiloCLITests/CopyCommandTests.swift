@@ -126,4 +126,34 @@ final class CopyCommandTests: XCTestCase {
         try env.expect(0, ["restore", "latest", "--target", env.path("out")], environment: otherEnv)
         XCTAssertEqual(contentDigests(env.path("out") + env.path("src")), contentDigests(env.path("src")))
     }
+
+    /// A damaged chunk in one snapshot: the copy names that snapshot, still copies the intact
+    /// ones (an off-site copy holds all that can be saved), and exits 13.
+    func testCopyLeavesOnlyTheDamagedSnapshotBehind() throws {
+        let env = try CLIEnvironment()
+        try env.expect(0, ["init", "-q", "--pack-size", "1"])
+        try env.write("a/damaged.bin", pseudoRandom(3 << 20, seed: 8))
+        let damaged = try XCTUnwrap(try env.expect(0, ["backup", env.path("a"), "--json"]).jsonLines.last?["snapshot_id"] as? String)
+        let packsBefore = Set(try FileManager.default.subpathsOfDirectory(atPath: env.repo + "/packs").filter { $0.count > 64 })
+        try env.write("b/intact.bin", pseudoRandom(1 << 20, seed: 9))
+        let intact = try XCTUnwrap(try env.expect(0, ["backup", env.path("b"), "--json"]).jsonLines.last?["snapshot_id"] as? String)
+        // The middle of the first pack: file data of the first snapshot only.
+        let pack = env.repo + "/packs/" + (try XCTUnwrap(packsBefore.sorted().first))
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: pack))
+        bytes[bytes.count / 2] ^= 0x01
+        try bytes.write(to: URL(fileURLWithPath: pack))
+
+        let other = env.path("other")
+        let otherEnv = ["SILO_REPOSITORY": other, "SILO_PASSWORD": "another password"]
+        try env.expect(0, ["init", "-q"], environment: otherEnv)
+        let copy = try env.run(["copy", "--to", other, "--json"], environment: ["SILO_TO_PASSWORD": "another password"])
+        XCTAssertEqual(copy.status, 13, copy.stdout + copy.stderr)
+        XCTAssertEqual(summary(copy)["snapshots_not_copied"] as? [String], [damaged], copy.stdout)
+        XCTAssertEqual(summary(copy)["snapshots_copied"] as? Int, 1, copy.stdout)
+        XCTAssertTrue(copy.stdout.contains("not_copied"), copy.stdout)
+        try env.expect(0, ["check", "--read-data"], environment: otherEnv)
+        try env.expect(0, ["restore", "latest", "--target", env.path("out")], environment: otherEnv)
+        XCTAssertEqual(contentDigests(env.path("out") + env.path("b")), contentDigests(env.path("b")))
+        XCTAssertFalse(intact.isEmpty)
+    }
 }

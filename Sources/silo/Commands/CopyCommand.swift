@@ -54,9 +54,20 @@ struct CopyCommand: ParsableCommand {
                 output.emit(["message_type": "skipped", "snapshot_id": from.hex, "destination_id": to.hex])
             }
             let started = Date()
+            // A snapshot whose data is damaged is named and left behind; the intact ones are
+            // still copied: after a disaster the off-site copy should hold all that can be saved.
+            var damaged: [SnapshotID] = []
             for (id, snapshot) in toCopy {
                 let before = copier.totals
-                let copied = try copier.copy(id, snapshot)
+                let copied: SnapshotID
+                do {
+                    copied = try copier.copy(id, snapshot)
+                } catch let error as RepositoryError where error.code == .integrity {
+                    damaged.append(id)
+                    output.error("snapshot \(id.shortHex) of \(Format.date(snapshot.date)) was not copied: \(error.message)")
+                    output.emit(["message_type": "not_copied", "snapshot_id": id.hex, "reason": error.message])
+                    continue
+                }
                 let sent = copier.totals.storedBytesSent - before.storedBytesSent
                 output.line("snapshot \(id.shortHex) of \(Format.date(snapshot.date)) copied as \(copied.shortHex): \(copier.totals.blobsSent - before.blobsSent) blobs, \(Format.bytes(sent)) sent")
                 output.emit(["message_type": "copied", "snapshot_id": id.hex, "destination_id": copied.hex,
@@ -64,15 +75,16 @@ struct CopyCommand: ParsableCommand {
             }
             let totals = copier.totals
             let seconds = Date().timeIntervalSince(started)
-            output.line("copied \(toCopy.count) snapshot(s), skipped \(present.count): \(totals.blobsSent) blobs, \(Format.bytes(totals.rawBytesSent)) of data sent as \(Format.bytes(totals.storedBytesSent)) in \(String(format: "%.2f", seconds)) s")
+            output.line("copied \(toCopy.count - damaged.count) snapshot(s), skipped \(present.count)" + (damaged.isEmpty ? "" : ", \(damaged.count) not copied (damaged)") + ": \(totals.blobsSent) blobs, \(Format.bytes(totals.rawBytesSent)) of data sent as \(Format.bytes(totals.storedBytesSent)) in \(String(format: "%.2f", seconds)) s")
             var summary: [String: Any] = [
-                "message_type": "summary", "snapshots_copied": toCopy.count, "snapshots_skipped": present.count,
+                "message_type": "summary", "snapshots_copied": toCopy.count - damaged.count, "snapshots_skipped": present.count,
+                "snapshots_not_copied": damaged.map(\.hex),
                 "blobs_sent": totals.blobsSent, "data_sent": totals.rawBytesSent, "data_sent_stored": totals.storedBytesSent,
                 "chunks_read": totals.chunksRead, "chunking_differs": copier.chunkingDiffers, "duration_seconds": seconds,
             ]
             if let requests = StoreFactory.requestCount(source.store, destination.store) { summary["storage_requests"] = requests }
             output.emit(summary)
-            return ExitCodes.success
+            return damaged.isEmpty ? ExitCodes.success : ExitCodes.integrity
         }
     }
 
