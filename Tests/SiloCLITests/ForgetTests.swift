@@ -32,18 +32,57 @@ final class ForgetTests: XCTestCase {
         try env.expect(64, ["forget", "--group-by", "hosts"])
     }
 
-    /// No policy given: the seed's (7 daily, 4 weekly, 12 monthly), with RETENTION_DAYS as keep-daily.
-    func testSeedPolicyIsTheDefault() throws {
+    private func fiveDays() throws -> CLIEnvironment {
         let env = try CLIEnvironment()
         try env.expect(0, ["init"])
         try env.write("src/a", Data("a".utf8))
         for day in 1...5 {
-            try env.expect(0, ["backup", env.path("src"), "-q", "--time", String(format: "2025-03-%02dT12:00:00Z", day)])
+            try env.expect(0, ["backup", env.path("src"), "-q", "--tag", "daily", "--time", String(format: "2025-03-%02dT12:00:00Z", day)])
         }
-        let kept = try env.expect(0, ["forget", "--dry-run", "--json"], environment: ["RETENTION_DAYS": "2", "TZ": "UTC"]).jsonLines
-            .filter { $0["message_type"] as? String == "decision" && $0["keep"] as? Bool == true }
-        // daily 2 → 5 and 4 March; weekly → 4 March's week (Mon 3 Mar) newest is 5 March, 2 March's week → 2 March;
-        // monthly → 5 March.
-        XCTAssertEqual(Set(kept.compactMap { $0["time"] as? String }), ["2025-03-05T12:00:00Z", "2025-03-04T12:00:00Z", "2025-03-02T12:00:00Z"])
+        return env
+    }
+
+    private func count(_ env: CLIEnvironment) throws -> Int {
+        try env.expect(0, ["snapshots", "--json"]).jsonLines.filter { $0["message_type"] as? String == "snapshot" }.count
+    }
+
+    /// A bare forget removes nothing (restic's rule), whatever RETENTION_DAYS says; so do
+    /// zero counts and zero durations, which used to fall back to a built-in policy.
+    func testNoPolicyRemovesNothing() throws {
+        let env = try fiveDays()
+        for arguments in [["forget"], ["forget", "--keep-last", "0"], ["forget", "--keep-within", "0d"]] {
+            let result = try env.run(arguments, environment: ["RETENTION_DAYS": "2"])
+            XCTAssertEqual(result.status, 64, "\(arguments): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains("silo:") || result.stderr.contains("Error:"), result.stderr)
+        }
+        XCTAssertEqual(try count(env), 5)
+    }
+
+    /// A policy that keeps none of a group is refused whole (`--keep-tag typo`), unless
+    /// --allow-empty says it is meant.
+    func testAPolicyKeepingNothingIsRefused() throws {
+        let env = try fiveDays()
+        let typo = try env.run(["forget", "--keep-tag", "dialy"])
+        XCTAssertEqual(typo.status, 64, typo.stderr)
+        XCTAssertTrue(typo.stderr.contains("keeps none of the 5 snapshot(s)"), typo.stderr)
+        XCTAssertEqual(try count(env), 5)
+        try env.expect(0, ["forget", "--keep-tag", "daily", "-q"])
+        XCTAssertEqual(try count(env), 5)
+        try env.expect(0, ["forget", "--keep-tag", "dialy", "--allow-empty", "-q"])
+        XCTAssertEqual(try count(env), 0)
+    }
+
+    /// `forget ID…` removes exactly the snapshots named; a policy beside them is refused.
+    func testForgetNamedSnapshots() throws {
+        let env = try fiveDays()
+        let ids = try env.expect(0, ["snapshots", "--json"]).jsonLines.compactMap { $0["id"] as? String }
+        XCTAssertEqual(ids.count, 5)
+        try env.expect(64, ["forget", String(ids[0].prefix(8)), "--keep-last", "1"])
+        try env.expect(0, ["forget", String(ids[0].prefix(8)), ids[2], "-q"])
+        let left = try env.expect(0, ["snapshots", "--json"]).jsonLines.compactMap { $0["id"] as? String }
+        XCTAssertEqual(left, [ids[1], ids[3], ids[4]])
+        // One unknown ID among known ones: an error, and none of them removed.
+        XCTAssertNotEqual(try env.run(["forget", ids[1], "ffffffff"]).status, 0)
+        XCTAssertEqual(try count(env), 3)
     }
 }

@@ -13,6 +13,8 @@ enum ExitCodes {
     static let integrity: Int32 = 13
     static let unsupportedVersion: Int32 = 14
     static let storageNotWritable: Int32 = 15
+    /// What ArgumentParser gives a usage error (EX_USAGE), and a refusal of what the user asked.
+    static let usage: Int32 = 64
 
     static func code(for error: Error) -> Int32 {
         if let error = error as? PostgresError {
