@@ -87,6 +87,11 @@ public final class HeldLease: @unchecked Sendable {
     private var lost = false
     /// True when the lease lives in memory only (prune on a full disk).
     public let inMemoryOnly: Bool
+    /// Held across a commit (`whileCommitting`) and by `interrupt`: an interrupted process
+    /// deletes its lease only after a snapshot being written is whole, or before one is begun.
+    private let commitLock = NSLock()
+    private var interrupted = false
+    private var cleanup: InterruptCleanup.Token?
 
     init(repository: Repository, lease: Lease, timing: Lease.Timing, write: Bool = true) throws {
         self.repository = repository
@@ -96,6 +101,19 @@ public final class HeldLease: @unchecked Sendable {
         inMemoryOnly = !write
         key = Lease.prefix + Crypto.randomBytes(16).map { String(format: "%02x", $0) }.joined()
         if write { try self.write() }
+        cleanup = InterruptCleanup.shared.register(.leases) { [weak self] in self?.interrupt() }
+    }
+
+    /// Runs `body` (confirm, write the snapshot, confirm) so that an interruption never deletes
+    /// the lease in its middle.
+    public func whileCommitting<T>(_ body: () throws -> T) rethrows -> T {
+        try commitLock.withLock(body)
+    }
+
+    /// SIGINT or SIGTERM: the lease is lost for good (no commit follows) and deleted.
+    func interrupt() {
+        commitLock.withLock { lock.withLock { interrupted = true } }
+        release()
     }
 
     private func write() throws {
@@ -138,7 +156,8 @@ public final class HeldLease: @unchecked Sendable {
     /// stale only `staleAfter` after its last refresh; this holder gives up `margin` earlier.)
     public func confirm(now: Date = Date()) throws {
         guard !inMemoryOnly else { return }
-        let (lost, last) = lock.withLock { (self.lost, lastWritten) }
+        let (lost, last, interrupted) = lock.withLock { (self.lost, lastWritten, self.interrupted) }
+        if interrupted { throw RepositoryError(.interrupted, "interrupted; nothing was committed") }
         let age = now.timeIntervalSince1970 - last
         if lost || age >= timing.staleAfter - timing.margin {
             throw RepositoryError(.leaseLost, "this process's \(lease.purpose.rawValue) lease was last refreshed \(Int(age)) s ago, so a prune may have taken it for stale (was the process paused?); nothing was committed — run it again")
@@ -147,6 +166,7 @@ public final class HeldLease: @unchecked Sendable {
 
     /// Deletes the lease; later calls do nothing (each would cost a request on a remote store).
     public func release() {
+        InterruptCleanup.shared.unregister(cleanup)
         let first = lock.withLock { () -> Bool in
             timer?.cancel()
             timer = nil

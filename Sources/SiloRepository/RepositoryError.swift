@@ -23,6 +23,8 @@ public struct RepositoryError: Error, CustomStringConvertible, Sendable {
         case storage
         /// A backup's lease may have been taken for stale: it must not commit.
         case leaseLost
+        /// SIGINT or SIGTERM arrived: the command stops and commits nothing more.
+        case interrupted
     }
 
     public let code: Code

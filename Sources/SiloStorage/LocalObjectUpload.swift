@@ -22,6 +22,8 @@ final class LocalObjectUpload: ObjectUpload {
     private var written = 0
     /// Renamed onto its key: the temporary name is gone and must not be unlinked again.
     private var finished = false
+    /// Removes the temporary file if the process is interrupted first.
+    private var cleanup: InterruptCleanup.Token?
 
     private static let pageSize = 4096
     /// Appends of at least this many bytes may go past the page cache.
@@ -35,6 +37,8 @@ final class LocalObjectUpload: ObjectUpload {
         temp = directory + "/.tmp-" + LocalObjectStore.randomSuffix()
         fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw LocalObjectStore.error(errno, key: key, "create \(temp)") }
+        let temp = self.temp
+        cleanup = InterruptCleanup.shared.register(.temporaries) { _ = unlink(temp) }
     }
 
     deinit { abandon() }
@@ -69,6 +73,8 @@ final class LocalObjectUpload: ObjectUpload {
             try store.makeDirectories(directory, key: key)
             guard rename(temp, path) == 0 else { throw LocalObjectStore.error(errno, key: key, "rename") }
             finished = true
+            InterruptCleanup.shared.unregister(cleanup)
+            cleanup = nil
             store.forgetOpenFile(key)
             store.syncDirectory(directory)
         } catch {
@@ -83,6 +89,8 @@ final class LocalObjectUpload: ObjectUpload {
             fd = -1
         }
         if !finished { unlink(temp) }
+        InterruptCleanup.shared.unregister(cleanup)
+        cleanup = nil
     }
 
     /// Writes the whole pages at the head of `bytes` with O_DIRECT when they start on a page

@@ -172,15 +172,17 @@ public final class SnapshotBuilder: @unchecked Sendable {
     /// takes it back when that stopped being true while it was written: a prune that judged
     /// the lease stale may have deleted packs it needs (FORMAT.md §11, "Commit").
     private func save(_ snapshot: Snapshot) throws -> SnapshotID {
-        try lease.confirm()
-        let id = try repository.saveSnapshot(snapshot)
-        do {
+        try lease.whileCommitting {
             try lease.confirm()
-        } catch {
-            try? repository.removeSnapshot(id)
-            throw error
+            let id = try repository.saveSnapshot(snapshot)
+            do {
+                try lease.confirm()
+            } catch {
+                try? repository.removeSnapshot(id)
+                throw error
+            }
+            return id
         }
-        return id
     }
 
     /// Everything before a snapshot may be saved: the queued chunks, the last pack and index

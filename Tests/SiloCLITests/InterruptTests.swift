@@ -1,0 +1,67 @@
+import Foundation
+import XCTest
+
+/// SIGINT and SIGTERM during a backup: the command removes its own lease and temporary files,
+/// says it was interrupted, and exits 128 + the signal; the repository checks clean and the next
+/// backup works. The backup is stopped (SIGSTOP) once its first pack exists, so the signal always
+/// lands mid-run; it is delivered when the backup continues.
+final class InterruptTests: XCTestCase {
+    private func files(_ env: CLIEnvironment, _ folder: String) -> [String] {
+        ((try? FileManager.default.subpathsOfDirectory(atPath: env.repo + "/" + folder)) ?? [])
+            .filter { ($0 as NSString).lastPathComponent.count >= 32 || $0.contains(".tmp-") }
+    }
+
+    private func temporaries(_ env: CLIEnvironment) -> [String] {
+        ((try? FileManager.default.subpathsOfDirectory(atPath: env.repo)) ?? []).filter { $0.contains(".tmp-") }
+    }
+
+    private func interruptedBackup(_ signal: Int32, json: Bool) throws -> (CLIEnvironment, status: Int32, stderr: String) {
+        let env = try CLIEnvironment()
+        try env.expect(0, ["init", "--pack-size", "1"])
+        for i in 0..<8 { try env.write("src/part\(i).bin", pseudoRandom(5_000_000, seed: UInt64(40 + i))) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLIEnvironment.binary)
+        process.arguments = ["backup", env.path("src")] + (json ? ["--json"] : [])
+        process.environment = env.environment
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(60)
+        while files(env, "packs").isEmpty && process.isRunning && Date() < deadline { usleep(5_000) }
+        kill(process.processIdentifier, SIGSTOP)
+        XCTAssertFalse(files(env, "locks").isEmpty, "the running backup holds a lease")
+        kill(process.processIdentifier, signal)
+        kill(process.processIdentifier, SIGCONT)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (env, process.terminationStatus, stderr)
+    }
+
+    private func assertNothingLeft(_ env: CLIEnvironment, file: StaticString = #filePath, line: UInt = #line) throws {
+        XCTAssertEqual(files(env, "locks"), [], "the lease is removed", file: file, line: line)
+        XCTAssertEqual(temporaries(env), [], "no temporary file is left", file: file, line: line)
+        XCTAssertEqual(files(env, "snapshots"), [], "nothing was committed", file: file, line: line)
+        try env.expect(0, ["check"], file: file, line: line)
+        try env.expect(0, ["backup", env.path("src"), "-q"], file: file, line: line)
+        try env.expect(0, ["restore", "latest", "--target", env.path("out"), "-q"], file: file, line: line)
+        XCTAssertTrue(contentDigests(env.path("src")) == contentDigests(env.path("out") + env.path("src")), file: file, line: line)
+    }
+
+    func testSIGINTRemovesTheLeaseAndTemporaryFilesAndExits130() throws {
+        let (env, status, stderr) = try interruptedBackup(SIGINT, json: false)
+        XCTAssertEqual(status, 130, stderr)
+        XCTAssertTrue(stderr.hasSuffix("silo: interrupted by SIGINT; its lease and temporary files were removed\n"), stderr)
+        try assertNothingLeft(env)
+    }
+
+    func testSIGTERMExits143WithAJSONError() throws {
+        let (env, status, stderr) = try interruptedBackup(SIGTERM, json: true)
+        XCTAssertEqual(status, 143, stderr)
+        let last = try XCTUnwrap(stderr.split(separator: "\n").last)
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
+        XCTAssertEqual(object["message_type"] as? String, "error")
+        XCTAssertTrue((object["message"] as? String ?? "").contains("SIGTERM"))
+        try assertNothingLeft(env)
+    }
+}
