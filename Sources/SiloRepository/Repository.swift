@@ -81,6 +81,12 @@ public final class Repository: @unchecked Sendable {
     /// Reads the config without a password: tells a missing location, a foreign one and a
     /// newer format apart before asking anything of the user.
     public static func readConfig(store: ObjectStore) throws -> RepositoryConfig {
+        if let local = store as? LocalObjectStore {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: local.root, isDirectory: &isDirectory), !isDirectory.boolValue {
+                throw RepositoryError(.notARepository, "\(store.location) is a file, not a Silo repository")
+            }
+        }
         let data: Data
         do {
             data = try store.get(ObjectKeys.config)

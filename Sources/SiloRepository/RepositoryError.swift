@@ -25,6 +25,8 @@ public struct RepositoryError: Error, CustomStringConvertible, Sendable {
         case leaseLost
         /// SIGINT or SIGTERM arrived: the command stops and commits nothing more.
         case interrupted
+        /// Another process holds the lock this command needs (another prune).
+        case locked
     }
 
     public let code: Code

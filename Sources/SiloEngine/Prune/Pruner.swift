@@ -64,7 +64,7 @@ public final class Pruner: @unchecked Sendable {
         let leases = try repository.liveLeases(removingStale: true)
         let others = leases.filter { $0.purpose == .prune }
         if others.count > (lease.inMemoryOnly ? 0 : 1) {
-            throw RepositoryError(.invalidArgument, "another prune is running; a lease left by a dead one is ignored after \(Int(Lease.staleAfter / 60)) minutes")
+            throw RepositoryError(.locked, "another prune is running; a lease left by a dead one is ignored after \(Int(Lease.staleAfter / 60)) minutes")
         }
         // First, as it needs no space: on a full disk this may be what lets the rest run.
         try removeLeftovers(olderThan: min(leasesRead.timeIntervalSince1970, leases.map(\.started).min() ?? .infinity))

@@ -38,7 +38,8 @@ struct InitCommand: ParsableCommand {
             options.packTargetSize = packSize << 20
             if let n = ProcessInfo.processInfo.environment["SILO_TEST_SCRYPT_N"].flatMap(UInt64.init) { options.scryptN = n }
             if let other = copyChunkerParamsFrom { options.chunkerSeed = try chunkerSeed(of: other) }
-            let password = insecureNoEncryption ? nil : try global.password(prompt: "enter password for new repository: ")
+            if let local = store as? LocalObjectStore { try refuseForeignContent(local) }
+            let password = insecureNoEncryption ? nil : try newPassword(output)
             if let local = store as? LocalObjectStore { try local.createRoot() }
             let repository = try Repository.initialize(store: store, password: password, options: options, cacheRoot: global.cacheRoot)
             output.line("created silo repository \(repository.config.id) at \(store.location)")
@@ -47,6 +48,32 @@ struct InitCommand: ParsableCommand {
                          "encrypted": !insecureNoEncryption])
             return ExitCodes.success
         }
+    }
+
+    /// A directory with files of its own is not taken over: a typo in `-r` must not scatter a
+    /// repository among somebody's documents. (A directory with a config is refused later as
+    /// an existing repository.)
+    private func refuseForeignContent(_ store: LocalObjectStore) throws {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: store.root), !entries.isEmpty,
+              !entries.contains("config") else { return }
+        throw RepositoryError(.alreadyExists, "\(store.root) is not empty and is not a Silo repository; choose an empty or new directory")
+    }
+
+    /// On a terminal the password is typed twice and a weak one is warned about; from
+    /// SILO_PASSWORD or a file it is taken as given.
+    private func newPassword(_ output: Output) throws -> Data {
+        let prompt = "enter password for new repository: "
+        guard global.passwordFile == nil, global.environment["SILO_PASSWORD"] == nil, let first = PasswordPrompt.read(prompt) else {
+            return try global.password(prompt: prompt)
+        }
+        guard !first.isEmpty else { throw RepositoryError(.invalidArgument, "an empty password is not allowed") }
+        guard PasswordPrompt.read("enter the password again: ") == first else {
+            throw RepositoryError(.invalidArgument, "the two passwords differ; nothing was created")
+        }
+        if let weakness = PasswordStrength.weakness(of: first) {
+            output.warning("the password is weak (\(weakness)); anyone who gets a copy of the repository can try passwords offline")
+        }
+        return Data(first.utf8)
     }
 
     /// The chunker seed of another repository, read with its own password.

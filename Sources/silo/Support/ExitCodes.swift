@@ -9,6 +9,8 @@ enum ExitCodes {
     static let fatal: Int32 = 1
     static let partial: Int32 = 3
     static let noRepository: Int32 = 10
+    /// A lock cannot be taken: another prune is running (restic's code for the same).
+    static let locked: Int32 = 11
     static let wrongPassword: Int32 = 12
     static let integrity: Int32 = 13
     static let unsupportedVersion: Int32 = 14
@@ -17,6 +19,7 @@ enum ExitCodes {
     static let usage: Int32 = 64
 
     static func code(for error: Error) -> Int32 {
+        if error is UsageError { return usage }
         if let error = error as? PostgresError {
             return error.code == .verification ? integrity : fatal
         }
@@ -27,9 +30,18 @@ enum ExitCodes {
         case .integrity: return integrity
         case .unsupportedVersion: return unsupportedVersion
         case .readOnly, .noSpace: return storageNotWritable
+        case .locked: return locked
+        case .interrupted: return 130
         default: return fatal
         }
     }
+}
+
+/// A mistake in how silo was called that ArgumentParser cannot see (an empty variable): one
+/// line and exit 64, like its own usage errors.
+struct UsageError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
 }
 
 /// Runs a command body, turning any error into one line on stderr and its exit code.

@@ -27,8 +27,12 @@ struct GlobalOptions: ParsableArguments {
     var environment: [String: String] { ProcessInfo.processInfo.environment }
 
     func repositoryLocation() throws -> String {
-        guard let location = repo ?? environment["SILO_REPOSITORY"], !location.isEmpty else {
+        guard let location = repo ?? environment["SILO_REPOSITORY"] else {
             throw RepositoryError(.invalidArgument, "no repository given: use -r/--repo or set SILO_REPOSITORY")
+        }
+        // An empty value is a mistake in a script or unit file, not "the current directory".
+        guard !location.isEmpty else {
+            throw UsageError(message: repo != nil ? "-r/--repo is empty" : "SILO_REPOSITORY is set but empty")
         }
         return location
     }
@@ -87,9 +91,12 @@ enum PasswordPrompt {
     static func readFile(_ path: String) throws -> Data {
         // Read to the end rather than by the file's size: a pipe (`<(pass show silo)`) has none.
         guard let handle = FileHandle(forReadingAtPath: path), var data = try? handle.readToEnd() ?? Data() else {
-            throw RepositoryError(.invalidArgument, "cannot read password file \(path)")
+            let reason = access(path, F_OK) == 0 ? String(cString: strerror(EACCES)) : "no such file"
+            throw RepositoryError(.wrongPassword, "cannot read password file \(path): \(reason)")
         }
+        // One final line ending, LF or CRLF (a file written on Windows or by some editors).
         if data.last == UInt8(ascii: "\n") { data.removeLast() }
+        if data.last == UInt8(ascii: "\r") { data.removeLast() }
         return data
     }
 

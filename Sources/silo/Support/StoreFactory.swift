@@ -15,8 +15,21 @@ enum StoreFactory {
                 throw RepositoryError(.invalidArgument, error.message)
             }
         }
+        if let scheme = unsupportedScheme(location) {
+            throw RepositoryError(.invalidArgument, "repository scheme \(scheme): is not supported (use a local path, local:PATH or s3:http(s)://HOST/BUCKET/PREFIX)")
+        }
         let path = location.hasPrefix("local:") ? String(location.dropFirst(6)) : location
         return LocalObjectStore(root: Paths.absolute(path).displayString)
+    }
+
+    /// `sftp:host:/x`, `rest:http://…`, `b2:bucket`: a word of letters before a colon, with no
+    /// slash before it, is a scheme (restic's syntax), never a relative path to take literally.
+    /// A path with a colon after a slash (`./a:b`, `/srv/a:b`) is a path.
+    private static func unsupportedScheme(_ location: String) -> String? {
+        guard let colon = location.firstIndex(of: ":") else { return nil }
+        let word = location[..<colon]
+        guard !word.isEmpty, word.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }), word.first!.isLetter else { return nil }
+        return ["local", "s3"].contains(word.lowercased()) ? nil : String(word)
     }
 
     /// Requests sent so far to the remote stores among `stores` (what a run costs on a paid
