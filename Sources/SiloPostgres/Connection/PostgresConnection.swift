@@ -34,9 +34,12 @@ public final class PostgresConnection {
 
     /// Server version as PostgreSQL prints it (e.g. "15.18").
     public var serverVersion: String {
-        let number = Int(PQserverVersion(connection))
+        let number = versionNumber
         return "\(number / 10000).\(number % 10000)"
     }
+
+    /// `server_version_num`, e.g. 150018: catalog columns differ between major versions.
+    public var versionNumber: Int { Int(PQserverVersion(connection)) }
 
     /// Runs one statement with text parameters; returns its rows as text (nil for NULL).
     @discardableResult

@@ -3,7 +3,9 @@ import Foundation
 /// What a database held when it was dumped, taken in the dump's own exported snapshot, so a
 /// restore can be verified later without the live source (docs/FORMAT.md §13).
 public struct DatabaseManifest: Codable, Sendable, Equatable {
-    public static let currentVersion = 1
+    /// 2 added `properties`. A version-1 reader would restore without them, silently
+    /// reopening a database whose CONNECT was revoked from PUBLIC, so it must refuse version 2.
+    public static let currentVersion = 2
 
     public var version = DatabaseManifest.currentVersion
     public var database: String
@@ -15,6 +17,8 @@ public struct DatabaseManifest: Codable, Sendable, Equatable {
     public var tables: [TableChecksum]
     public var sequences: [SequenceState]
     public var largeObjects: [LargeObjectDigest]
+    /// Database-level properties (owner, ACL, settings, …); nil in version-1 manifests.
+    public var properties: DatabaseProperties?
 
     public struct TableChecksum: Codable, Sendable, Equatable {
         public var schema: String
@@ -69,6 +73,10 @@ public struct DatabaseManifest: Codable, Sendable, Equatable {
         }
         if restored.largeObjects != largeObjects {
             problems.append("large objects differ (\(restored.largeObjects.count) restored, \(largeObjects.count) backed up)")
+        }
+        if let properties {
+            if let other = restored.properties { problems += properties.differences(from: other) }
+            else { problems.append("database-level properties were not read from the restored database") }
         }
         return problems
     }

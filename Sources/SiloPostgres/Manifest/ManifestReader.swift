@@ -32,7 +32,8 @@ struct ManifestReader {
         }
         return DatabaseManifest(database: database, owner: info?[0] ?? nil, serverVersion: connection.serverVersion,
                                 encoding: info?[1] ?? nil, schemaSHA256: try schemaHash(), tables: tables,
-                                sequences: sequences, largeObjects: objects)
+                                sequences: sequences, largeObjects: objects,
+                                properties: try DatabasePropertiesReader(connection: connection).read(database: database))
     }
 
     func checksum(schema: String, table: String) throws -> DatabaseManifest.TableChecksum {

@@ -43,6 +43,9 @@ public struct DatabaseRestoreReport: Sendable {
     public var table: String?
     public var tablesVerified = 0
     public var rowsVerified: Int64 = 0
+    /// What could not be reproduced (roles or tablespaces the server lacks, a manifest
+    /// without database-level properties): the restore is partial.
+    public var warnings: [String] = []
     /// Named steps and their seconds, in order.
     public var timings: [(step: String, seconds: Double)] = []
 }

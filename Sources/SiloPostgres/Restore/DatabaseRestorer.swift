@@ -12,13 +12,18 @@ public final class DatabaseRestorer {
     private let snapshot: Snapshot
     private let options: DatabaseRestoreOptions
     private let say: (String) -> Void
+    private let warn: (String) -> Void
     private var report = DatabaseRestoreReport()
 
-    public init(repository: Repository, snapshot: Snapshot, options: DatabaseRestoreOptions, say: @escaping (String) -> Void = { _ in }) {
+    /// `warn` gets what the restore could not reproduce (e.g. a grant to a role this server
+    /// lacks); the same lines are in the report's `warnings`.
+    public init(repository: Repository, snapshot: Snapshot, options: DatabaseRestoreOptions,
+                say: @escaping (String) -> Void = { _ in }, warn: @escaping (String) -> Void = { _ in }) {
         self.repository = repository
         self.snapshot = snapshot
         self.options = options
         self.say = say
+        self.warn = warn
     }
 
     private var stamp: String {
@@ -40,9 +45,11 @@ public final class DatabaseRestorer {
                                 + (names.isEmpty ? " (it holds no database at all)" : " (it holds: \(names.joined(separator: ", ")))"))
         }
         // The manifest is read first: a damaged one stops everything before the server is touched.
-        let manifest = try loadManifest(walker)
+        let backedUp = try loadManifest(walker)
         let admin = try PostgresConnection(options.server.with(database: "postgres"))
         if options.applyGlobals { try timed("globals") { try applyGlobals(walker, admin) } }
+        // After the globals, which may create the roles the properties name.
+        let manifest = try planProperties(backedUp, admin)
 
         switch options.mode {
         case .fresh:
@@ -89,6 +96,29 @@ public final class DatabaseRestorer {
         return manifest
     }
 
+    /// The manifest with its database-level properties cut down to what this server can
+    /// take (see `DatabasePropertiesPlan`), which is then both applied and verified.
+    private func planProperties(_ manifest: DatabaseManifest, _ admin: PostgresConnection) throws -> DatabaseManifest {
+        let restoresWholeDatabase: Bool
+        if case .table = options.mode { restoresWholeDatabase = false } else { restoresWholeDatabase = true }
+        guard let properties = manifest.properties else {
+            if restoresWholeDatabase {
+                note("the snapshot's manifest of \(options.database) (version \(manifest.version)) holds no database-level properties: the restored database gets the server's default ACL, no comment and no ALTER DATABASE/ROLE … SET; set them by hand, or restore from a snapshot taken by this version of silo")
+            }
+            return manifest
+        }
+        let plan = DatabasePropertiesPlan(properties, on: try DatabasePropertiesPlan.read(admin), database: options.database)
+        if restoresWholeDatabase { plan.warnings.forEach(note) }
+        var planned = manifest
+        planned.properties = plan.properties
+        return planned
+    }
+
+    private func note(_ warning: String) {
+        report.warnings.append(warning)
+        warn(warning)
+    }
+
     private func content(of node: Node) throws -> Data {
         var data = Data()
         for id in node.content ?? [] { data.append(try repository.loadBlob(id)) }
@@ -100,10 +130,15 @@ public final class DatabaseRestorer {
         if try exists(name, admin) {
             throw PostgresError(.invalidArgument, "database \(name) already exists; restore with --as NEW_NAME, use --replace, or drop it first")
         }
-        try timed("create") { try createDatabase(name, owner: manifest.owner, admin: admin) }
+        try timed("create") { try createDatabase(name, manifest, admin: admin) }
         report.database = name
         do {
             try timed("pg_restore") { try pgRestore(dump, into: name, extra: []) }
+            // Before verifying: the backup's checksums were taken under these settings (a
+            // database-level timezone changes how timestamptz rows read as text).
+            if let properties = manifest.properties {
+                try timed("properties") { try DatabasePropertiesApplier.apply(properties, to: name, admin: admin) }
+            }
             try timed("verify") {
                 let restored = try ManifestReader(connection: try PostgresConnection(options.server.with(database: name)), snapshotID: nil)
                     .read(database: name)
@@ -127,7 +162,7 @@ public final class DatabaseRestorer {
         }
         let scratch = try options.newName ?? DatabaseSwap.generatedName("silo_scratch_\(options.database)", "_" + stamp)
         if try exists(scratch, admin) { throw PostgresError(.invalidArgument, "database \(scratch) already exists; choose another with --as") }
-        try timed("create") { try createDatabase(scratch, owner: manifest.owner, admin: admin) }
+        try timed("create") { try createDatabase(scratch, manifest, admin: admin) }
         let keepScratch = options.newName != nil
         defer { if !keepScratch { try? dropDatabase(scratch, admin) } }
         do {
@@ -240,15 +275,24 @@ public final class DatabaseRestorer {
         try admin.scalar("SELECT 1 FROM pg_database WHERE datname = $1", [name]) != nil
     }
 
-    private func createDatabase(_ name: String, owner: String?, admin: PostgresConnection) throws {
+    /// With the backed-up encoding, locale and owner; a version-1 manifest knows only the owner.
+    private func createDatabase(_ name: String, _ manifest: DatabaseManifest, admin: PostgresConnection) throws {
+        if let properties = manifest.properties {
+            try DatabasePropertiesApplier.create(name, properties, admin: admin)
+            return
+        }
         var sql = "CREATE DATABASE \(quoteIdentifier(name)) TEMPLATE template0"
-        if let owner, try admin.scalar("SELECT 1 FROM pg_roles WHERE rolname = $1", [owner]) != nil {
+        if let owner = manifest.owner, try admin.scalar("SELECT 1 FROM pg_roles WHERE rolname = $1", [owner]) != nil {
             sql += " OWNER \(quoteIdentifier(owner))"
         }
         try admin.execute(sql)
     }
 
     private func dropDatabase(_ name: String, _ admin: PostgresConnection) throws {
+        // A restored template database cannot be dropped until it is no template.
+        if try admin.scalar("SELECT 1 FROM pg_database WHERE datname = $1 AND datistemplate", [name]) != nil {
+            try admin.execute("ALTER DATABASE \(quoteIdentifier(name)) IS_TEMPLATE false")
+        }
         try admin.execute("DROP DATABASE IF EXISTS \(quoteIdentifier(name)) WITH (FORCE)")
     }
 

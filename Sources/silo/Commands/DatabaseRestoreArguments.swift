@@ -60,7 +60,8 @@ struct DatabaseRestoreArguments: ParsableArguments {
             let parts = table.split(separator: ".").map(String.init)
             options.mode = .table(schema: parts[0], name: parts[1])
         }
-        let report = try DatabaseRestorer(repository: repository, snapshot: snapshot, options: options) { output.line($0) }.run()
+        let report = try DatabaseRestorer(repository: repository, snapshot: snapshot, options: options,
+                                       say: { output.line($0) }, warn: { output.warning($0) }).run()
         let total = report.timings.reduce(0) { $0 + $1.seconds }
         let what = report.table.map { "table \($0) in database \(report.database)" } ?? "database \(report.database)"
         let verb = test ? "test-restored (and dropped)" : "restored"
@@ -70,11 +71,12 @@ struct DatabaseRestoreArguments: ParsableArguments {
                     + String(format: "; total %.2f s", total))
         var summary: [String: Any] = ["message_type": "summary", "snapshot_id": snapshotID.hex, "database": report.database,
                                       "tables_verified": report.tablesVerified, "rows_verified": report.rowsVerified,
-                                      "duration_seconds": total, "test": test]
+                                      "duration_seconds": total, "test": test, "warnings": report.warnings.count]
         if let previous = report.previous { summary["previous_database"] = previous }
         if let table = report.table { summary["table"] = table }
         summary["timings"] = Dictionary(report.timings.map { ($0.step, $0.seconds) }, uniquingKeysWith: { $0 + $1 })
         output.emit(summary)
-        return ExitCodes.success
+        // Restored and verified, but without what the warnings name: a partial restore.
+        return report.warnings.isEmpty ? ExitCodes.success : ExitCodes.partial
     }
 }
