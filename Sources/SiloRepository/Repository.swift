@@ -91,7 +91,15 @@ public final class Repository: @unchecked Sendable {
         do {
             data = try store.get(ObjectKeys.config)
         } catch let error as StorageError where error.code == .notFound {
-            let anything = (try? store.list(prefix: "")) ?? []
+            let anything: [String]
+            do {
+                anything = try store.list(prefix: "")
+            } catch let missing as StorageError where missing.code == .notFound {
+                // The container itself is missing (an S3 bucket): say so, as `init` does.
+                throw RepositoryError(.repositoryNotFound, "repository \(store.location) does not exist: \(missing)")
+            } catch {
+                anything = []
+            }
             if anything.isEmpty, let local = store as? LocalObjectStore, !FileManager.default.fileExists(atPath: local.root) {
                 throw RepositoryError(.repositoryNotFound, "repository \(store.location) does not exist; create it with `silo init`")
             }

@@ -142,4 +142,23 @@ final class S3RepositoryTests: XCTestCase {
     data[len(data) // 2] ^= 0x01
     call("PUT", "/test-bucket/" + pack, body=bytes(data))
     """#
+
+    /// A read command on a bucket that does not exist names the bucket (exit 10), as init does.
+    func testMissingBucketIsNamed() throws {
+        let bucket = "no-such-bucket-" + UUID().uuidString.prefix(6).lowercased()
+        let result = try env.run(["snapshots"], environment: ["SILO_REPOSITORY": "s3:http://127.0.0.1:18080/\(bucket)/x"])
+        XCTAssertEqual(result.status, 10, result.stderr)
+        XCTAssertTrue(result.stderr.contains("bucket \(bucket) does not exist"), result.stderr)
+    }
+
+    /// `?`, `#` and `//` would make two URLs address one repository: refused before any request.
+    func testAmbiguousPrefixesAreRefused() throws {
+        for url in ["s3:http://127.0.0.1:18080/test-bucket/a?b", "s3:http://127.0.0.1:18080/test-bucket/a#b",
+                    "s3:http://127.0.0.1:18080/test-bucket/a//b", "s3:http://127.0.0.1:18080//test-bucket"] {
+            let result = try env.run(["init"], environment: ["SILO_REPOSITORY": url])
+            XCTAssertNotEqual(result.status, 0, url)
+            XCTAssertTrue(result.stderr.contains("S3 URL"), "\(url): \(result.stderr)")
+        }
+        try env.expect(0, ["snapshots", "-q"], environment: ["SILO_REPOSITORY": "s3:http://127.0.0.1:18080/test-bucket/\(prefix)/"])
+    }
 }
