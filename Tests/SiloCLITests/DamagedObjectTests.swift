@@ -215,4 +215,20 @@ final class DamagedObjectTests: XCTestCase {
         }
         try restoresExactly(snapshotB, "src/b")
     }
+
+    /// A pack the store cannot read (here a directory where the file was: EISDIR, a storage
+    /// error, not damage): the restore exits 3 and its summary counts the files it left out.
+    func testRestoreAfterStorageErrorsCountsWhatWasNotRestored() throws {
+        try makeRepository()
+        let pack = env.repo + "/" + (try XCTUnwrap(addedByB["packs"]?.first))
+        try FileManager.default.removeItem(atPath: pack)
+        try FileManager.default.createDirectory(atPath: pack, withIntermediateDirectories: false)
+        let result = try env.run(["restore", snapshotB, "--target", env.path("outB")])
+        XCTAssertEqual(result.status, 3, result.stdout + result.stderr)
+        XCTAssertTrue(result.stdout.contains("1 file(s) NOT restored"), result.stdout)
+        let json = try env.run(["restore", snapshotB, "--target", env.path("outB2"), "--json"])
+        let summary = json.jsonLines.last { $0["message_type"] as? String == "summary" }
+        XCTAssertEqual(summary?["files_not_restored"] as? Int, 1, json.stdout)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: env.path("outB") + env.path("src/b/report.txt")), "no partial file under its name")
+    }
 }

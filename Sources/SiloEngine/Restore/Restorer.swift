@@ -30,6 +30,8 @@ public struct RestoreSummary: Sendable {
     public var directories = 0
     public var others = 0
     public var bytes: UInt64 = 0
+    /// Files left out because their content could not be read or written (each also a problem).
+    public var filesNotRestored = 0
     public var problems: [RestoreProblem] = []
 }
 
@@ -233,6 +235,7 @@ public final class Restorer: @unchecked Sendable {
         // to the heap, where the data read next can use them.
         repository.catalog.releaseCachedPages()
         for job in plan.unindexed {
+            lock.withLock { summary.filesNotRestored += 1 }
             report(RestoreProblem(path: job.target.displayString, message: "a chunk of this file is missing from the index",
                                   isIntegrityFailure: true))
         }
@@ -312,6 +315,7 @@ public final class Restorer: @unchecked Sendable {
             if let parent = try? descriptors.descriptor(job.directory) {
                 TargetEntries.removeUnlessDirectory(job.node.name, in: parent)
             }
+            lock.withLock { summary.filesNotRestored += 1 }
             report(failure)
             return
         }

@@ -51,9 +51,10 @@ struct RestoreCommand: ParsableCommand {
             let started = Date()
             let summary = try output.withProgress(restorer.progress, verb: "restored") { try restorer.run() }
             let seconds = Date().timeIntervalSince(started)
-            output.line("restored snapshot \(id.shortHex): \(summary.files) files, \(summary.directories) dirs, \(summary.others) other, \(Format.bytes(summary.bytes)) in \(String(format: "%.2f", seconds)) s")
+            output.line("restored snapshot \(id.shortHex): \(summary.files) files, \(summary.directories) dirs, \(summary.others) other, \(Format.bytes(summary.bytes)) in \(String(format: "%.2f", seconds)) s"
+                        + (summary.filesNotRestored > 0 ? "; \(summary.filesNotRestored) file(s) NOT restored (named above)" : ""))
             var json: [String: Any] = ["message_type": "summary", "snapshot_id": id.hex, "files": summary.files, "dirs": summary.directories,
-                                       "others": summary.others, "bytes": summary.bytes, "errors": summary.problems.count, "duration_seconds": seconds]
+                                       "others": summary.others, "bytes": summary.bytes, "errors": summary.problems.count, "files_not_restored": summary.filesNotRestored, "duration_seconds": seconds]
             if let requests = StoreFactory.requestCount(repository.store) { json["storage_requests"] = requests }
             output.emit(json)
             if summary.problems.contains(where: \.isIntegrityFailure) {
