@@ -35,6 +35,7 @@ public struct LocalObjectStore: ObjectStore {
     }
 
     public var acceptsUploads: Bool { true }
+    public var listingIsReliable: Bool { true }
 
     public func beginUpload(folder: String) throws -> ObjectUpload? {
         try Self.validate(folder)

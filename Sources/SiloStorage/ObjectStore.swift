@@ -29,6 +29,11 @@ public protocol ObjectStore: Sendable {
     /// the store takes whole objects only. `put` must not keep `data` after it returns, nor an
     /// upload the bytes given to `append`: callers reuse their buffers.
     func beginUpload(folder: String) throws -> ObjectUpload?
+    /// Whether a listing is certain to show every object put before it began, on every client:
+    /// then a prune that lists no backup lease knows no backup is running unseen, and may delete
+    /// what it just marked (FORMAT.md §11). True for the local directory; false for S3, whose
+    /// servers (OpenStack Swift, multi-site Ceph) may list late, so there the grace period applies.
+    var listingIsReliable: Bool { get }
 }
 
 public struct ObjectInfo: Sendable, Equatable {
@@ -42,6 +47,7 @@ public struct ObjectInfo: Sendable, Equatable {
 
 extension ObjectStore {
     public var acceptsUploads: Bool { false }
+    public var listingIsReliable: Bool { false }
     public func beginUpload(folder: String) throws -> ObjectUpload? { nil }
 
     public func exists(_ key: String) throws -> Bool {

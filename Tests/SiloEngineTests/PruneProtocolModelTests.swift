@@ -91,6 +91,17 @@ final class PruneProtocolModelTests: XCTestCase {
         try expectViolation(["NO_POST_CHECK"])
     }
 
+    /// The same-run sweep is safe only because it lists the leases again after the mark: one
+    /// that trusts the leases it read before marking deletes a pack a backup started meanwhile uses.
+    func testSameRunSweepWithoutLeaseRereadViolatesTheInvariant() throws {
+        try expectViolation(["NO_LEASE_REREAD"])
+    }
+
+    /// The protocol before the same-run sweep (a marker swept by a later run only) also holds.
+    func testTwoRunProtocolHasNoError() throws {
+        try expectNoError(["TWO_RUNS"])
+    }
+
     private func expectNoError(_ defines: [String], file: StaticString = #filePath, line: UInt = #line) throws {
         let (status, output) = try check(defines)
         XCTAssertEqual(status, 0, output, file: file, line: line)

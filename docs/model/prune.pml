@@ -17,6 +17,10 @@
  *   -D LEASES_FIRST                             the sweep reads the leases before the markers: violated
  *   -D NO_PRE_CHECK                             no lease check before the snapshot (step 5): no error
  *   -D NO_POST_CHECK                            no lease check after the snapshot (step 7): violated
+ *   -D TWO_RUNS                                 no same-run sweep: a marker is swept by a later run
+ *                                               only (the protocol before the same-run sweep): no error
+ *   -D NO_LEASE_REREAD                          the same-run sweep trusts the leases read before the
+ *                                               mark: violated
  *   -D NO_LOSS (with any of these)              the backup is never paused past the stale time
  *
  * docs/model/README.md says what is modelled, what is abstracted and what the checks found.
@@ -251,32 +255,18 @@ inline readLeases()
 	fi;
 }
 
-/* A prune: Pruner.run. `me` (1 or 2) is the marker slot it writes. */
-proctype Prune(byte me)
+/* c. Pruner.sweep, as an inline of Prune (it uses Prune's variables): a run sweeps before it
+ * marks and, unless TWO_RUNS, again after (the same-run sweep: what it just marked goes at once
+ * when no backup lease is listed). `rereadLeases` false is the variant NO_LEASE_REREAD: the
+ * second sweep trusts the leases the first read. */
+inline sweep(rereadLeases)
 {
-	byte live, seen, deletable, doomed, cand, started;
-	bool backupLive;
-#ifdef INDEX_FILES
-	byte affected, merged;
-	bool b0Live;
-#endif
-
-	/* a. Pruner.run: repository.liveLeases(removingStale: true) (formerly removeStaleLeases):
-	 *    a lease judged stale is deleted. */
-	if
-	:: atomic { leaseExists && MAY_JUDGE_STALE -> leaseExists = false; printf("Pa prune %d: deletes the backup lease as stale\n", me) }
-	:: true -> skip
-	fi;
-
-	/* b. Pruner.markLive: the snapshots listed now make the live set. */
-	d_step { live = S0REFS | (sbExists -> sbRefs : 0); printf("Pb prune %d: lists snapshots: live packs %d\n", me, live) };
-
 	/* c. Pruner.sweep: c1 repository.deletionMarkers(), THEN c2 the leases (LEASES_FIRST: the
 	 *    other way round). */
 #ifdef LEASES_FIRST
-	readLeases(); readMarkers();
+	if :: rereadLeases -> readLeases() :: else -> skip fi; readMarkers();
 #else
-	readMarkers(); readLeases();
+	readMarkers(); if :: rereadLeases -> readLeases() :: else -> skip fi;
 #endif
 
 	/* Deletable: marked < now - grace (always: grace = 0) and marked < oldestBackup - grace. */
@@ -358,12 +348,46 @@ proctype Prune(byte me)
 	:: deletable == 0 -> break
 	od;
 
+}
+
+/* A prune: Pruner.run. `me` (1 or 2) is the marker slot it writes. */
+proctype Prune(byte me; bool sameRun)
+{
+	byte live, seen, deletable, doomed, cand, started;
+	bool backupLive;
+#ifdef INDEX_FILES
+	byte affected, merged;
+	bool b0Live;
+#endif
+
+	/* a. Pruner.run: repository.liveLeases(removingStale: true) (formerly removeStaleLeases):
+	 *    a lease judged stale is deleted. */
+	if
+	:: atomic { leaseExists && MAY_JUDGE_STALE -> leaseExists = false; printf("Pa prune %d: deletes the backup lease as stale\n", me) }
+	:: true -> skip
+	fi;
+
+	/* b. Pruner.markLive: the snapshots listed now make the live set. */
+	d_step { live = S0REFS | (sbExists -> sbRefs : 0); printf("Pb prune %d: lists snapshots: live packs %d\n", me, live) };
+
+	sweep(true);
+
 	/* d. Pruner.markUnneeded: the packs listed now that are not live, or that no index names. */
 	atomic { cand = exists & ~(live & INDEXED); printf("Pd prune %d: lists packs: to mark %d\n", me, cand) };
 	/* repository.writeDeletionMarker(marked: now). Nothing is deleted in this phase. */
 	if
 	:: cand != 0 -> atomic { now++; mTime[me] = now; mPacks[me] = cand; mExists[me] = true;
 	                         printf("Pd prune %d: marker slot %d written: packs %d, marked=%d\n", me, me, cand, now) }
+	:: else -> skip
+	fi;
+	/* The same-run sweep (Pruner.run after markUnneeded): the markers and leases read again. */
+	if
+	:: sameRun ->
+#ifdef NO_LEASE_REREAD
+		sweep(false)
+#else
+		sweep(true)
+#endif
 	:: else -> skip
 	fi;
 	live = 0; seen = 0; cand = 0; backupLive = false
@@ -397,7 +421,17 @@ init
 #ifndef NO_LOSS
 		run Loss();
 #endif
-		run Prune(1);
-		run Prune(2)
+		/* Both prunes sweep again after marking; with INDEX_FILES only the first does (the second
+		 * is an older, two-run prune), which keeps that search within memory. */
+#if defined(TWO_RUNS)
+		run Prune(1, false);
+		run Prune(2, false)
+#elif defined(INDEX_FILES)
+		run Prune(1, true);
+		run Prune(2, false)
+#else
+		run Prune(1, true);
+		run Prune(2, true)
+#endif
 	}
 }

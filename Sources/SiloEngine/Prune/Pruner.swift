@@ -25,8 +25,11 @@ public struct PruneReport: Sendable {
     public var bytesMarked: UInt64 = 0
     public var packsRepacked = 0
     public var bytesRepacked: UInt64 = 0
-    /// Marked packs kept back because a backup that may use them is still running.
+    /// Marked packs kept back because a backup that may use them is still running, and why.
     public var packsWaiting = 0
+    public var waitReason: String?
+    /// Of the packs deleted, those marked by this same run (nothing was running that could use them).
+    public var packsDeletedAtOnce = 0
     /// Marked packs found in use again (by a backup that started before the mark) and kept.
     public var packsRevived = 0
     /// Temporary files of killed writers removed, and their bytes.
@@ -40,8 +43,9 @@ public struct PruneReport: Sendable {
 /// Collects what no snapshot needs, in two phases (docs/FORMAT.md §11):
 /// 1. mark: packs with no live chunk (and packs repacked into new ones, and packs no index names)
 ///    are recorded in a deletion marker; backups stop relying on them from then on;
-/// 2. sweep, in a later run: marked packs still unneeded are removed from the index and then
-///    deleted, once no backup that started before the mark is still running.
+/// 2. sweep: marked packs still unneeded are removed from the index and then deleted, once no
+///    backup that started before the mark is still running: in the same run when no backup
+///    lease is listed (on a store whose listing is reliable), else in a later one.
 /// Liveness is computed in a temporary SQLite table, so memory does not grow with the repository.
 public final class Pruner: @unchecked Sendable {
     private let repository: Repository
@@ -79,6 +83,13 @@ public final class Pruner: @unchecked Sendable {
         try sweep()
         if report.packsDeleted > 0 { try repository.catalog.trimResemblance() }
         try markUnneeded()
+        // What this run just marked goes at once when the leases prove that no backup can be
+        // relying on it (FORMAT.md §11, "Sweep"): a user with a full disk gets the space now.
+        if report.packsMarked > 0 && !options.dryRun && repository.store.listingIsReliable {
+            let before = report.packsDeleted
+            try sweep()
+            report.packsDeletedAtOnce = report.packsDeleted - before
+        }
         try repository.catalog.dropLiveSet()
         report.seconds = Date().timeIntervalSince(started)
         return report
@@ -198,11 +209,22 @@ public final class Pruner: @unchecked Sendable {
         let now = Date().timeIntervalSince1970
         let backups = try repository.liveLeases(removingStale: true).filter { $0.purpose == .backup }
         let oldestBackup = backups.map(\.started).min() ?? .infinity
+        // No backup lease listed by a store whose listing is reliable: no backup that read the
+        // markers before one was written is still running (it wrote its lease before that
+        // read), so no marker needs the grace period, which stands for clock skew and leases
+        // listed late. Otherwise a marker must be older than the grace, and than every backup.
+        let noBackupUnseen = backups.isEmpty && repository.store.listingIsReliable
         var deletable: [(key: String, marker: DeletionMarker)] = []
+        report.packsWaiting = 0
         for entry in markers {
             let old = entry.marker.marked < now - options.grace
             let noBackupBefore = entry.marker.marked < oldestBackup - options.grace
-            if old && noBackupBefore { deletable.append(entry) } else { report.packsWaiting += entry.marker.packs.count }
+            if noBackupUnseen || (old && noBackupBefore) { deletable.append(entry) } else { report.packsWaiting += entry.marker.packs.count }
+        }
+        if report.packsWaiting > 0 {
+            report.waitReason = !backups.isEmpty
+                ? "\(backups.count) backup(s) running that may use them"
+                : "this store's listing may show leases late, so marked packs wait the grace period of \(Int(options.grace / 60)) minute(s)"
         }
         guard !deletable.isEmpty else { return }
         // Only now, after the leases: a backup that ended since the live set was computed.
@@ -211,7 +233,7 @@ public final class Pruner: @unchecked Sendable {
         // A marked pack holding a live chunk with no copy elsewhere was used by a backup that
         // started before the mark: it stays.
         let needed = try repository.catalog.packsHoldingOnlyCopiesOfLiveChunks(among: candidates)
-        report.packsRevived = needed.count
+        report.packsRevived += needed.count
         let doomed = candidates.subtracting(needed)
         if options.dryRun {
             report.packsDeleted = doomed.count

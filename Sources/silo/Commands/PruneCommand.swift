@@ -55,15 +55,18 @@ struct PruneArguments: ParsableArguments {
             if message.hasPrefix("warning: ") { output.warning(String(message.dropFirst(9))) } else { output.line(message) }
         }.run()
         output.line("live chunks: \(report.liveChunks)")
-        output.line("deleted \(report.packsDeleted) pack(s) marked earlier, \(Format.bytes(report.bytesFreed)) freed; \(report.indexFilesRewritten) index file(s) rewritten")
-        if report.packsWaiting > 0 { output.line("\(report.packsWaiting) marked pack(s) wait for a later prune (too recent, or a backup that started before the mark is running)") }
+        output.line("deleted \(report.packsDeleted) pack(s), \(Format.bytes(report.bytesFreed)) freed"
+                    + (report.packsDeletedAtOnce > 0 ? " (\(report.packsDeletedAtOnce) marked by this run: no backup is running)" : "")
+                    + "; \(report.indexFilesRewritten) index file(s) rewritten")
+        if report.packsWaiting > 0 { output.line("\(report.packsWaiting) marked pack(s) wait for a later prune: \(report.waitReason ?? "a backup may use them")") }
         if report.leftoversRemoved > 0 { output.line("removed \(report.leftoversRemoved) temporary file(s) of interrupted runs, \(Format.bytes(report.leftoverBytes))") }
         if report.packsRevived > 0 { output.line("\(report.packsRevived) marked pack(s) are in use again and were kept") }
-        output.line("marked \(report.packsMarked) pack(s), \(Format.bytes(report.bytesMarked)) unused, for deletion by a later prune; repacked \(report.packsRepacked) pack(s)")
+        output.line("marked \(report.packsMarked) pack(s), \(Format.bytes(report.bytesMarked)) unused" + (report.packsDeletedAtOnce > 0 ? "" : ", for deletion by a later prune") + "; repacked \(report.packsRepacked) pack(s)")
         output.line(String(format: "done in %.2f s%@", report.seconds, options.dryRun ? " (dry run: nothing changed)" : ""))
         output.emit(["message_type": "summary", "live_chunks": report.liveChunks, "packs_deleted": report.packsDeleted, "bytes_freed": report.bytesFreed,
                      "index_files_rewritten": report.indexFilesRewritten, "packs_marked": report.packsMarked, "bytes_marked": report.bytesMarked,
                      "packs_repacked": report.packsRepacked, "bytes_repacked": report.bytesRepacked, "packs_waiting": report.packsWaiting,
+                     "wait_reason": report.waitReason ?? "", "packs_deleted_at_once": report.packsDeletedAtOnce,
                      "packs_revived": report.packsRevived, "packs_missing": report.packsMissing.map(\.hex),
                      "leftovers_removed": report.leftoversRemoved, "leftover_bytes": report.leftoverBytes, "duration_seconds": report.seconds, "dry_run": options.dryRun])
     }
