@@ -42,7 +42,12 @@ struct HTTPSProxy: Sendable {
     /// A connection to `host:port` through the proxy. A proxy that cannot be reached, or
     /// answers 5xx, may be back later; one that refuses the tunnel otherwise will not.
     func tunnel(to host: String, port: UInt16, timeout: TimeInterval) throws -> SocketStream {
-        let socket = try SocketStream(host: self.host, port: self.port, timeout: timeout)
+        let socket: SocketStream
+        do {
+            socket = try SocketStream(host: self.host, port: self.port, timeout: timeout)
+        } catch let error as HTTPClient.TransportError {
+            throw HTTPClient.TransportError(message: "the proxy (https_proxy): \(error.message)")
+        }
         let authority = (host.contains(":") ? "[\(host)]" : host) + ":\(port)"
         var head = "CONNECT \(authority) HTTP/1.1\r\nHost: \(authority)\r\n"
         if let authorization { head += "Proxy-Authorization: Basic \(authorization)\r\n" }
