@@ -43,6 +43,8 @@ final class TLSStream: ByteStream {
         let named = isAddress
             ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host) == 1
             : SSL_set1_host(ssl, host) == 1 && silo_SSL_set_tlsext_host_name(ssl, host) == 1
+        // "*.example.com" matches, "w*.example.com" does not (OpenSSL's advice for clients).
+        X509_VERIFY_PARAM_set_hostflags(SSL_get0_param(ssl), UInt32(X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS))
         guard named else {
             throw HTTPClient.NotTransientError(message: "cannot check certificates for the host name \(host): \(TLSContext.openSSLErrors())")
         }
