@@ -5,7 +5,8 @@ BUILD_DEBS := libzstd-dev libssl-dev libsqlite3-dev libpq-dev zlib1g-dev pkg-con
 # Legacy archives are made by GNU tar, bsdtar (libarchive-tools), Python's tarfile, zstd and openssl.
 # strace stops a prune at a chosen system call and unshare runs a backup in its own PID namespace (prune interleaving tests).
 # spin (and gcc for its verifier) checks the backup/prune protocol model (docs/model).
-TEST_DEBS := $(BUILD_DEBS) gzip tar zstd openssl libarchive-tools python3 postgresql postgresql-contrib postgresql-client procps strace util-linux spin gcc
+# stunnel4 is the TLS front of the S3 test server (https tests, with a CA openssl makes at start).
+TEST_DEBS := $(BUILD_DEBS) gzip tar zstd openssl libarchive-tools python3 postgresql postgresql-contrib postgresql-client procps strace util-linux spin gcc stunnel4
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test deps test-deps build release bench clean

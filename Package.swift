@@ -16,6 +16,8 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // libssl for https:// (SiloS3 only; the format needs just libcrypto).
+        .systemLibrary(name: "CLibSSL", pkgConfig: "libssl", providers: [.apt(["libssl-dev"])]),
         // Linux calls the Glibc module does not export (extended attributes).
         .systemLibrary(name: "CLinux"),
         .systemLibrary(name: "CSQLite3", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
@@ -23,7 +25,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         .target(name: "SiloStorage", dependencies: ["CLinux"]),
-        .target(name: "SiloS3", dependencies: ["SiloStorage", "COpenSSL"]),
+        .target(name: "SiloS3", dependencies: ["SiloStorage", "COpenSSL", "CLibSSL"]),
         .target(name: "SiloFormat", dependencies: ["CZstd", "COpenSSL"]),
         .target(name: "SiloRepository", dependencies: ["SiloFormat", "SiloStorage", "CSQLite3"]),
         .target(name: "SiloEngine", dependencies: ["SiloRepository", "CLinux"]),

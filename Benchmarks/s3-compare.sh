@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# s3-compare.sh [--scale S] [--out FILE] [--work DIR] [--no-build] [--keep-work]
+# s3-compare.sh [--scale S] [--out FILE] [--work DIR] [--no-build] [--keep-work] [--https]
 #
 # Backs up, changes, backs up again and restores the same generated data set with silo and with
 # restic's S3 backend, both on the loopback S3 server of scripts/s3-test-server.sh (OpenStack
@@ -13,6 +13,8 @@
 #   --no-build    do not build silo when .build/release/silo is missing or older than the sources
 #   --keep-work   keep the scratch directory and the two repositories in the bucket (default:
 #                 both are deleted at the end)
+#   --https       silo too talks https, through the same stunnel as restic, trusting its
+#                 certificate with --cacert as restic does (default: silo over plain http)
 # Environment: SILO_BIN (default <repo>/.build/release/silo); SILO_PASSWORD, RESTIC_PASSWORD
 # (benchmark defaults when unset; never on a command line); SWIFT_S3_DIR, SWIFT_S3_PORT,
 # SWIFT_S3_BUCKET (as for scripts/s3-test-server.sh); S3_BENCH_TLS_PORT (default 18443).
@@ -26,8 +28,7 @@
 # restic 0.14 (minio-go) signs uploads over plain http with aws-chunked streaming signatures,
 # which Swift s3api answers with 501; over https it sends whole bodies. So restic talks https to
 # an stunnel on S3_BENCH_TLS_PORT that forwards to the same Swift proxy, and silo talks http to
-# the proxy directly (silo has no way to trust a self-signed certificate without changing the
-# system's CA store). stunnel's CPU time is reported per step.
+# the proxy directly, or with --https the same stunnel. stunnel's CPU time is reported per step.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -37,6 +38,7 @@ OUT="$HERE/S3-latest.md"
 WORK=/tmp/silo-s3-bench
 BUILD=1
 KEEP_WORK=0
+HTTPS=0
 SILO_BIN=${SILO_BIN:-$ROOT/.build/release/silo}
 BENCH_HOST=silo-bench-host
 S3_SERVER_SCRIPT=$ROOT/scripts/s3-test-server.sh
@@ -57,6 +59,7 @@ while [[ $# -gt 0 ]]; do
         --work) WORK=${2:?--work needs a value}; shift 2 ;;
         --no-build) BUILD=0; shift ;;
         --keep-work) KEEP_WORK=1; shift ;;
+        --https) HTTPS=1; shift ;;
         -h | --help) usage ;;
         *) echo "s3-compare.sh: unknown argument '$1'" >&2; usage ;;
     esac
@@ -257,22 +260,25 @@ stunnel_cpu() { awk -v hz="$CLK_TCK" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 +
 
 # Repositories, passwords and caches go through the environment, never argv; each tool keeps its
 # local cache (silo's catalog, restic's cache) in the scratch directory, empty at init.
-export SILO_REPOSITORY=s3:$ENDPOINT/$BUCKET/$PREFIX_silo
+CACERT=$WORK/tls/cert.pem
+SILO_ENDPOINT=$ENDPOINT
+SILO_TLS=()
+if [[ $HTTPS -eq 1 ]]; then SILO_ENDPOINT=$TLS_ENDPOINT; SILO_TLS=(--cacert "$CACERT"); fi
+export SILO_REPOSITORY=s3:$SILO_ENDPOINT/$BUCKET/$PREFIX_silo
 export RESTIC_REPOSITORY=s3:$TLS_ENDPOINT/$BUCKET/$PREFIX_restic
 export SILO_PASSWORD=${SILO_PASSWORD:-silo-bench-password}
 export RESTIC_PASSWORD=${RESTIC_PASSWORD:-silo-bench-password}
 export SILO_CACHE_DIR=$WORK/cache/silo
 export XDG_CACHE_HOME=$WORK/cache/xdg
 export RESTIC_CACHE_DIR=$WORK/cache/restic
-CACERT=$WORK/tls/cert.pem
 
 # --------------------------------------------------------------------------- tool commands
 # Each cmd_<tool>_<step> sets CMD; the harness runs "${CMD[@]}" under /usr/bin/time.
 #   backup: $1 = tag;  restore_all: $1 = empty target;  restore_file: $1 = empty target, $2 = file
-cmd_silo_init()         { CMD=("$SILO_BIN" init --quiet); }
-cmd_silo_backup()       { CMD=("$SILO_BIN" backup --json --host "$BENCH_HOST" --tag "$1" "$DATA"); }
-cmd_silo_restore_all()  { CMD=("$SILO_BIN" restore latest --quiet --target "$1"); }
-cmd_silo_restore_file() { CMD=("$SILO_BIN" restore latest --quiet --target "$1" --include "$2"); }
+cmd_silo_init()         { CMD=("$SILO_BIN" init --quiet "${SILO_TLS[@]}"); }
+cmd_silo_backup()       { CMD=("$SILO_BIN" backup --json --host "$BENCH_HOST" --tag "$1" "${SILO_TLS[@]}" "$DATA"); }
+cmd_silo_restore_all()  { CMD=("$SILO_BIN" restore latest --quiet --target "$1" "${SILO_TLS[@]}"); }
+cmd_silo_restore_file() { CMD=("$SILO_BIN" restore latest --quiet --target "$1" --include "$2" "${SILO_TLS[@]}"); }
 version_silo()          { "$SILO_BIN" --version 2>&1 | sed -n 1p; }
 
 cmd_restic_init()         { CMD=(restic --cacert "$CACERT" init --repository-version 2); }
@@ -406,7 +412,7 @@ verify_one() {
 }
 
 # --------------------------------------------------------------------------- run
-log "scale $SCALE; scratch $WORK; repositories s3://$BUCKET/$PREFIX_silo (silo, $ENDPOINT) and s3://$BUCKET/$PREFIX_restic (restic, $TLS_ENDPOINT via stunnel)"
+log "scale $SCALE; scratch $WORK; repositories s3://$BUCKET/$PREFIX_silo (silo, $SILO_ENDPOINT) and s3://$BUCKET/$PREFIX_restic (restic, $TLS_ENDPOINT via stunnel)"
 gen_start=$SECONDS
 "$HERE/generate-dataset.sh" "$DATA" "$SCALE"
 GEN_SECONDS=$((SECONDS - gen_start))
@@ -481,14 +487,16 @@ request_kinds() {
 }
 
 report=$WORK/report.md
+SILO_ROUTE="silo over http straight to the Swift proxy, restic over https through stunnel to the same proxy"
+[[ $HTTPS -eq 0 ]] || SILO_ROUTE="silo (\`--https\`: \`--cacert\`) and restic both over https through stunnel to the same Swift proxy"
 {
-    echo "# S3: silo vs restic on the loopback S3 server"
+    echo "# S3: silo vs restic on the loopback S3 server$([[ $HTTPS -eq 0 ]] || echo ", both over https")"
     echo
     echo "- Date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
     echo "- Machine: $(nproc) CPUs (nproc), $(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | sed -n 1p), $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM, $(sed -n 's/^PRETTY_NAME=//p' /etc/os-release | tr -d '"'), kernel $(uname -r)"
     echo "- Versions: silo: $(version_silo) (\`$SILO_BIN\`, built $(date -u -r "$SILO_BIN" '+%Y-%m-%d %H:%M UTC'); source $silo_rev); restic: $(version_restic); OpenStack Swift $swift_version with s3api (scripts/s3-test-server.sh, one node, one replica, fsync on); stunnel $stunnel_version"
     echo "- Data set: scale $SCALE, $(mib "$DATA_BYTES") MiB in $DATA_FILES files ($DATA_PARTS); generated in ${GEN_SECONDS} s; after mutate-dataset.sh $(mib "$DATA_BYTES_2") MiB in $DATA_FILES_2 files"
-    echo "- Server: $ENDPOINT, bucket \`$BUCKET\`, a fresh prefix per tool and run; silo over http straight to the Swift proxy, restic over https through stunnel to the same proxy (restic 0.14's minio-go signs plain-http uploads with aws-chunked streaming, which Swift s3api rejects with 501 NotImplemented)"
+    echo "- Server: $ENDPOINT, bucket \`$BUCKET\`, a fresh prefix per tool and run; $SILO_ROUTE (restic 0.14's minio-go signs plain-http uploads with aws-chunked streaming, which Swift s3api rejects with 501 NotImplemented)"
     echo "- Settings: silo defaults (\`init\`, \`backup --json\`); restic \`init --repository-version 2\`, \`backup --compression auto\`, default 5 S3 connections. Both keep their local cache (silo's catalog in \`SILO_CACHE_DIR\`, restic's cache in \`RESTIC_CACHE_DIR\`, not \`--no-cache\`), each empty at init and private to this run"
     echo "- Method: warm page cache (the data set is read once first); each tool does a step on the same data (one mutate-dataset.sh after both tools' no-change backup); wall/CPU/peak RSS from \`/usr/bin/time -f '%e %U %S %M'\` of the client only (CPU = user + sys; the Swift servers' and stunnel's CPU are not in it); MB/s = bytes of the data set (10^6) / wall, for one file its size; requests = lines \`swift-s3: 127.0.0.1 127.0.0.1 …\` the Swift proxy appended to \`$PROXY_LOG\` during the step (one per client request; s3api's internal sub-requests, \`swift-s3: - - …\`, not counted); silo's own count = \`storage_requests\` of its backup summary"
     echo "- **Targets: throughput silo/restic ≥ 2 (= restic wall / silo wall), requests silo/restic ≤ 1** (✓ met, ✗ not met)"

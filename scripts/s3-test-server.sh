@@ -5,7 +5,8 @@
 #
 #   swift-s3.sh start   install packages if missing, lay out the data folder,
 #                       build rings, start account/container/object/proxy
-#                       servers on 127.0.0.1, wait until healthy, create bucket
+#                       servers on 127.0.0.1, wait until healthy, create bucket;
+#                       then the TLS front (stunnel, below)
 #   swift-s3.sh stop    stop the servers this script started (PID files only)
 #   swift-s3.sh env     print export lines (endpoint, keys, region, bucket)
 #   swift-s3.sh status  show PIDs and health
@@ -18,6 +19,12 @@
 #   SWIFT_S3_NOSYNC  1 = run the servers under libeatmydata (fsync becomes a
 #                    no-op: ~2x faster small-object writes; data may be lost
 #                    on a host crash, fine for throwaway test stores) (default 0)
+#   SWIFT_S3_TLS_PORT https front (stunnel) to the same proxy; the port after it
+#                    serves a certificate for another name, for hostname-mismatch
+#                    tests (default PORT+5)
+# TLS: at start a throwaway CA (DATA/tls/ca.pem) signs the front's certificate for
+# 127.0.0.1 and localhost; DATA/tls/other-ca.pem is an unrelated CA, for wrong-CA
+# tests. They are made anew when missing or within a day of expiring.
 # Fixed test user (tempauth): access key test:tester, secret testing,
 # region us-east-1. Requires root only for the apt-get step.
 #
@@ -41,16 +48,19 @@ SECRET_KEY=testing
 REGION=us-east-1
 BUCKET=${SWIFT_S3_BUCKET:-test-bucket}
 NOSYNC=${SWIFT_S3_NOSYNC:-0}
+TLS_PORT=${SWIFT_S3_TLS_PORT:-$((PORT + 5))}
+MISMATCH_PORT=$((TLS_PORT + 1))
 PY=/usr/bin/python3
 # python3-swift holds all the server code; swift holds swift-ring-builder.
 # The swift-proxy/-object/-container/-account packages only add init scripts
 # and uwsgi, which this script does not use.
-PACKAGES="python3-swift swift"
+PACKAGES="python3-swift swift stunnel4 openssl"
 [ "$NOSYNC" = 1 ] && PACKAGES="$PACKAGES libeatmydata1"
 SERVERS="account container object proxy"
 ETC=$DATA/etc
 RUN=$DATA/run
 LOG=$DATA/log
+TLS=$DATA/tls
 
 say() { printf 'swift-s3: %s\n' "$*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
@@ -463,6 +473,91 @@ if busy:
 EOF
 }
 
+# A CA and the certificates it signs, made with openssl at test time (never committed).
+make_certs() {
+    mkdir -p "$TLS"
+    local f fresh=1
+    for f in ca other-ca server wrong-name; do
+        [ -s "$TLS/$f.pem" ] && openssl x509 -checkend 86400 -noout -in "$TLS/$f.pem" >/dev/null 2>&1 || fresh=0
+    done
+    [ $fresh = 1 ] && return 0
+    (
+        set -e
+        cd "$TLS"
+        rm -f ./*.pem ./*.key ./*.csr ./*.srl
+        for ca in ca other-ca; do
+            openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 \
+                -keyout "$ca.key" -out "$ca.pem" -subj "/CN=silo test $ca" \
+                -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
+        done
+        # server: the names the tests connect by; wrong-name: a name they never use.
+        for leaf in server:IP:127.0.0.1,DNS:localhost wrong-name:DNS:not-this-host.invalid; do
+            name=${leaf%%:*}
+            openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+                -keyout "$name.key" -out "$name.csr" -subj "/CN=silo test $name"
+            openssl x509 -req -in "$name.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 \
+                -extfile <(printf 'subjectAltName=%s\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' "${leaf#*:}") \
+                -out "$name.pem"
+        done
+        chmod 600 ./*.key
+    ) >"$LOG/certs.out" 2>&1 || { cat "$LOG/certs.out" >&2; die "making the test certificates failed"; }
+}
+
+tls_alive() {
+    local pid
+    [ -s "$RUN/stunnel.pid" ] || return 1
+    pid=$(cat "$RUN/stunnel.pid")
+    [ -d "/proc/$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$ETC/stunnel.conf"
+}
+
+port_open() { "$PY" -c 'import socket,sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), 1).close()' "$HOST" "$1" 2>/dev/null; }
+
+# stunnel in front of the Swift proxy: https://127.0.0.1:TLS_PORT (and the mismatch port).
+start_tls() {
+    make_certs
+    if tls_alive; then return 0; fi
+    local p
+    for p in $TLS_PORT $MISMATCH_PORT; do port_open "$p" && die "port $p is in use; pick another SWIFT_S3_TLS_PORT"; done
+    cat >"$ETC/stunnel.conf" <<EOF
+foreground = yes
+pid =
+output = $LOG/stunnel.log
+[s3]
+accept = $HOST:$TLS_PORT
+connect = $HOST:$PORT
+cert = $TLS/server.pem
+key = $TLS/server.key
+[s3-wrong-name]
+accept = $HOST:$MISMATCH_PORT
+connect = $HOST:$PORT
+cert = $TLS/wrong-name.pem
+key = $TLS/wrong-name.key
+EOF
+    (
+        for fd in /proc/$BASHPID/fd/*; do
+            fd=${fd##*/}
+            [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null
+        done
+        exec setsid stunnel4 "$ETC/stunnel.conf"
+    ) </dev/null >>"$LOG/stunnel.out" 2>&1 &
+    echo $! >"$RUN/stunnel.pid"
+    for _ in $(seq 50); do
+        port_open "$TLS_PORT" && port_open "$MISMATCH_PORT" && return 0
+        tls_alive || break
+        sleep 0.1
+    done
+    tail -n 20 "$LOG/stunnel.out" "$LOG/stunnel.log" >&2 2>/dev/null || true
+    die "stunnel did not start on $HOST:$TLS_PORT"
+}
+
+stop_tls() {
+    if tls_alive; then
+        say "stopping stunnel ($(cat "$RUN/stunnel.pid"))"
+        kill -TERM "$(cat "$RUN/stunnel.pid")" 2>/dev/null || true
+    fi
+    rm -f "$RUN/stunnel.pid"
+}
+
 cmd_start() {
     local t_all s running=0
     t_all=$(now)
@@ -507,11 +602,13 @@ cmd_start() {
         cmd_stop
         die "Swift did not become healthy"
     fi
-    say "S3 endpoint http://$HOST:$PORT ready, bucket $BUCKET (start took $(elapsed "$t_all") s)"
+    start_tls
+    say "S3 endpoint http://$HOST:$PORT and https://$HOST:$TLS_PORT (CA $TLS/ca.pem) ready, bucket $BUCKET (start took $(elapsed "$t_all") s)"
 }
 
 cmd_stop() {
     local s f pid alive pids=""
+    stop_tls
     for s in $SERVERS; do
         f=$RUN/$s.pid
         if pid_alive "$f"; then
@@ -543,6 +640,8 @@ export AWS_SECRET_ACCESS_KEY='$SECRET_KEY'
 export AWS_REGION='$REGION'
 export AWS_DEFAULT_REGION='$REGION'
 export S3_BUCKET='$BUCKET'
+export S3_HTTPS_ENDPOINT='https://$HOST:$TLS_PORT'
+export S3_TEST_CA='$TLS/ca.pem'
 EOF
 }
 
@@ -552,6 +651,7 @@ cmd_status() {
         if pid_alive "$RUN/$s.pid"; then echo "$s: running (pid $(cat "$RUN/$s.pid"))"
         else echo "$s: stopped"; rc=1; fi
     done
+    if tls_alive; then echo "stunnel: running (pid $(cat "$RUN/stunnel.pid"))"; else echo "stunnel: stopped"; rc=1; fi
     return $rc
 }
 

@@ -1,11 +1,16 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
-/// A blocking HTTP exchange (the callers are synchronous threads): our own socket for
-/// `http://`, URLSession (libcurl, with TLS) for `https://`.
+/// A blocking HTTP/1.1 exchange (the callers are synchronous threads) on silo's own
+/// connections, kept alive in a pool: a socket for `http://`, TLS over one for `https://`
+/// (`HTTPConnection` says why not URLSession), through `https_proxy` when set.
 final class HTTPClient: @unchecked Sendable {
+    struct Request {
+        var method: String
+        var url: URL
+        var headers: [(String, String)] = []
+        var body = Data()
+    }
+
     struct Response {
         let status: Int
         let headers: [String: String]
@@ -13,62 +18,64 @@ final class HTTPClient: @unchecked Sendable {
         func header(_ name: String) -> String? { headers[name.lowercased()] }
     }
 
-    /// A request that got no HTTP answer: refused, reset, timed out.
+    /// A request that got no HTTP answer: refused, reset, timed out. Worth retrying.
     struct TransportError: Error, CustomStringConvertible {
         let message: String
         var description: String { message }
     }
 
-    private let session: URLSession
-
-    init(timeout: TimeInterval) {
-        self.timeout = timeout
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout
-        configuration.timeoutIntervalForResource = max(timeout * 10, 600)
-        configuration.httpMaximumConnectionsPerHost = 16
-        configuration.urlCache = nil
-        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        session = URLSession(configuration: configuration)
+    /// A failure retrying cannot mend: a certificate the trusted CAs do not vouch for or that
+    /// names another host, a server that does not speak TLS, an unreadable CA bundle, a proxy
+    /// that refuses the tunnel. The message says which, and what to change.
+    struct NotTransientError: Error, CustomStringConvertible {
+        let message: String
+        var description: String { message }
     }
 
-    /// Idle keep-alive connections to `http://` endpoints, by "host:port".
-    private let poolLock = NSLock()
-    private var idle: [String: [PlainHTTPConnection]] = [:]
     private let timeout: TimeInterval
+    private let caBundle: String?
+    private let proxyURL: String?
+    private let noProxy: String?
 
-    func send(_ request: URLRequest) throws -> Response {
-        if let url = request.url, url.scheme == "http" { return try sendPlain(request, url: url) }
-        return try sendWithURLSession(request)
+    /// Idle keep-alive connections by "scheme://host:port".
+    private let poolLock = NSLock()
+    private var idle: [String: [HTTPConnection]] = [:]
+    /// Made at the first `https://` connection, shared by all of them.
+    private var tls: Result<(context: TLSContext, proxy: HTTPSProxy?), Error>?
+
+    /// `caBundle`: the PEM file of the CAs to trust instead of the system's; `httpsProxy` and
+    /// `noProxy` as the environment variables of those names spell them.
+    init(timeout: TimeInterval, caBundle: String? = nil, httpsProxy: String? = nil, noProxy: String? = nil) {
+        self.timeout = timeout
+        self.caBundle = caBundle
+        proxyURL = httpsProxy
+        self.noProxy = noProxy
     }
 
-    /// `http://` on our own socket (`PlainHTTPConnection` says why). A request that fails on a
-    /// reused connection before any byte of the answer came goes again on a new one: the server
-    /// may have closed the idle connection meanwhile.
-    private func sendPlain(_ request: URLRequest, url: URL) throws -> Response {
-        guard let host = url.host, let components = URLComponents(url: url, resolvingAgainstBaseURL: false),
-              let port = UInt16(exactly: url.port ?? 80) else {
-            throw TransportError(message: "not a valid URL: \(url)")
+    /// A request that fails on a reused connection before any byte of the answer came goes
+    /// again on a new one: the server may have closed the idle connection meanwhile.
+    func send(_ request: Request) throws -> Response {
+        let url = request.url
+        guard let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https", let host = url.host,
+              let components = URLComponents(url: url, resolvingAgainstBaseURL: false),
+              let port = UInt16(exactly: url.port ?? (scheme == "https" ? 443 : 80)) else {
+            throw NotTransientError(message: "not a valid http:// or https:// URL: \(url)")
         }
-        let endpoint = "\(host):\(port)"
+        let endpoint = "\(scheme)://\(host):\(port)"
         var target = components.percentEncodedPath.isEmpty ? "/" : components.percentEncodedPath
         if let query = components.percentEncodedQuery { target += "?" + query }
-        let method = request.httpMethod ?? "GET"
-        let body = request.httpBody ?? Data()
         // The Host as it was signed: an IPv6 literal in brackets, the port when the URL has one.
         let hostName = host.contains(":") ? "[\(host)]" : host
         var headers: [(String, String)] = [("Host", url.port.map { "\(hostName):\($0)" } ?? hostName)]
-        for (name, value) in request.allHTTPHeaderFields ?? [:] where name.lowercased() != "host" {
-            headers.append((name, value))
-        }
-        if !body.isEmpty && !headers.contains(where: { $0.0.lowercased() == "content-length" }) {
-            headers.append(("Content-Length", String(body.count)))
+        headers += request.headers.filter { $0.0.lowercased() != "host" }
+        if !request.body.isEmpty && !headers.contains(where: { $0.0.lowercased() == "content-length" }) {
+            headers.append(("Content-Length", String(request.body.count)))
         }
         while true {
             let pooled = poolLock.withLock { idle[endpoint]?.popLast() }
-            let connection = try pooled ?? PlainHTTPConnection(host: host, port: port, timeout: timeout)
+            let connection = try pooled ?? connect(https: scheme == "https", host: host, port: port)
             do {
-                let (response, keepAlive) = try connection.exchange(method: method, target: target, headers: headers, body: body)
+                let (response, keepAlive) = try connection.exchange(method: request.method, target: target, headers: headers, body: request.body)
                 if keepAlive {
                     poolLock.withLock { if idle[endpoint, default: []].count < 16 { idle[endpoint, default: []].append(connection) } }
                 }
@@ -80,28 +87,22 @@ final class HTTPClient: @unchecked Sendable {
         }
     }
 
-    private func sendWithURLSession(_ request: URLRequest) throws -> Response {
-        final class Box: @unchecked Sendable {
-            var result: Result<Response, Error>?
-        }
-        let box = Box()
-        let done = DispatchSemaphore(value: 0)
-        let task = session.dataTask(with: request) { data, response, error in
-            if let error {
-                box.result = .failure(TransportError(message: error.localizedDescription))
-            } else if let http = response as? HTTPURLResponse {
-                var headers: [String: String] = [:]
-                for (key, value) in http.allHeaderFields {
-                    if let key = key as? String, let value = value as? String { headers[key.lowercased()] = value }
+    private func connect(https: Bool, host: String, port: UInt16) throws -> HTTPConnection {
+        guard https else { return HTTPConnection(stream: try SocketStream(host: host, port: port, timeout: timeout)) }
+        let (context, proxy) = try tlsSetup()
+        let socket = try proxy.flatMap { $0.applies(to: host) ? $0 : nil }.map { try $0.tunnel(to: host, port: port, timeout: timeout) }
+            ?? SocketStream(host: host, port: port, timeout: timeout)
+        return HTTPConnection(stream: try TLSStream(socket: socket, host: host, port: port, context: context))
+    }
+
+    private func tlsSetup() throws -> (context: TLSContext, proxy: HTTPSProxy?) {
+        try poolLock.withLock {
+            if tls == nil {
+                tls = Result {
+                    (try TLSContext(caBundle: caBundle), try proxyURL.map { try HTTPSProxy(url: $0, noProxy: noProxy) })
                 }
-                box.result = .success(Response(status: http.statusCode, headers: headers, body: data ?? Data()))
-            } else {
-                box.result = .failure(TransportError(message: "no HTTP response"))
             }
-            done.signal()
+            return try tls!.get()
         }
-        task.resume()
-        done.wait()
-        return try box.result!.get()
     }
 }

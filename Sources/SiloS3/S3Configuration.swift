@@ -20,11 +20,19 @@ public struct S3Configuration: Sendable {
     public var maxAttempts = 8
     public var baseDelay = 0.2
     public var timeout: TimeInterval = 60
+    /// The PEM file of the CAs trusted for `https://` in place of the system's store
+    /// (`AWS_CA_BUNDLE`; the CLI's `--cacert` overrides it).
+    public var caBundle: String?
+    /// The proxy for `https://` (`https_proxy`/`HTTPS_PROXY`) and the hosts it is not used for
+    /// (`no_proxy`/`NO_PROXY`).
+    public var httpsProxy: String?
+    public var noProxy: String?
 
     /// Parses the repository URL; credentials from `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`
     /// (`AWS_SESSION_TOKEN`), else the shared credentials file's `AWS_PROFILE` (default
     /// `default`) section; region from `AWS_REGION`/`AWS_DEFAULT_REGION`, else `us-east-1`;
-    /// `SILO_S3_VIRTUAL_HOST=1` selects virtual-host addressing.
+    /// `SILO_S3_VIRTUAL_HOST=1` selects virtual-host addressing; for `https://`, `AWS_CA_BUNDLE`,
+    /// `https_proxy` and `no_proxy`.
     public init(url: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         guard url.hasPrefix("s3:") else { throw S3Error(.invalidArgument, "not an S3 repository URL (expected s3:http://host:port/bucket/prefix)") }
         let rest = String(url.dropFirst(3))
@@ -52,6 +60,15 @@ public struct S3Configuration: Sendable {
         endpoint = components.url!
         region = environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] ?? "us-east-1"
         virtualHost = environment["SILO_S3_VIRTUAL_HOST"] == "1"
+        let nonEmpty = { (names: [String]) in names.lazy.compactMap { environment[$0] }.first { !$0.isEmpty } }
+        caBundle = nonEmpty(["AWS_CA_BUNDLE"])
+        httpsProxy = nonEmpty(["https_proxy", "HTTPS_PROXY"])
+        noProxy = nonEmpty(["no_proxy", "NO_PROXY"])
+        if let httpsProxy {
+            do { _ = try HTTPSProxy(url: httpsProxy, noProxy: noProxy) } catch let error as HTTPClient.NotTransientError {
+                throw S3Error(.invalidArgument, error.message)
+            }
+        }
         if let key = environment["AWS_ACCESS_KEY_ID"], let secret = environment["AWS_SECRET_ACCESS_KEY"], !key.isEmpty {
             accessKey = key
             secretKey = secret

@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
@@ -11,7 +8,7 @@ import SiloStorage
 /// s3api, GCS's S3 interface): SigV4-signed requests with the payload's SHA-256, ranged GETs,
 /// ListObjectsV2 with continuation, multipart uploads above a threshold (aborted on failure),
 /// and retries with exponential backoff and jitter on 5xx, 429, SlowDown and lost connections.
-/// 403 and 404 are not retried and say what is wrong.
+/// 403 and 404 are not retried and say what is wrong, nor are certificate and TLS errors.
 public final class S3ObjectStore: ObjectStore, @unchecked Sendable {
     public let configuration: S3Configuration
     private let signer: SigV4
@@ -23,7 +20,8 @@ public final class S3ObjectStore: ObjectStore, @unchecked Sendable {
         self.configuration = configuration
         signer = SigV4(accessKey: configuration.accessKey, secretKey: configuration.secretKey,
                        sessionToken: configuration.sessionToken, region: configuration.region)
-        client = HTTPClient(timeout: configuration.timeout)
+        client = HTTPClient(timeout: configuration.timeout, caBundle: configuration.caBundle,
+                            httpsProxy: configuration.httpsProxy, noProxy: configuration.noProxy)
     }
 
     public var location: String { configuration.description }
@@ -191,13 +189,10 @@ public final class S3ObjectStore: ObjectStore, @unchecked Sendable {
             var headers = extra
             let authorization = signer.sign(method: method, host: host, path: path, query: query, headers: &headers,
                                             payloadHash: payloadHash, date: Date())
-            var request = URLRequest(url: url)
-            request.httpMethod = method
-            for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-            request.setValue(authorization, forHTTPHeaderField: "Authorization")
+            var request = HTTPClient.Request(method: method, url: url, headers: headers.map { ($0.key, $0.value) }, body: body)
+            request.headers.append(("Authorization", authorization))
             if !body.isEmpty || method == "PUT" || method == "POST" {
-                request.httpBody = body
-                request.setValue(String(body.count), forHTTPHeaderField: "Content-Length")
+                request.headers.append(("Content-Length", String(body.count)))
             }
             counterLock.withLock { counts[method, default: 0] += 1 }
 
@@ -212,6 +207,9 @@ public final class S3ObjectStore: ObjectStore, @unchecked Sendable {
                 } else {
                     throw Self.error(for: response, code: code, key: key, described: described, configuration: configuration)
                 }
+            case .failure(let error as HTTPClient.NotTransientError):
+                // A certificate or TLS problem: the next attempt would meet the same.
+                throw StorageError(.io, key: described, "\(method) \(configuration.endpoint.absoluteString): \(error.message)")
             case .failure(let error):
                 retryable = "\(error)"
             }

@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -82,20 +79,13 @@ final class PlainHTTPTests: XCTestCase {
         } catch {
             throw XCTSkip("no IPv6 loopback here")
         }
-        var request = URLRequest(url: URL(string: "http://[::1]:\(server.port)/bucket/key")!)
-        request.httpMethod = "GET"
+        let request = HTTPClient.Request(method: "GET", url: URL(string: "http://[::1]:\(server.port)/bucket/key")!)
         XCTAssertEqual(try HTTPClient(timeout: 5).send(request).body, Data("v6".utf8))
         XCTAssertTrue(server.requests.first?.contains("\r\nHost: [::1]:\(server.port)\r\n") == true, "\(server.requests)")
     }
 
-    private func request(_ server: ScriptedServer, _ method: String, _ target: String, body: Data? = nil) -> URLRequest {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(server.port)\(target)")!)
-        request.httpMethod = method
-        if let body {
-            request.httpBody = body
-            request.setValue(String(body.count), forHTTPHeaderField: "Content-Length")
-        }
-        return request
+    private func request(_ server: ScriptedServer, _ method: String, _ target: String, body: Data? = nil) -> HTTPClient.Request {
+        HTTPClient.Request(method: method, url: URL(string: "http://127.0.0.1:\(server.port)\(target)")!, body: body ?? Data())
     }
 }
 
@@ -118,6 +108,14 @@ final class ScriptedServer: @unchecked Sendable {
     /// Listens on 127.0.0.1, or on ::1 with `ipv6`.
     init(responses: [String], ipv6: Bool = false) throws {
         script = responses
+        (listener, port) = try Self.listenOnLoopback(ipv6: ipv6)
+        Thread.detachNewThread { [self] in acceptLoop() }
+    }
+
+    deinit { close(listener) }
+
+    /// A listening socket on 127.0.0.1 (or ::1) and the port the kernel chose.
+    static func listenOnLoopback(ipv6: Bool = false) throws -> (fd: Int32, port: UInt16) {
         let fd = socket(ipv6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var storage = sockaddr_storage()
         var length = socklen_t(ipv6 ? MemoryLayout<sockaddr_in6>.size : MemoryLayout<sockaddr_in>.size)
@@ -142,14 +140,11 @@ final class ScriptedServer: @unchecked Sendable {
                 }
             }
         }
-        listener = fd
-        port = withUnsafeBytes(of: &storage) { raw in
+        let port = withUnsafeBytes(of: &storage) { raw in
             UInt16(bigEndian: ipv6 ? raw.load(as: sockaddr_in6.self).sin6_port : raw.load(as: sockaddr_in.self).sin_port)
         }
-        Thread.detachNewThread { [self] in acceptLoop() }
+        return (fd, port)
     }
-
-    deinit { close(listener) }
 
     private func acceptLoop() {
         while true {

@@ -8,6 +8,15 @@ import XCTest
 final class S3TestServer: @unchecked Sendable {
     static let shared = S3TestServer()
     let endpoint = "http://127.0.0.1:18080"
+    /// stunnel in front of the same server (the script's TLS front), with a certificate for
+    /// 127.0.0.1 and localhost that `caFile` signs; the port after it serves one for another name.
+    let httpsEndpoint = "https://127.0.0.1:18085"
+    let wrongNameEndpoint = "https://127.0.0.1:18086"
+    static var tlsDirectory: String { (ProcessInfo.processInfo.environment["SWIFT_S3_DIR"] ?? "/tmp/swift-s3") + "/tls" }
+    /// The test CA, made by the script at start.
+    static var caFile: String { tlsDirectory + "/ca.pem" }
+    /// A CA that signed nothing the server shows.
+    static var otherCAFile: String { tlsDirectory + "/other-ca.pem" }
     let bucket = "test-bucket"
     let accessKey = "test:tester"
     let secretKey = "testing"
@@ -46,10 +55,10 @@ final class S3TestServer: @unchecked Sendable {
 
     /// A store on a fresh prefix of the test bucket.
     func store(prefix: String = "t-" + UUID().uuidString.prefix(8).lowercased(), secret: String? = nil, bucket: String? = nil,
-               configure: (inout S3Configuration) -> Void = { _ in }) throws -> S3ObjectStore {
+               endpoint: String? = nil, configure: (inout S3Configuration) -> Void = { _ in }) throws -> S3ObjectStore {
         var env = environment
         if let secret { env["AWS_SECRET_ACCESS_KEY"] = secret }
-        var configuration = try S3Configuration(url: "s3:\(endpoint)/\(bucket ?? self.bucket)/\(prefix)", environment: env)
+        var configuration = try S3Configuration(url: "s3:\(endpoint ?? self.endpoint)/\(bucket ?? self.bucket)/\(prefix)", environment: env)
         configuration.maxAttempts = 3
         configuration.baseDelay = 0.05
         configure(&configuration)

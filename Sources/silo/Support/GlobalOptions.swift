@@ -22,6 +22,9 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: "Directory of the local catalog cache (default $XDG_CACHE_HOME/silo).")
     var cacheDir: String?
 
+    @Option(name: .long, help: ArgumentHelp("Trust https:// servers whose certificate a CA in this PEM file signed, instead of the system's CAs (or AWS_CA_BUNDLE).", valueName: "file"))
+    var cacert: String?
+
     var output: Output { Output(json: json, quiet: quiet) }
 
     var environment: [String: String] { ProcessInfo.processInfo.environment }
@@ -37,7 +40,7 @@ struct GlobalOptions: ParsableArguments {
         return location
     }
 
-    func store() throws -> ObjectStore { try StoreFactory.store(for: try repositoryLocation()) }
+    func store() throws -> ObjectStore { try StoreFactory.store(for: try repositoryLocation(), caBundle: cacert) }
 
     var cacheRoot: String {
         if let cacheDir { return cacheDir }
@@ -69,7 +72,7 @@ struct GlobalOptions: ParsableArguments {
     /// A second repository (`copy`, `init --copy-chunker-params-from`), with its own password
     /// from `passwordFile`, the environment variable `variable`, or a terminal prompt.
     func openOtherRepository(_ location: String, passwordFile: String?, variable: String, option: String) throws -> Repository {
-        let store = try StoreFactory.store(for: location)
+        let store = try StoreFactory.store(for: location, caBundle: cacert)
         var password: Data?
         if try Repository.needsPassword(store: store) {
             if let passwordFile {

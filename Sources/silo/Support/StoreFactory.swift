@@ -7,10 +7,14 @@ import SiloStorage
 /// A repository location to its storage backend: `s3:http(s)://host/bucket/prefix`, or a local
 /// directory (`local:PATH` or just `PATH`).
 enum StoreFactory {
-    static func store(for location: String) throws -> ObjectStore {
+    /// `caBundle` (`--cacert`): the CAs an `https://` endpoint's certificate must come from,
+    /// in place of `AWS_CA_BUNDLE` and the system's.
+    static func store(for location: String, caBundle: String? = nil) throws -> ObjectStore {
         if location.hasPrefix("s3:") {
             do {
-                return S3ObjectStore(try S3Configuration(url: location))
+                var configuration = try S3Configuration(url: location)
+                if let caBundle { configuration.caBundle = caBundle }
+                return S3ObjectStore(configuration)
             } catch let error as S3Error {
                 throw RepositoryError(.invalidArgument, error.message)
             }

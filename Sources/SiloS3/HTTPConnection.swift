@@ -1,18 +1,16 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
-/// One HTTP/1.1 connection over a plain TCP socket, for `http://` endpoints. URLSession on
-/// Linux drives libcurl through dispatch sources: its threads took about half a CPU-second of a
-/// 559 MB backup (perf), and now and then it handed over a response a second after it arrived, with
-/// every thread of the backup idle meanwhile (Benchmarks/RESULTS.md, S3). A blocking socket
-/// per request thread has neither cost.
+/// One HTTP/1.1 connection over a `ByteStream`: a plain socket for `http://`, TLS for
+/// `https://`. Both are silo's own, not URLSession's: URLSession on Linux drives libcurl
+/// through dispatch sources; its threads took about half a CPU-second of a 559 MB backup (perf),
+/// and now and then it handed over a response a second after it arrived, with every thread of
+/// the backup idle meanwhile (Benchmarks/RESULTS.md, S3). A blocking stream per request thread
+/// has neither cost.
 ///
 /// Bodies are sent with Content-Length; responses are read by Content-Length, chunked
 /// transfer coding, or to the end of the connection.
-final class PlainHTTPConnection {
-    private let fd: Int32
+final class HTTPConnection {
+    private let stream: ByteStream
     private var buffer = [UInt8](repeating: 0, count: 64 << 10)
     private var start = 0
     private var end = 0
@@ -20,48 +18,8 @@ final class PlainHTTPConnection {
     /// closed fails before that, and the request can safely go again on a new one).
     private(set) var responseStarted = false
 
-    init(host: String, port: UInt16, timeout: TimeInterval) throws {
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var list: UnsafeMutablePointer<addrinfo>?
-        let rc = getaddrinfo(host, String(port), &hints, &list)
-        guard rc == 0, let first = list else {
-            throw HTTPClient.TransportError(message: "cannot resolve \(host): \(String(cString: gai_strerror(rc)))")
-        }
-        defer { freeaddrinfo(list) }
-        var lastError: Int32 = 0
-        var address: UnsafeMutablePointer<addrinfo>? = first
-        var connected: Int32 = -1
-        while let candidate = address {
-            let fd = socket(candidate.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            if fd >= 0 {
-                Self.setTimeouts(fd, timeout)
-                if connect(fd, candidate.pointee.ai_addr, candidate.pointee.ai_addrlen) == 0 {
-                    connected = fd
-                    break
-                }
-                lastError = errno
-                close(fd)
-            } else {
-                lastError = errno
-            }
-            address = candidate.pointee.ai_next
-        }
-        guard connected >= 0 else {
-            throw HTTPClient.TransportError(message: "cannot connect to \(host):\(port): \(String(cString: strerror(lastError)))")
-        }
-        fd = connected
-        var one: Int32 = 1
-        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-    }
-
-    deinit { close(fd) }
-
-    private static func setTimeouts(_ fd: Int32, _ timeout: TimeInterval) {
-        var value = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - timeout.rounded(.down)) * 1_000_000))
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
+    init(stream: ByteStream) {
+        self.stream = stream
     }
 
     /// Sends one request and reads its response. `keepAlive` says whether the connection can
@@ -130,18 +88,11 @@ final class PlainHTTPConnection {
                 buffer.append(contentsOf: [UInt8](repeating: 0, count: buffer.count))
             }
         }
-        while true {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + end, $0.count - end, 0) }
-            if n > 0 {
-                end += n
-                responseStarted = true
-                return true
-            }
-            if n == 0 { return false }
-            if errno == EINTR { continue }
-            throw HTTPClient.TransportError(message: errno == EAGAIN || errno == EWOULDBLOCK
-                ? "timed out waiting for the server" : "receive failed: \(String(cString: strerror(errno)))")
-        }
+        let n = try buffer.withUnsafeMutableBytes { try stream.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[end...])) }
+        guard n > 0 else { return false }
+        end += n
+        responseStarted = true
+        return true
     }
 
     private func readLine() throws -> String {
@@ -211,17 +162,10 @@ final class PlainHTTPConnection {
     // MARK: writing
 
     private func sendAll(_ bytes: [UInt8]) throws {
-        try bytes.withUnsafeBytes { try sendAll($0) }
+        try bytes.withUnsafeBytes { try stream.write($0) }
     }
 
     private func sendAll(_ bytes: UnsafeRawBufferPointer) throws {
-        var done = 0
-        while done < bytes.count {
-            let n = send(fd, bytes.baseAddress! + done, bytes.count - done, Int32(MSG_NOSIGNAL))
-            if n > 0 { done += n; continue }
-            if n < 0 && errno == EINTR { continue }
-            throw HTTPClient.TransportError(message: n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)
-                ? "timed out sending to the server" : "send failed: \(String(cString: strerror(errno)))")
-        }
+        try stream.write(bytes)
     }
 }
