@@ -4,21 +4,7 @@ import XCTest
 /// Database-level properties (owner, ACL, comment, settings, role settings, connection limit,
 /// encoding, locale, provider, tablespace, template flag) survive `restore --postgres` under a
 /// new name, `--replace` and `--test` (issue 14, part 1).
-final class PostgresPropertiesTests: XCTestCase {
-    private let server = PostgresTestServer.shared
-    private var env: CLIEnvironment!
-
-    override func setUpWithError() throws {
-        try server.start()
-        env = try CLIEnvironment()
-        for (key, value) in server.environment { env.environment[key] = value }
-        try env.expect(0, ["init", "-q"])
-    }
-
-    override func tearDown() {
-        env = nil
-        super.tearDown()
-    }
+final class PostgresPropertiesTests: PostgresCLITestCase {
 
     /// The database-level properties of `database` as the catalogs hold them, with its name
     /// left out: an independent reading, not the code under test.

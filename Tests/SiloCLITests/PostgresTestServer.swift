@@ -148,3 +148,23 @@ final class PostgresTestServer: @unchecked Sendable {
         return Run(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
     }
 }
+
+/// CLI tests against the real PostgreSQL server: each gets a new repository and the server's
+/// connection settings in its environment.
+class PostgresCLITestCase: XCTestCase {
+    let server = PostgresTestServer.shared
+    var env: CLIEnvironment!
+
+    override func setUpWithError() throws {
+        try server.start()
+        env = try CLIEnvironment()
+        for (key, value) in server.environment { env.environment[key] = value }
+        try env.expect(0, ["init", "-q"])
+    }
+
+    // XCTest keeps every test case object until the run ends: drop the scratch directory now.
+    override func tearDown() {
+        env = nil
+        super.tearDown()
+    }
+}

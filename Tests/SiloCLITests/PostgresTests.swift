@@ -3,22 +3,7 @@ import XCTest
 
 /// `silo backup --postgres` and `silo restore --postgres` against a real PostgreSQL 15 server,
 /// with the real pg_dump and pg_restore.
-final class PostgresTests: XCTestCase {
-    private let server = PostgresTestServer.shared
-    private var env: CLIEnvironment!
-
-    override func setUpWithError() throws {
-        try server.start()
-        env = try CLIEnvironment()
-        for (key, value) in server.environment { env.environment[key] = value }
-        try env.expect(0, ["init", "-q"])
-    }
-
-    // XCTest keeps every test case object until the run ends: drop the scratch directory now.
-    override func tearDown() {
-        env = nil
-        super.tearDown()
-    }
+final class PostgresTests: PostgresCLITestCase {
 
     private func snapshotCount() throws -> Int {
         try env.expect(0, ["snapshots", "--json"]).jsonLines.count

@@ -89,6 +89,7 @@ public final class Pruner: @unchecked Sendable {
             let before = report.packsDeleted
             try sweep()
             report.packsDeletedAtOnce = report.packsDeleted - before
+            if report.packsDeletedAtOnce > 0 { try repository.catalog.trimResemblance() }
         }
         try repository.catalog.dropLiveSet()
         report.seconds = Date().timeIntervalSince(started)
