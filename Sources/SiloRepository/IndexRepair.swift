@@ -52,14 +52,12 @@ extension Repository {
 
     /// A damaged index file can name nothing that the packs' trailers do not: once every pack in
     /// the store is indexed without it (above), it is only noise for every later open. Each is read
-    /// again first, so that a passing read error never costs an index file.
+    /// again first (`readIndexFile`, as the catalog reads it), so that a passing read error, which
+    /// throws, never costs an index file.
     private func removeDamagedIndexFiles() throws -> [String] {
         var removed: [String] = []
         for finding in findings where finding.kind == .indexFile {
-            guard let id = ObjectKeys.id(from: finding.key, as: IndexID.self) else { continue }
-            if (try? store.get(finding.key)).map({ Crypto.sha256($0) == id.digest && (try? IndexFile.decode($0, sealer: sealer)) != nil }) ?? true {
-                continue
-            }
+            guard let id = ObjectKeys.id(from: finding.key, as: IndexID.self), try readIndexFile(id) == nil else { continue }
             try store.delete(finding.key)
             findingsLog.forget(key: finding.key)
             removed.append(finding.key)

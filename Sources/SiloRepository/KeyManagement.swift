@@ -15,7 +15,7 @@ extension Repository {
                 guard let id = ObjectKeys.id(from: key, as: KeyID.self) else { return nil }
                 // A damaged key file is left out here; opening the repository reported it.
                 let data = try store.get(key)
-                guard Crypto.sha256(data) == id.digest, let file = try? KeyFile.decode(data) else { return nil }
+                guard let file = Self.intactKeyFile(data, id: id) else { return nil }
                 return KeyInfo(id: id, file: file, isCurrent: id == openedKey)
             }
         } catch {

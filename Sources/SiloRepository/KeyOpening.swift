@@ -3,6 +3,13 @@ import SiloFormat
 import SiloStorage
 
 extension Repository {
+    /// A key file's content, when it hashes to its name (FORMAT.md §10, invariant 4) and parses;
+    /// nil when it is damaged. Opening, `key list` and `check` judge key files by this alone.
+    public static func intactKeyFile(_ data: Data, id: KeyID) -> KeyFile? {
+        guard Crypto.sha256(data) == id.digest else { return nil }
+        return try? KeyFile.decode(data)
+    }
+
     /// The master keys one key file gave, and the key files found damaged on the way.
     struct OpenedKey {
         let keys: MasterKeys
@@ -22,7 +29,7 @@ extension Repository {
             for key in try store.list(prefix: ObjectKeys.keysPrefix).sorted() {
                 guard let id = ObjectKeys.id(from: key, as: KeyID.self) else { continue }
                 let data = try store.get(key)
-                guard Crypto.sha256(data) == id.digest, let file = try? KeyFile.decode(data) else {
+                guard let file = intactKeyFile(data, id: id) else {
                     damaged.append(RepositoryFinding(kind: .keyFile, key: key, message: "key file \(id.shortHex) (\(key)) is damaged: its content does not match its name"))
                     continue
                 }

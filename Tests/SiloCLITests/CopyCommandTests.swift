@@ -154,6 +154,7 @@ final class CopyCommandTests: XCTestCase {
         try env.expect(0, ["check", "--read-data"], environment: otherEnv)
         try env.expect(0, ["restore", "latest", "--target", env.path("out")], environment: otherEnv)
         XCTAssertEqual(contentDigests(env.path("out") + env.path("b")), contentDigests(env.path("b")))
-        XCTAssertFalse(intact.isEmpty)
+        let copied = copy.jsonLines.filter { $0["message_type"] as? String == "copied" }.compactMap { $0["snapshot_id"] as? String }
+        XCTAssertEqual(copied, [intact], "the intact snapshot is the one copied")
     }
 }

@@ -130,7 +130,7 @@ public final class Checker: @unchecked Sendable {
         for key in try repository.store.list(prefix: ObjectKeys.keysPrefix) {
             guard let id = ObjectKeys.id(from: key, as: KeyID.self) else { continue }
             let data = try repository.store.get(key)
-            if Crypto.sha256(data) != id.digest || (try? KeyFile.decode(data)) == nil {
+            if Repository.intactKeyFile(data, id: id) == nil {
                 error("key file \(key) is damaged: its content does not match its name; remove it with `silo key remove \(id.shortHex)`")
             }
         }
@@ -183,17 +183,19 @@ public final class Checker: @unchecked Sendable {
         guard !missingPacks.isEmpty || !truncatedPacks.isEmpty else { return }
         // The catalog learns which packs are gone, so that a copy elsewhere is preferred.
         if !missingPacks.isEmpty { try repository.syncPackListing() }
-        var unusable: [(pack: PackID, entry: PackEntry)] = []
+        // Copies that cannot be read, as (pack, chunk) pairs.
+        var unusable = Set<[Digest32]>()
         for pack in missingPacks {
-            unusable += try repository.catalog.entries(inPack: pack).map { (pack, $0) }
+            for entry in try repository.catalog.entries(inPack: pack) { unusable.insert([pack.digest, entry.id.digest]) }
         }
         for (pack, size) in truncatedPacks {
-            unusable += try repository.catalog.entries(inPack: pack).filter { UInt64($0.offset) + UInt64($0.length) > size }.map { (pack, $0) }
+            for entry in try repository.catalog.entries(inPack: pack) where UInt64(entry.offset) + UInt64(entry.length) > size {
+                unusable.insert([pack.digest, entry.id.digest])
+            }
         }
-        let unusableKeys = Set(unusable.map { "\($0.pack.hex):\($0.entry.id.hex)" })
-        for (_, entry) in unusable where !lostChunks.contains(entry.id) {
-            let copies = try repository.catalog.packs(holding: entry.id)
-            if copies.allSatisfy({ unusableKeys.contains("\($0.hex):\(entry.id.hex)") }) { lostChunks.insert(entry.id) }
+        for chunk in Set(unusable.map { ChunkID($0[1]) }) where !lostChunks.contains(chunk) {
+            let copies = try repository.catalog.packs(holding: chunk)
+            if copies.allSatisfy({ unusable.contains([$0.digest, chunk.digest]) }) { lostChunks.insert(chunk) }
         }
     }
 
