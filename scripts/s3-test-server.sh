@@ -593,7 +593,11 @@ cmd_start() {
             echo $! >"$RUN/$s.pid"
         done
     fi
-    if ! SWIFT_S3_PIDS="$(cat "$RUN"/*.pid 2>/dev/null | tr '\n' ' ')" \
+    # Only the four servers' PID files: a stale stunnel.pid (from a copied /tmp) names a
+    # process that is not ours, and the probe would take it for a server that died.
+    local server_pids=""
+    for s in $SERVERS; do [ -s "$RUN/$s.pid" ] && server_pids="$server_pids $(cat "$RUN/$s.pid")"; done
+    if ! SWIFT_S3_PIDS="$server_pids" \
         "$PY" "$DATA/bin/s3probe.py" "http://$HOST:$PORT" "$ACCESS_KEY" "$SECRET_KEY" \
         "$REGION" "$BUCKET" 60 \
         "http://$HOST:$OBJ_PORT/healthcheck" "http://$HOST:$CONT_PORT/healthcheck" \
