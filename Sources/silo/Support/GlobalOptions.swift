@@ -108,19 +108,22 @@ enum PasswordPrompt {
         _ = prompt.withCString { write(fd, $0, strlen($0)) }
         var saved = termios()
         let haveTerminal = tcgetattr(fd, &saved) == 0
-        if haveTerminal {
-            var silent = saved
-            silent.c_lflag &= ~tcflag_t(ECHO)
-            tcsetattr(fd, TCSAFLUSH, &silent)
+        // Echo stays off only while the line is read; a SIGINT or SIGTERM meanwhile puts it back.
+        return Interrupts.whileTerminalChanged(fd: fd, saved: saved) {
+            if haveTerminal {
+                var silent = saved
+                silent.c_lflag &= ~tcflag_t(ECHO)
+                tcsetattr(fd, TCSAFLUSH, &silent)
+            }
+            defer {
+                if haveTerminal { tcsetattr(fd, TCSAFLUSH, &saved) }
+                _ = write(fd, "\n", 1)
+            }
+            var bytes: [UInt8] = []
+            var byte: UInt8 = 0
+            while Glibc.read(fd, &byte, 1) == 1, byte != UInt8(ascii: "\n") { bytes.append(byte) }
+            return String(decoding: bytes, as: UTF8.self)
         }
-        defer {
-            if haveTerminal { tcsetattr(fd, TCSAFLUSH, &saved) }
-            _ = write(fd, "\n", 1)
-        }
-        var bytes: [UInt8] = []
-        var byte: UInt8 = 0
-        while Glibc.read(fd, &byte, 1) == 1, byte != UInt8(ascii: "\n") { bytes.append(byte) }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }
 
