@@ -161,4 +161,17 @@ final class S3RepositoryTests: XCTestCase {
         }
         try env.expect(0, ["snapshots", "-q"], environment: ["SILO_REPOSITORY": "s3:http://127.0.0.1:18080/test-bucket/\(prefix)/"])
     }
+
+    /// Schemes are case-insensitive: `S3:` is this repository, not a local directory named
+    /// `S3:http:`; a prefix with escapes (its one spelling) works end to end.
+    func testUpperCaseSchemeAndEscapedPrefix() throws {
+        try env.write("src/a", Data("a".utf8))
+        try env.expect(0, ["backup", env.path("src"), "-q"], environment: ["SILO_REPOSITORY": "S3:http://127.0.0.1:18080/test-bucket/\(prefix)"])
+        XCTAssertEqual(try env.expect(0, ["snapshots", "--json"]).jsonLines.count, 1)
+        let escaped = "s3:http://127.0.0.1:18080/test-bucket/\(prefix)/caf%C3%A9%20au%20lait"
+        try env.expect(0, ["init", "-q"], environment: ["SILO_REPOSITORY": escaped])
+        try env.expect(0, ["backup", env.path("src"), "-q"], environment: ["SILO_REPOSITORY": escaped])
+        try env.expect(0, ["check"], environment: ["SILO_REPOSITORY": escaped])
+        XCTAssertNotEqual(try env.run(["snapshots"], environment: ["SILO_REPOSITORY": "s3:http://127.0.0.1:18080/test-bucket/\(prefix)/café au lait"]).status, 0)
+    }
 }

@@ -25,6 +25,13 @@ final class SafeDefaultsTests: XCTestCase {
         let file = try env.run(["snapshots"], environment: ["SILO_REPOSITORY": env.path("afile")])
         XCTAssertEqual(file.status, 10, file.stderr)
         XCTAssertTrue(file.stderr.contains("is a file, not a Silo repository"), file.stderr)
+        // init there, or anything below a file: the same, not "stat: Not a directory" (exit 1).
+        for (arguments, location) in [(["init"], "afile"), (["init"], "afile/repo"), (["snapshots"], "afile/repo")] {
+            let result = try env.run(arguments, environment: ["SILO_REPOSITORY": env.path(location)])
+            XCTAssertEqual(result.status, 10, "\(arguments) \(location): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains(location == "afile" ? "is a file" : "lies under \(env.path("afile")), which is a file"), result.stderr)
+        }
+        XCTAssertEqual(try String(contentsOfFile: env.path("afile"), encoding: .utf8), "x")
     }
 
     func testPasswordFileMissingIsExit12AndCRLFIsStripped() throws {
