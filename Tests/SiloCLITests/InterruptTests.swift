@@ -92,4 +92,35 @@ final class InterruptTests: XCTestCase {
         let flags = text.split(whereSeparator: { $0 == " " || $0 == ";" || $0.isNewline })
         XCTAssertTrue(flags.contains("echo") && !flags.contains("-echo"), "echo is on again: \(text)")
     }
+
+    /// An export interrupted mid-archive removes its partial file (`FILE.silo-partial-PID`) and
+    /// leaves no archive.
+    func testAnInterruptedExportRemovesItsPartialFile() throws {
+        let env = try CLIEnvironment()
+        try env.expect(0, ["init", "-q"])
+        for i in 0..<8 { try env.write("src/part\(i).bin", pseudoRandom(5_000_000, seed: UInt64(60 + i))) }
+        try env.expect(0, ["backup", env.path("src"), "-q"])
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLIEnvironment.binary)
+        process.arguments = ["export", "latest", "-o", env.path("out.tar")]
+        process.environment = env.environment
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        func partial() -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: env.root)) ?? []).filter { $0.hasPrefix("out.tar") }
+        }
+        let deadline = Date().addingTimeInterval(60)
+        while partial().isEmpty && process.isRunning && Date() < deadline { usleep(1_000) }
+        kill(process.processIdentifier, SIGSTOP)
+        XCTAssertEqual(partial().count, 1, "the export is under way")
+        kill(process.processIdentifier, SIGINT)
+        kill(process.processIdentifier, SIGCONT)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 130, stderr)
+        XCTAssertEqual(partial(), [], "neither the partial file nor an archive is left")
+        XCTAssertEqual(files(env, "locks"), [])
+    }
 }
