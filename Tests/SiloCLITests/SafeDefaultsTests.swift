@@ -43,6 +43,14 @@ final class SafeDefaultsTests: XCTestCase {
         let missing = try env.run(["snapshots", "--password-file", env.path("no-such-file")])
         XCTAssertEqual(missing.status, 12, missing.stderr)
         XCTAssertTrue(missing.stderr.contains("cannot read password file \(env.path("no-such-file")): no such file"), missing.stderr)
+        // The reason is the one the read met (a directory was "Permission denied"); an empty
+        // file is named as such, not taken for no password at all.
+        try env.write("pw-empty", Data())
+        for (file, reason) in [(env.root, "cannot read password file \(env.root): is a directory"), (env.path("pw-empty"), "password file \(env.path("pw-empty")) is empty")] {
+            let result = try env.run(["snapshots", "--password-file", file])
+            XCTAssertEqual(result.status, 12, result.stderr)
+            XCTAssertTrue(result.stderr.contains(reason), result.stderr)
+        }
     }
 
     func testInitRefusesANonEmptyDirectoryThatIsNotARepository() throws {

@@ -90,14 +90,30 @@ enum PasswordPrompt {
     /// A password file's content without its final newline.
     static func readFile(_ path: String) throws -> Data {
         // Read to the end rather than by the file's size: a pipe (`<(pass show silo)`) has none.
-        guard let handle = FileHandle(forReadingAtPath: path), var data = try? handle.readToEnd() ?? Data() else {
-            let reason = access(path, F_OK) == 0 ? String(cString: strerror(EACCES)) : "no such file"
-            throw RepositoryError(.wrongPassword, "cannot read password file \(path): \(reason)")
+        // The reason named is the call's own errno (a directory is EISDIR, not EACCES).
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw unreadable(path, errno) }
+        defer { close(fd) }
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = Glibc.read(fd, &buffer, buffer.count)
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { throw unreadable(path, errno) }
+            if n == 0 { break }
+            data.append(contentsOf: buffer[0..<n])
         }
         // One final line ending, LF or CRLF (a file written on Windows or by some editors).
         if data.last == UInt8(ascii: "\n") { data.removeLast() }
         if data.last == UInt8(ascii: "\r") { data.removeLast() }
+        // An empty file is a mistake (a failed `pass show > file`), not the empty password.
+        guard !data.isEmpty else { throw RepositoryError(.wrongPassword, "password file \(path) is empty") }
         return data
+    }
+
+    private static func unreadable(_ path: String, _ code: Int32) -> RepositoryError {
+        let reason = String(cString: strerror(code))
+        return RepositoryError(.wrongPassword, "cannot read password file \(path): \(reason.prefix(1).lowercased() + reason.dropFirst())")
     }
 
     /// Reads a password from the controlling terminal with echo off.
