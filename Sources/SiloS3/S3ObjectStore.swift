@@ -128,6 +128,12 @@ public final class S3ObjectStore: ObjectStore, @unchecked Sendable {
         guard let uploadID = ListPage.value(of: "UploadId", in: created.body) else {
             throw StorageError(.io, key: key, "the server did not start a multipart upload")
         }
+        // The parts are this process's temporary objects: SIGINT or SIGTERM aborts the upload,
+        // which would otherwise be stored (and billed) unseen until a lifecycle rule ends it.
+        let cleanup = InterruptCleanup.shared.register(.temporaries) { [self] in
+            _ = try? request("DELETE", key: key, query: [("uploadId", uploadID)], expect: [204, 200, 404])
+        }
+        defer { InterruptCleanup.shared.unregister(cleanup) }
         do {
             var etags: [String] = []
             var part = 1
