@@ -36,23 +36,11 @@ public struct S3Configuration: Sendable {
     public init(url: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         guard url.hasPrefix("s3:") else { throw S3Error(.invalidArgument, "not an S3 repository URL (expected s3:http://host:port/bucket/prefix)") }
         let rest = String(url.dropFirst(3))
+        // First: the path is read as written, and a password in the URL is refused unrepeated.
+        (bucket, prefix) = try S3URLPath.split(rest, url: url)
         guard let parsed = URL(string: rest), let scheme = parsed.scheme, ["http", "https"].contains(scheme), let host = parsed.host, !host.isEmpty else {
             throw S3Error(.invalidArgument, "cannot read S3 URL \(url): expected s3:http://host:port/bucket/prefix or s3:https://…")
         }
-        // `?` and `#` would be dropped and `a//b` read as `a/b`: two URLs, one repository. Refused,
-        // so that a URL names exactly one place (a trailing `/` is allowed).
-        guard parsed.query == nil, parsed.fragment == nil, !rest.contains("?"), !rest.contains("#") else {
-            throw S3Error(.invalidArgument, "S3 URL \(url) holds ? or #, which no bucket or prefix may contain here; remove them")
-        }
-        var segments = parsed.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
-        if segments.count > 1, segments.last == "" { segments = segments.dropLast() }
-        guard !segments.contains("") else {
-            throw S3Error(.invalidArgument, "S3 URL \(url) has an empty path segment (// or a bare /); write the bucket and prefix with single slashes")
-        }
-        let parts = parsed.path.split(separator: "/").map(String.init)
-        guard let bucket = parts.first else { throw S3Error(.invalidArgument, "S3 URL \(url) names no bucket") }
-        self.bucket = bucket
-        prefix = parts.dropFirst().joined(separator: "/")
         var components = URLComponents()
         components.scheme = scheme
         components.host = host

@@ -126,6 +126,14 @@ public final class S3ObjectStore: ObjectStore, @unchecked Sendable {
         guard let uploadID = ListPage.value(of: "UploadId", in: created.body) else {
             throw StorageError(.io, key: key, "the server did not start a multipart upload")
         }
+        // The parts are this process's temporary objects: SIGINT or SIGTERM aborts the upload,
+        // which would otherwise be stored (and billed) unseen until a lifecycle rule ends it.
+        let upload = InterruptibleUpload()
+        let cleanup = InterruptCleanup.shared.register(.temporaries) { [self] in
+            guard upload.claimAbort() else { return }
+            _ = try? request("DELETE", key: key, query: [("uploadId", uploadID)], expect: [204, 200, 404])
+        }
+        defer { InterruptCleanup.shared.unregister(cleanup) }
         do {
             var etags: [String] = []
             var part = 1
@@ -139,6 +147,7 @@ public final class S3ObjectStore: ObjectStore, @unchecked Sendable {
             var xml = "<CompleteMultipartUpload>"
             for (index, etag) in etags.enumerated() { xml += "<Part><PartNumber>\(index + 1)</PartNumber><ETag>\(Self.xmlEscape(etag))</ETag></Part>" }
             xml += "</CompleteMultipartUpload>"
+            guard upload.claimCompletion() else { throw StorageError(.io, key: key, "interrupted; the multipart upload was aborted") }
             let completed = try request("POST", key: key, query: [("uploadId", uploadID)], body: Data(xml.utf8), expect: [200])
             // S3 may answer 200 with an error document when completion fails late.
             if ListPage.value(of: "Code", in: completed.body) != nil {

@@ -6,7 +6,7 @@ struct Silo: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "silo",
         abstract: "Deduplicating, encrypted backups of file trees (and, later, databases).",
-        discussion: "Exit codes: 0 ok, 1 fatal, 3 partial, 10 no repository, 12 wrong password, 13 integrity failure, 14 newer format, 15 storage not writable, 64 usage, 130 SIGINT, 143 SIGTERM.",
+        discussion: "Exit codes: 0 ok, 1 fatal, 3 partial, 10 no repository, 11 locked (another prune), 12 wrong password, 13 integrity failure, 14 newer format, 15 storage not writable, 64 usage, 130 SIGINT, 143 SIGTERM.",
         version: "silo 0.1.0",
         subcommands: [
             InitCommand.self, BackupCommand.self, SnapshotsCommand.self, LsCommand.self, FindCommand.self,

@@ -113,7 +113,25 @@ final class S3RepositoryTests: XCTestCase {
 
     /// Flips one byte in the middle of the largest pack of the repository under PREFIX, with
     /// plain SigV4 requests (Python's standard library only).
-    static let alterScript = #"""
+    static let alterScript = signedCall + #"""
+    listing = call("GET", "/test-bucket", "list-type=2&prefix=" + urllib.parse.quote(prefix + "/packs/", safe="")).decode()
+    sizes = [(int(s), k) for k, s in re.findall(r"<Key>([^<]+)</Key>.*?<Size>(\d+)</Size>", listing)]
+    size, pack = max(sizes)
+    data = bytearray(call("GET", "/test-bucket/" + pack))
+    data[len(data) // 2] ^= 0x01
+    call("PUT", "/test-bucket/" + pack, body=bytes(data))
+    """#
+
+    /// Prints how many multipart uploads under PREFIX are unfinished, and how many leases it has.
+    static let uploadsScript = signedCall + #"""
+    listing = call("GET", "/test-bucket", "prefix=" + urllib.parse.quote(prefix + "/", safe="") + "&uploads=").decode()
+    leases = call("GET", "/test-bucket", "list-type=2&prefix=" + urllib.parse.quote(prefix + "/locks/", safe="")).decode()
+    print(listing.count("<UploadId>"), leases.count("<Key>"))
+    """#
+
+    /// `call(method, path, query, body)`: one request signed with SigV4 (Python's standard
+    /// library only); `prefix` is the first argument.
+    static let signedCall = #"""
     import hashlib, hmac, datetime, urllib.request, urllib.parse, re, sys
     prefix = sys.argv[1]
     host, region, key, secret = "127.0.0.1:18080", "us-east-1", "test:tester", "testing"
@@ -135,12 +153,7 @@ final class S3RepositoryTests: XCTestCase {
             if name != "host": request.add_header(name, value)
         request.add_header("Authorization", f"AWS4-HMAC-SHA256 Credential={key}/{scope}, SignedHeaders={signed}, Signature={signature}")
         return urllib.request.urlopen(request).read()
-    listing = call("GET", "/test-bucket", "list-type=2&prefix=" + urllib.parse.quote(prefix + "/packs/", safe="")).decode()
-    sizes = [(int(s), k) for k, s in re.findall(r"<Key>([^<]+)</Key>.*?<Size>(\d+)</Size>", listing)]
-    size, pack = max(sizes)
-    data = bytearray(call("GET", "/test-bucket/" + pack))
-    data[len(data) // 2] ^= 0x01
-    call("PUT", "/test-bucket/" + pack, body=bytes(data))
+
     """#
 
     /// A read command on a bucket that does not exist names the bucket (exit 10), as init does.
@@ -160,5 +173,53 @@ final class S3RepositoryTests: XCTestCase {
             XCTAssertTrue(result.stderr.contains("S3 URL"), "\(url): \(result.stderr)")
         }
         try env.expect(0, ["snapshots", "-q"], environment: ["SILO_REPOSITORY": "s3:http://127.0.0.1:18080/test-bucket/\(prefix)/"])
+    }
+
+    /// Schemes are case-insensitive: `S3:` is this repository, not a local directory named
+    /// `S3:http:`; a prefix with escapes (its one spelling) works end to end.
+    func testUpperCaseSchemeAndEscapedPrefix() throws {
+        try env.write("src/a", Data("a".utf8))
+        try env.expect(0, ["backup", env.path("src"), "-q"], environment: ["SILO_REPOSITORY": "S3:http://127.0.0.1:18080/test-bucket/\(prefix)"])
+        XCTAssertEqual(try env.expect(0, ["snapshots", "--json"]).jsonLines.count, 1)
+        let escaped = "s3:http://127.0.0.1:18080/test-bucket/\(prefix)/caf%C3%A9%20au%20lait"
+        try env.expect(0, ["init", "-q"], environment: ["SILO_REPOSITORY": escaped])
+        try env.expect(0, ["backup", env.path("src"), "-q"], environment: ["SILO_REPOSITORY": escaped])
+        try env.expect(0, ["check"], environment: ["SILO_REPOSITORY": escaped])
+        XCTAssertNotEqual(try env.run(["snapshots"], environment: ["SILO_REPOSITORY": "s3:http://127.0.0.1:18080/test-bucket/\(prefix)/café au lait"]).status, 0)
+    }
+
+    /// (unfinished multipart uploads, leases) under this test's prefix.
+    private func leftovers() throws -> [Int] {
+        let listed = PostgresTestServer.run("/usr/bin/python3", ["-c", Self.uploadsScript, prefix], environment: [:])
+        guard listed.status == 0 else { throw PostgresTestServer.TestServerError("listing uploads: \(listed.stderr)") }
+        return listed.stdout.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
+    }
+
+    /// SIGINT in the middle of a multipart upload (packs go up in 5 MiB parts here): the upload
+    /// is aborted with the lease removed, not left stored unseen; the next backup works.
+    func testSIGINTAbortsAMultipartUpload() throws {
+        for i in 0..<6 { try env.write("src/part\(i).bin", pseudoRandom(5_000_000, seed: UInt64(90 + i))) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLIEnvironment.binary)
+        process.arguments = ["backup", env.path("src")]
+        process.environment = env.environment.merging(["SILO_TEST_S3_MULTIPART_MIB": "1"]) { $1 }
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(60)
+        while try leftovers().first == 0 && process.isRunning && Date() < deadline { usleep(20_000) }
+        kill(process.processIdentifier, SIGSTOP)
+        XCTAssertGreaterThan(try leftovers().first ?? 0, 0, "a multipart upload is under way")
+        kill(process.processIdentifier, SIGINT)
+        kill(process.processIdentifier, SIGCONT)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 130, stderr)
+        XCTAssertEqual(try leftovers(), [0, 0], "no unfinished upload, no lease")
+        try env.expect(0, ["check"])
+        try env.expect(0, ["backup", env.path("src"), "-q"], environment: ["SILO_TEST_S3_MULTIPART_MIB": "1"])
+        try env.expect(0, ["restore", "latest", "--target", env.path("out"), "-q"])
+        XCTAssertEqual(FileManager.default.contents(atPath: env.path("out") + env.path("src/part5.bin")), pseudoRandom(5_000_000, seed: 95))
     }
 }

@@ -25,6 +25,13 @@ final class SafeDefaultsTests: XCTestCase {
         let file = try env.run(["snapshots"], environment: ["SILO_REPOSITORY": env.path("afile")])
         XCTAssertEqual(file.status, 10, file.stderr)
         XCTAssertTrue(file.stderr.contains("is a file, not a Silo repository"), file.stderr)
+        // init there, or anything below a file: the same, not "stat: Not a directory" (exit 1).
+        for (arguments, location) in [(["init"], "afile"), (["init"], "afile/repo"), (["snapshots"], "afile/repo")] {
+            let result = try env.run(arguments, environment: ["SILO_REPOSITORY": env.path(location)])
+            XCTAssertEqual(result.status, 10, "\(arguments) \(location): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains(location == "afile" ? "is a file" : "lies under \(env.path("afile")), which is a file"), result.stderr)
+        }
+        XCTAssertEqual(try String(contentsOfFile: env.path("afile"), encoding: .utf8), "x")
     }
 
     func testPasswordFileMissingIsExit12AndCRLFIsStripped() throws {
@@ -36,6 +43,14 @@ final class SafeDefaultsTests: XCTestCase {
         let missing = try env.run(["snapshots", "--password-file", env.path("no-such-file")])
         XCTAssertEqual(missing.status, 12, missing.stderr)
         XCTAssertTrue(missing.stderr.contains("cannot read password file \(env.path("no-such-file")): no such file"), missing.stderr)
+        // The reason is the one the read met (a directory was "Permission denied"); an empty
+        // file is named as such, not taken for no password at all.
+        try env.write("pw-empty", Data())
+        for (file, reason) in [(env.root, "cannot read password file \(env.root): is a directory"), (env.path("pw-empty"), "password file \(env.path("pw-empty")) is empty")] {
+            let result = try env.run(["snapshots", "--password-file", file])
+            XCTAssertEqual(result.status, 12, result.stderr)
+            XCTAssertTrue(result.stderr.contains(reason), result.stderr)
+        }
     }
 
     func testInitRefusesANonEmptyDirectoryThatIsNotARepository() throws {

@@ -4,6 +4,7 @@ import SiloEngine
 import SiloFormat
 import SiloLegacy
 import SiloRepository
+import SiloStorage
 
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -76,6 +77,9 @@ struct ExportCommand: ParsableCommand {
                 unlink(temporary)
                 throw RepositoryError(.invalidArgument, "cannot write \(target): it exists; remove it or choose another name")
             }
+            // SIGINT or SIGTERM: the partial archive goes too (it is this command's temporary file).
+            let cleanup = toStdout ? nil : InterruptCleanup.shared.register(.temporaries) { _ = unlink(temporary) }
+            defer { InterruptCleanup.shared.unregister(cleanup) }
             let file = DescriptorSink(descriptor: fd, name: toStdout ? "standard output" : target)
             let summary: ExportSummary
             do {

@@ -50,11 +50,14 @@ func runCommand(_ output: Output, _ body: () throws -> Int32) throws {
     do {
         code = try body()
     } catch let exit as ExitCode {
+        Interrupts.yieldIfInterrupted()
         throw exit
     } catch {
+        Interrupts.yieldIfInterrupted()
         let wrapped = RepositoryError.wrap(error, context: "error")
         output.error("\(wrapped)")
         throw ExitCode(ExitCodes.code(for: wrapped))
     }
+    Interrupts.yieldIfInterrupted()
     if code != 0 { throw ExitCode(code) }
 }

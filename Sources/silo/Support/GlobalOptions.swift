@@ -93,14 +93,30 @@ enum PasswordPrompt {
     /// A password file's content without its final newline.
     static func readFile(_ path: String) throws -> Data {
         // Read to the end rather than by the file's size: a pipe (`<(pass show silo)`) has none.
-        guard let handle = FileHandle(forReadingAtPath: path), var data = try? handle.readToEnd() ?? Data() else {
-            let reason = access(path, F_OK) == 0 ? String(cString: strerror(EACCES)) : "no such file"
-            throw RepositoryError(.wrongPassword, "cannot read password file \(path): \(reason)")
+        // The reason named is the call's own errno (a directory is EISDIR, not EACCES).
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw unreadable(path, errno) }
+        defer { close(fd) }
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = Glibc.read(fd, &buffer, buffer.count)
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { throw unreadable(path, errno) }
+            if n == 0 { break }
+            data.append(contentsOf: buffer[0..<n])
         }
         // One final line ending, LF or CRLF (a file written on Windows or by some editors).
         if data.last == UInt8(ascii: "\n") { data.removeLast() }
         if data.last == UInt8(ascii: "\r") { data.removeLast() }
+        // An empty file is a mistake (a failed `pass show > file`), not the empty password.
+        guard !data.isEmpty else { throw RepositoryError(.wrongPassword, "password file \(path) is empty") }
         return data
+    }
+
+    private static func unreadable(_ path: String, _ code: Int32) -> RepositoryError {
+        let reason = String(cString: strerror(code))
+        return RepositoryError(.wrongPassword, "cannot read password file \(path): \(reason.prefix(1).lowercased() + reason.dropFirst())")
     }
 
     /// Reads a password from the controlling terminal with echo off.
@@ -111,19 +127,22 @@ enum PasswordPrompt {
         _ = prompt.withCString { write(fd, $0, strlen($0)) }
         var saved = termios()
         let haveTerminal = tcgetattr(fd, &saved) == 0
-        if haveTerminal {
-            var silent = saved
-            silent.c_lflag &= ~tcflag_t(ECHO)
-            tcsetattr(fd, TCSAFLUSH, &silent)
+        // Echo stays off only while the line is read; a SIGINT or SIGTERM meanwhile puts it back.
+        return Interrupts.whileTerminalChanged(fd: fd, saved: saved) {
+            if haveTerminal {
+                var silent = saved
+                silent.c_lflag &= ~tcflag_t(ECHO)
+                tcsetattr(fd, TCSAFLUSH, &silent)
+            }
+            defer {
+                if haveTerminal { tcsetattr(fd, TCSAFLUSH, &saved) }
+                _ = write(fd, "\n", 1)
+            }
+            var bytes: [UInt8] = []
+            var byte: UInt8 = 0
+            while Glibc.read(fd, &byte, 1) == 1, byte != UInt8(ascii: "\n") { bytes.append(byte) }
+            return String(decoding: bytes, as: UTF8.self)
         }
-        defer {
-            if haveTerminal { tcsetattr(fd, TCSAFLUSH, &saved) }
-            _ = write(fd, "\n", 1)
-        }
-        var bytes: [UInt8] = []
-        var byte: UInt8 = 0
-        while Glibc.read(fd, &byte, 1) == 1, byte != UInt8(ascii: "\n") { bytes.append(byte) }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

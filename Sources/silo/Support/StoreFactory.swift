@@ -9,11 +9,17 @@ import SiloStorage
 enum StoreFactory {
     /// `caBundle` (`--cacert`): the CAs an `https://` endpoint's certificate must come from,
     /// in place of `AWS_CA_BUNDLE` and the system's.
-    static func store(for location: String, caBundle: String? = nil) throws -> ObjectStore {
+    static func store(for given: String, caBundle: String? = nil) throws -> ObjectStore {
+        let location = lowercasingScheme(given)
         if location.hasPrefix("s3:") {
             do {
                 var configuration = try S3Configuration(url: location)
                 if let caBundle { configuration.caBundle = caBundle }
+                // Tests upload small packs in parts (the test server's smallest part is 5 MiB).
+                if let mib = ProcessInfo.processInfo.environment["SILO_TEST_S3_MULTIPART_MIB"].flatMap(Int.init) {
+                    configuration.multipartThreshold = mib << 20
+                    configuration.partSize = max(5, mib) << 20
+                }
                 return S3ObjectStore(configuration)
             } catch let error as S3Error {
                 throw RepositoryError(.invalidArgument, error.message)
@@ -23,7 +29,35 @@ enum StoreFactory {
             throw RepositoryError(.invalidArgument, "repository scheme \(scheme): is not supported (use a local path, local:PATH or s3:http(s)://HOST/BUCKET/PREFIX)")
         }
         let path = location.hasPrefix("local:") ? String(location.dropFirst(6)) : location
-        return LocalObjectStore(root: Paths.absolute(path).displayString)
+        let root = Paths.absolute(path).displayString
+        try refuseFileOnThePath(root)
+        return LocalObjectStore(root: root)
+    }
+
+    /// Schemes are case-insensitive (RFC 3986): `S3:http://…` is an S3 URL, not a directory
+    /// named `S3:http:` in the current one.
+    private static func lowercasingScheme(_ location: String) -> String {
+        guard let colon = location.firstIndex(of: ":") else { return location }
+        let word = location[..<colon].lowercased()
+        guard ["local", "s3"].contains(word) else { return location }
+        return word + location[colon...]
+    }
+
+    /// A location that is a file, or lies under one, can be neither a repository nor made
+    /// one: named as such (exit 10) rather than as the `Not a directory` of the first stat.
+    private static func refuseFileOnThePath(_ root: String) throws {
+        var path = root
+        while path.count > 1 {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+                guard isDirectory.boolValue else {
+                    let what = path == root ? "is a file" : "lies under \(path), which is a file"
+                    throw RepositoryError(.notARepository, "\(root) \(what), not a Silo repository or a directory for one")
+                }
+                return
+            }
+            path = (path as NSString).deletingLastPathComponent
+        }
     }
 
     /// `sftp:host:/x`, `rest:http://…`, `b2:bucket`: a word of letters before a colon, with no
