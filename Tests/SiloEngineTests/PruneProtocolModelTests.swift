@@ -91,6 +91,14 @@ final class PruneProtocolModelTests: XCTestCase {
         try expectViolation(["NO_POST_CHECK"])
     }
 
+    /// A prune that deletes what it has just marked, in the same run (step e), trusting the
+    /// lease read it made before the mark: a backup that started in between, read the markers
+    /// before this one existed and reused a pack, is not seen, and the pack is deleted.
+    func testSweepAtOnceWithTheLeaseReadBeforeTheMarkViolatesTheInvariant() throws {
+        try expectViolation(["STALE_LEASES_AT_ONCE"])
+        try expectViolation(["STALE_LEASES_AT_ONCE", "NO_LOSS"])
+    }
+
     private func expectNoError(_ defines: [String], file: StaticString = #filePath, line: UInt = #line) throws {
         let (status, output) = try check(defines)
         XCTAssertEqual(status, 0, output, file: file, line: line)

@@ -17,6 +17,10 @@
  *   -D LEASES_FIRST                             the sweep reads the leases before the markers: violated
  *   -D NO_PRE_CHECK                             no lease check before the snapshot (step 5): no error
  *   -D NO_POST_CHECK                            no lease check after the snapshot (step 7): violated
+ *   -D NO_SWEEP_AT_ONCE                         no step e (a prune deletes only what earlier
+ *                                               prunes marked): no error
+ *   -D STALE_LEASES_AT_ONCE                     step e trusts the lease read of step c, made before
+ *                                               the mark, instead of reading the leases again: violated
  *   -D NO_LOSS (with any of these)              the backup is never paused past the stale time
  *
  * docs/model/README.md says what is modelled, what is abstracted and what the checks found.
@@ -67,12 +71,13 @@ byte exists = P0 | G1 | G2;    /* packs/<id> */
 /* The index: which packs index/<id> files name. */
 #ifdef INDEX_FILES
 /* File 0: the one the earlier backups left (P0, G1, G2); file 1: the backup's (N);
- * file 1+k: the one prune k writes when it rewrites index files. Contents never change. */
-#define NF 4
+ * file 1+k: the one prune k writes when it rewrites index files in step c, file 3+k in step e.
+ * Contents never change. */
+#define NF 6
 bool fExists[NF];
 byte fPacks[NF];
 #define FPACKS(i) (fExists[i] -> fPacks[i] : 0)
-#define INDEXED   (FPACKS(0) | FPACKS(1) | FPACKS(2) | FPACKS(3))
+#define INDEXED   (FPACKS(0) | FPACKS(1) | FPACKS(2) | FPACKS(3) | FPACKS(4) | FPACKS(5))
 #else
 byte indexed = P0 | G1 | G2;
 #define INDEXED   indexed
@@ -251,6 +256,79 @@ inline readLeases()
 	fi;
 }
 
+/* The sweep of the markers in `deletable`, after a lease read that made them deletable
+ * (Pruner.deletePacks): list the snapshots again, then the index, the packs, the markers.
+ * `slot` is the index file a rewrite writes. */
+inline sweepDeletable(slot)
+{
+	/* c3. The fix, Pruner.addSnapshotsSavedMeanwhile: only now, AFTER reading the leases, list
+	 *     the snapshots again and add what they reference to the live set. A backup writes its
+	 *     snapshot before it deletes its lease: a prune that did not see the lease sees the
+	 *     snapshot here. */
+#ifndef OLD_SWEEP
+	d_step { live = live | (sbExists -> sbRefs : 0); printf("Pc prune %d: lists snapshots again: live packs %d\n", me, live) };
+#endif
+
+	/* packsHoldingOnlyCopiesOfLiveChunks: marked packs still live are kept. (doomedPacks also
+	 * keeps packs holding bases of deltas that stay; one chunk per pack: no deltas here.) */
+	doomed = PACKS_OF(deletable) & ~live;
+
+	/* 1. rewriteIndex(without: doomed): the index stops naming the doomed packs. */
+#ifdef INDEX_FILES
+	/* The index files naming a doomed pack are read, what they name besides is written into a
+	 * new file, then they are deleted. */
+	d_step {
+		affected = 0;
+		if :: FPACKS(0) & doomed -> affected = affected | 1 :: else fi;
+		if :: FPACKS(1) & doomed -> affected = affected | 2 :: else fi;
+		if :: FPACKS(2) & doomed -> affected = affected | 4 :: else fi;
+		if :: FPACKS(3) & doomed -> affected = affected | 8 :: else fi;
+		if :: FPACKS(4) & doomed -> affected = affected | 16 :: else fi;
+		if :: FPACKS(5) & doomed -> affected = affected | 32 :: else fi;
+		merged = ((affected & 1 -> fPacks[0] : 0) | (affected & 2 -> fPacks[1] : 0) |
+		          (affected & 4 -> fPacks[2] : 0) | (affected & 8 -> fPacks[3] : 0) |
+		          (affected & 16 -> fPacks[4] : 0) | (affected & 32 -> fPacks[5] : 0)) & ~doomed;
+		printf("Pc prune %d: deletable marker slots %d, doomed packs %d; reads index files %d\n", me, deletable, doomed, affected)
+	};
+	if
+	:: merged != 0 -> d_step { fPacks[slot] = merged; fExists[slot] = true;
+	                           printf("Pc prune %d: index file %d written, names %d\n", me, slot, merged) }
+	:: else -> skip
+	fi;
+	do
+	:: atomic { affected & 1 -> fExists[0] = false; affected = affected & ~1; printf("Pc prune %d: deletes index file 0\n", me) }
+	:: atomic { affected & 2 -> fExists[1] = false; affected = affected & ~2; printf("Pc prune %d: deletes index file 1\n", me) }
+	:: atomic { affected & 4 -> fExists[2] = false; affected = affected & ~4; printf("Pc prune %d: deletes index file 2\n", me) }
+	:: atomic { affected & 8 -> fExists[3] = false; affected = affected & ~8; printf("Pc prune %d: deletes index file 3\n", me) }
+	:: atomic { affected & 16 -> fExists[4] = false; affected = affected & ~16; printf("Pc prune %d: deletes index file 4\n", me) }
+	:: atomic { affected & 32 -> fExists[5] = false; affected = affected & ~32; printf("Pc prune %d: deletes index file 5\n", me) }
+	:: affected == 0 -> break
+	od;
+	merged = 0;
+#else
+	d_step { indexed = indexed & ~doomed;
+	         printf("Pc prune %d: deletable marker slots %d, doomed packs %d: removed from the index\n", me, deletable, doomed) };
+#endif
+
+	/* 2. store.delete(ObjectKeys.pack(pack)), one pack at a time. */
+	do
+	:: atomic { doomed & P0 -> exists = exists & ~P0; doomed = doomed & ~P0; printf("Pc prune %d: deletes pack %d\n", me, P0) }
+	:: atomic { doomed & G1 -> exists = exists & ~G1; doomed = doomed & ~G1; printf("Pc prune %d: deletes pack %d\n", me, G1) }
+	:: atomic { doomed & G2 -> exists = exists & ~G2; doomed = doomed & ~G2; printf("Pc prune %d: deletes pack %d\n", me, G2) }
+	:: atomic { doomed & NP -> exists = exists & ~NP; doomed = doomed & ~NP; printf("Pc prune %d: deletes pack %d\n", me, NP) }
+	:: doomed == 0 -> break
+	od;
+
+	/* 3. store.delete(entry.key): the deletable markers, one at a time. */
+	do
+	:: atomic { deletable & 1 -> mExists[0] = false; deletable = deletable & ~1; printf("Pc prune %d: deletes marker slot 0\n", me) }
+	:: atomic { deletable & 2 -> mExists[1] = false; deletable = deletable & ~2; printf("Pc prune %d: deletes marker slot 1\n", me) }
+	:: atomic { deletable & 4 -> mExists[2] = false; deletable = deletable & ~4; printf("Pc prune %d: deletes marker slot 2\n", me) }
+	:: atomic { deletable & 8 -> mExists[3] = false; deletable = deletable & ~8; printf("Pc prune %d: deletes marker slot 3\n", me) }
+	:: deletable == 0 -> break
+	od;
+}
+
 /* A prune: Pruner.run. `me` (1 or 2) is the marker slot it writes. */
 proctype Prune(byte me)
 {
@@ -297,75 +375,40 @@ proctype Prune(byte me)
 		started = 0
 	};
 
-	/* c3. The fix, Pruner.addSnapshotsSavedMeanwhile: only now, AFTER reading the leases, list
-	 *     the snapshots again and add what they reference to the live set. A backup writes its
-	 *     snapshot before it deletes its lease: a prune that did not see the lease sees the
-	 *     snapshot here. */
-#ifndef OLD_SWEEP
-	d_step { live = live | (sbExists -> sbRefs : 0); printf("Pc prune %d: lists snapshots again: live packs %d\n", me, live) };
-#endif
-
-	/* packsHoldingOnlyCopiesOfLiveChunks: marked packs still live are kept. */
-	doomed = PACKS_OF(deletable) & ~live;
-
-	/* 1. rewriteIndex(without: doomed): the index stops naming the doomed packs. */
-#ifdef INDEX_FILES
-	/* The index files naming a doomed pack are read, what they name besides is written into a
-	 * new file, then they are deleted. */
-	d_step {
-		affected = 0;
-		if :: FPACKS(0) & doomed -> affected = affected | 1 :: else fi;
-		if :: FPACKS(1) & doomed -> affected = affected | 2 :: else fi;
-		if :: FPACKS(2) & doomed -> affected = affected | 4 :: else fi;
-		if :: FPACKS(3) & doomed -> affected = affected | 8 :: else fi;
-		merged = ((affected & 1 -> fPacks[0] : 0) | (affected & 2 -> fPacks[1] : 0) |
-		          (affected & 4 -> fPacks[2] : 0) | (affected & 8 -> fPacks[3] : 0)) & ~doomed;
-		printf("Pc prune %d: deletable marker slots %d, doomed packs %d; reads index files %d\n", me, deletable, doomed, affected)
-	};
-	if
-	:: merged != 0 -> d_step { fPacks[1 + me] = merged; fExists[1 + me] = true;
-	                           printf("Pc prune %d: index file %d written, names %d\n", me, 1 + me, merged) }
-	:: else -> skip
-	fi;
-	do
-	:: atomic { affected & 1 -> fExists[0] = false; affected = affected & ~1; printf("Pc prune %d: deletes index file 0\n", me) }
-	:: atomic { affected & 2 -> fExists[1] = false; affected = affected & ~2; printf("Pc prune %d: deletes index file 1\n", me) }
-	:: atomic { affected & 4 -> fExists[2] = false; affected = affected & ~4; printf("Pc prune %d: deletes index file 2\n", me) }
-	:: atomic { affected & 8 -> fExists[3] = false; affected = affected & ~8; printf("Pc prune %d: deletes index file 3\n", me) }
-	:: affected == 0 -> break
-	od;
-	merged = 0;
-#else
-	d_step { indexed = indexed & ~doomed;
-	         printf("Pc prune %d: deletable marker slots %d, doomed packs %d: removed from the index\n", me, deletable, doomed) };
-#endif
-
-	/* 2. store.delete(ObjectKeys.pack(pack)), one pack at a time. */
-	do
-	:: atomic { doomed & P0 -> exists = exists & ~P0; doomed = doomed & ~P0; printf("Pc prune %d: deletes pack %d\n", me, P0) }
-	:: atomic { doomed & G1 -> exists = exists & ~G1; doomed = doomed & ~G1; printf("Pc prune %d: deletes pack %d\n", me, G1) }
-	:: atomic { doomed & G2 -> exists = exists & ~G2; doomed = doomed & ~G2; printf("Pc prune %d: deletes pack %d\n", me, G2) }
-	:: atomic { doomed & NP -> exists = exists & ~NP; doomed = doomed & ~NP; printf("Pc prune %d: deletes pack %d\n", me, NP) }
-	:: doomed == 0 -> break
-	od;
-
-	/* 3. store.delete(entry.key): the deletable markers, one at a time. */
-	do
-	:: atomic { deletable & 1 -> mExists[0] = false; deletable = deletable & ~1; printf("Pc prune %d: deletes marker slot 0\n", me) }
-	:: atomic { deletable & 2 -> mExists[1] = false; deletable = deletable & ~2; printf("Pc prune %d: deletes marker slot 1\n", me) }
-	:: atomic { deletable & 4 -> mExists[2] = false; deletable = deletable & ~4; printf("Pc prune %d: deletes marker slot 2\n", me) }
-	:: atomic { deletable & 8 -> mExists[3] = false; deletable = deletable & ~8; printf("Pc prune %d: deletes marker slot 3\n", me) }
-	:: deletable == 0 -> break
-	od;
+	sweepDeletable(1 + me);
 
 	/* d. Pruner.markUnneeded: the packs listed now that are not live, or that no index names. */
 	atomic { cand = exists & ~(live & INDEXED); printf("Pd prune %d: lists packs: to mark %d\n", me, cand) };
-	/* repository.writeDeletionMarker(marked: now). Nothing is deleted in this phase. */
+	/* repository.writeDeletionMarker(marked: now). */
 	if
 	:: cand != 0 -> atomic { now++; mTime[me] = now; mPacks[me] = cand; mExists[me] = true;
 	                         printf("Pd prune %d: marker slot %d written: packs %d, marked=%d\n", me, me, cand, now) }
-	:: else -> skip
+	:: else -> goto finished
 	fi;
+
+	/* e. Pruner.sweepAtOnce: AFTER writing the marker, read the markers, then the leases again;
+	 *    with no live backup lease at all, every marker read is deletable now, whatever its time.
+	 *    A backup whose lease this read misses wrote it after the marker existed (and then reads
+	 *    the markers: no reuse), or has ended (c3 lists its snapshot), or lost it (step 7).
+	 *    STALE_LEASES_AT_ONCE: the lease read of step c, made before the mark, is trusted instead. */
+#ifndef NO_SWEEP_AT_ONCE
+#ifdef INDEX_FILES
+	/* With index files only prune 1 sweeps at once: with both, the search outgrows 1 GB. */
+	if :: me == 1 -> skip :: else -> goto finished fi;
+#endif
+	readMarkers();
+#ifndef STALE_LEASES_AT_ONCE
+	readLeases();
+#endif
+#ifdef INDEX_FILES
+	if :: !backupLive && !b0Live -> skip :: else -> goto finished fi;
+#else
+	if :: !backupLive -> skip :: else -> goto finished fi;
+#endif
+	d_step { deletable = seen; printf("Pe prune %d: no backup lease after the mark: marker slots %d deletable now\n", me, deletable) };
+	sweepDeletable(3 + me);
+#endif
+finished:
 	live = 0; seen = 0; cand = 0; backupLive = false
 #ifdef INDEX_FILES
 	; b0Live = false
