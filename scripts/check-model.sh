@@ -37,10 +37,10 @@ cd "$work"
 
 label="prune.pml${defines[*]:+ ${defines[*]}}"
 spin "${defines[@]}" -a prune.pml >spin.log 2>&1 || { cat spin.log >&2; echo "check-model: spin -a failed" >&2; exit 1; }
-# -w: pan.c's own code trips gcc's overflow warnings (harmless); COLLAPSE compresses stored states
-# (INDEX_FILES with the same-run sweep has ~30M); MEMLIM (MB) stops a runaway search.
-gcc -O2 -w -DSAFETY -DCOLLAPSE -DMEMLIM=6144 -o pan pan.c >gcc.log 2>&1 || { cat gcc.log >&2; echo "check-model: gcc failed" >&2; exit 1; }
-# -m: depth limit, far above the ~70 steps of the longest run; -w22: hash table of 4M slots.
+# -w: pan.c's own code trips gcc's overflow warnings (harmless); MEMLIM (MB) stops a runaway search;
+# COLLAPSE stores states compressed (INDEX_FILES with the sweep at once needs about a third of the memory).
+gcc -O2 -w -DSAFETY -DCOLLAPSE -DMEMLIM=1024 -o pan pan.c >gcc.log 2>&1 || { cat gcc.log >&2; echo "check-model: gcc failed" >&2; exit 1; }
+# -m: depth limit, far above the ~110 steps of the longest run; -w22: hash table of 4M slots.
 set +e
 ./pan -m100000 -w22 >pan.log 2>&1
 status=$?

@@ -415,44 +415,6 @@ public final class Catalog: @unchecked Sendable {
         }
     }
 
-    /// Adds to the live set the bases of every delta chunk in a pack that keeps a live chunk,
-    /// to the end of their chains: such a pack stays, and with it its delta chunks, live or
-    /// not, in the index; every indexed delta's base must stay indexed (FORMAT.md §10), else a
-    /// later backup could reuse a delta whose base is gone. A base's pack may hold more deltas,
-    /// so packs are followed until no new one appears. Only delta chunks are visited, through
-    /// `chunks_by_base` (which holds base, id and pack); nothing happens without any.
-    public func addLiveBases() throws {
-        try lock.withLock {
-            let hasDeltas = try db.prepare("SELECT 1 FROM chunks INDEXED BY chunks_by_base WHERE base IS NOT NULL LIMIT 1")
-                .first { _ in true } ?? false
-            guard hasDeltas else { return }
-            try db.execute("""
-                CREATE TEMP TABLE IF NOT EXISTS kept_packs(pack BLOB PRIMARY KEY) WITHOUT ROWID;
-                CREATE TEMP TABLE IF NOT EXISTS new_packs(pack BLOB PRIMARY KEY) WITHOUT ROWID;
-                CREATE TEMP TABLE IF NOT EXISTS new_bases(id BLOB PRIMARY KEY) WITHOUT ROWID;
-                DELETE FROM kept_packs; DELETE FROM new_packs; DELETE FROM new_bases;
-                INSERT OR IGNORE INTO new_packs SELECT c.pack FROM live l CROSS JOIN chunks c ON c.id = l.id;
-                """)
-            let basesOfNewPacks = try db.prepare("""
-                INSERT OR IGNORE INTO new_bases SELECT c.base FROM chunks c INDEXED BY chunks_by_base
-                WHERE c.base IS NOT NULL AND c.pack IN (SELECT pack FROM new_packs)
-                AND NOT EXISTS (SELECT 1 FROM live WHERE id = c.base)
-                """)
-            let packsOfNewBases = try db.prepare("""
-                INSERT OR IGNORE INTO new_packs SELECT c.pack FROM new_bases b CROSS JOIN chunks c ON c.id = b.id
-                WHERE NOT EXISTS (SELECT 1 FROM kept_packs WHERE pack = c.pack)
-                """)
-            while true {
-                try db.execute("DELETE FROM new_bases")
-                try basesOfNewPacks.run()
-                try db.execute("INSERT OR IGNORE INTO kept_packs SELECT pack FROM new_packs; DELETE FROM new_packs;")
-                try db.execute("INSERT OR IGNORE INTO live SELECT id FROM new_bases")
-                guard db.changes > 0 else { return }
-                try packsOfNewBases.run()
-            }
-        }
-    }
-
     // MARK: delta chunks
 
     /// Forgets the features of chunks no longer in the index (prune deleted them).
@@ -513,16 +475,17 @@ public final class Catalog: @unchecked Sendable {
         }
     }
 
-    /// Live bytes are summed from the live set's side (each live chunk finds its rows by ID, in
-    /// ID order), dead bytes are the rest of the pack's chunk bytes: one pass over the live set
-    /// instead of a lookup in it for every chunk of the repository.
+    /// Live bytes are those of the kept copies (`keepCopiesAndBases`, which must have run): a
+    /// pack holding only duplicates of chunks kept elsewhere is unused. They are summed from the
+    /// kept copies' side, dead bytes are the rest of the pack's chunk bytes: one pass over the
+    /// live set instead of a lookup in it for every chunk of the repository.
     public func packUsage() throws -> [PackUsage] {
         var result: [PackUsage] = []
         try lock.withLock {
             try db.prepare("""
                 SELECT p.id, p.size, coalesce(u.live, 0), p.chunk_bytes - coalesce(u.live, 0)
-                FROM packs p LEFT JOIN (SELECT c.pack AS pack, sum(c.length) AS live
-                                        FROM live l CROSS JOIN chunks c ON c.id = l.id GROUP BY c.pack) u ON u.pack = p.id
+                FROM packs p LEFT JOIN (SELECT k.pack AS pack, sum(c.length) AS live FROM kept k
+                                        CROSS JOIN chunks c ON c.id = k.id AND c.pack = k.pack GROUP BY k.pack) u ON u.pack = p.id
                 """).forEach { row in
                     result.append(PackUsage(pack: PackID(row.digest(0)), size: UInt64(row.int(1)), liveBytes: UInt64(row.int(2)),
                                             deadBytes: UInt64(max(0, row.int(3)))))
@@ -545,18 +508,6 @@ public final class Catalog: @unchecked Sendable {
                 SELECT DISTINCT c.pack FROM candidates k CROSS JOIN chunks c ON c.pack = k.pack CROSS JOIN live l ON l.id = c.id
                 WHERE NOT EXISTS (SELECT 1 FROM chunks c2 WHERE c2.id = l.id AND c2.pack NOT IN (SELECT pack FROM candidates))
                 """).forEach { result.insert(PackID($0.digest(0))) }
-        }
-        return result
-    }
-
-    /// The live chunks of a pack, in pack order.
-    public func liveEntries(inPack pack: PackID) throws -> [PackEntry] {
-        var result: [PackEntry] = []
-        try lock.withLock {
-            try db.prepare("""
-                SELECT c.id, c.type, c.compression, c.offset, c.length, c.raw_length, c.base FROM chunks c JOIN live l ON l.id = c.id
-                WHERE c.pack = ?1 ORDER BY c.offset
-                """).bind([pack.digest]).forEach { row in result.append(Self.entry(row, id: ChunkID(row.digest(0)), from: 1)) }
         }
         return result
     }

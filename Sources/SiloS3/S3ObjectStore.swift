@@ -26,6 +26,11 @@ public final class S3ObjectStore: ObjectStore, @unchecked Sendable {
 
     public var location: String { configuration.description }
 
+    /// False: the services behind this protocol differ (OpenStack Swift's container listings
+    /// are eventually consistent, and an endpoint does not say what it runs), so prune leaves
+    /// what it marks for a later run after the grace period rather than trust a listing.
+    public var listingIsReadAfterWrite: Bool { false }
+
     /// Requests sent so far, by method (retries included): the cost a backup has on a paid service.
     public var requestCounts: [String: Int] { counterLock.withLock { counts } }
     public var requestCount: Int { requestCounts.values.reduce(0, +) }

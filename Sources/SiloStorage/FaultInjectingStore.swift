@@ -73,7 +73,7 @@ public final class FaultInjectingStore: ObjectStore, @unchecked Sendable {
     }
 
     public var acceptsUploads: Bool { base.acceptsUploads }
-    public var listingIsReliable: Bool { base.listingIsReliable }
+    public var listingIsReadAfterWrite: Bool { base.listingIsReadAfterWrite }
 
     /// Uploads are checked once, at `finish`, as the `put` of their key: rules and call
     /// counts see one call per object either way.

@@ -35,7 +35,8 @@ public struct LocalObjectStore: ObjectStore {
     }
 
     public var acceptsUploads: Bool { true }
-    public var listingIsReliable: Bool { true }
+    /// A directory listing shows every file renamed into place before it, and none unlinked.
+    public var listingIsReadAfterWrite: Bool { true }
 
     public func beginUpload(folder: String) throws -> ObjectUpload? {
         try Self.validate(folder)

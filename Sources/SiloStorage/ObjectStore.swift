@@ -25,15 +25,15 @@ public protocol ObjectStore: Sendable {
     func delete(_ key: String) throws
     /// Whether `beginUpload` gives uploads (the local directory) or nil (whole objects only).
     var acceptsUploads: Bool { get }
+    /// Whether a listing is known to show every object whose `put` returned before it began
+    /// (and none deleted before). Prune deletes at once only where this holds: it must see the
+    /// lease of every backup that may be running (FORMAT.md §11, "Sweep at once"). A store that
+    /// cannot promise it says false, and prune waits for the grace period instead.
+    var listingIsReadAfterWrite: Bool { get }
     /// Starts an object to be written in pieces under `folder` (such as `"packs"`), or nil when
     /// the store takes whole objects only. `put` must not keep `data` after it returns, nor an
     /// upload the bytes given to `append`: callers reuse their buffers.
     func beginUpload(folder: String) throws -> ObjectUpload?
-    /// Whether a listing is certain to show every object put before it began, on every client:
-    /// then a prune that lists no backup lease knows no backup is running unseen, and may delete
-    /// what it just marked (FORMAT.md §11). True for the local directory; false for S3, whose
-    /// servers (OpenStack Swift, multi-site Ceph) may list late, so there the grace period applies.
-    var listingIsReliable: Bool { get }
 }
 
 public struct ObjectInfo: Sendable, Equatable {
@@ -47,7 +47,7 @@ public struct ObjectInfo: Sendable, Equatable {
 
 extension ObjectStore {
     public var acceptsUploads: Bool { false }
-    public var listingIsReliable: Bool { false }
+    public var listingIsReadAfterWrite: Bool { false }
     public func beginUpload(folder: String) throws -> ObjectUpload? { nil }
 
     public func exists(_ key: String) throws -> Bool {

@@ -17,22 +17,24 @@ final class FullDiskPruneTests: XCTestCase {
         try env.write("src/b.txt", text(200_000, seed: 4))
         try env.expect(0, ["backup", "-r", repo, env.path("src"), "-q"])
         try env.expect(0, ["forget", "-r", repo, "--keep-last", "1", "--group-by", "", "-q"])
-        // A backup running (stopped) while prune marks: the marked packs must wait for it, so
-        // they are still there when the disk fills; killed, it leaves a lease that is stale at once.
-        try env.write("third/c.bin", pseudoRandom(40_000_000, seed: 5))
-        let running = Process()
-        running.executableURL = URL(fileURLWithPath: CLIEnvironment.binary)
-        running.arguments = ["backup", "-r", repo, env.path("third"), "-q"]
-        running.environment = env.environment
-        try running.run()
-        let locks = repo + "/locks"
-        while ((try? FileManager.default.contentsOfDirectory(atPath: locks)) ?? []).isEmpty && running.isRunning { usleep(2_000) }
-        kill(running.processIdentifier, SIGSTOP)
+        // A backup is running (stopped), so this prune only marks;
+        // then it dies, leaving its lease, which the next prune finds provably gone.
+        for i in 0..<4 { try env.write("busy/part\(i).bin", pseudoRandom(5_000_000, seed: UInt64(10 + i))) }
+        let backup = Process()
+        backup.executableURL = URL(fileURLWithPath: CLIEnvironment.binary)
+        backup.arguments = ["backup", "-r", repo, env.path("busy"), "-q"]
+        backup.environment = env.environment
+        try backup.run()
+        // Stopped once its first pack is written: past its lease, and not inside a catalog write.
+        func packs() -> Int { ((try? FileManager.default.subpathsOfDirectory(atPath: repo + "/packs")) ?? []).filter { !$0.contains(".tmp-") && $0.count > 3 }.count }
+        let before = packs(), deadline = Date().addingTimeInterval(60)
+        while packs() == before && Date() < deadline { usleep(1_000) }
+        kill(backup.processIdentifier, SIGSTOP)
         let mark = try env.expect(0, ["prune", "-r", repo, "--grace-minutes", "0", "--json"]).jsonLines.last
         XCTAssertGreaterThan(mark?["packs_marked"] as? Int ?? 0, 0)
-        XCTAssertEqual(mark?["packs_deleted"] as? Int, 0, "a running backup makes the marked packs wait")
-        kill(running.processIdentifier, SIGKILL)
-        running.waitUntilExit()
+        XCTAssertEqual(mark?["packs_deleted"] as? Int, 0, "a backup is running: the marked packs wait")
+        kill(backup.processIdentifier, SIGKILL)
+        backup.waitUntilExit()
 
         // Fill the disk to the last byte.
         _ = try env.shell("dd if=/dev/zero of='\(mount)/filler' bs=64k 2>/dev/null; dd if=/dev/zero of='\(mount)/filler2' bs=1 2>/dev/null")

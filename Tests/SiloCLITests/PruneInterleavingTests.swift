@@ -69,6 +69,8 @@ final class PruneInterleavingTests: XCTestCase {
         try waitUntil("the backup to stop") { isStopped(pid) }
         let mark = try env.expect(0, ["prune", "--grace-minutes", "0", "--json"]).jsonLines.last
         XCTAssertGreaterThan(mark?["packs_marked"] as? Int ?? 0, 0, "the stopped backup's pack is marked")
+        XCTAssertEqual(mark?["packs_deleted_now"] as? Int, 0, "the stopped backup's lease is live: nothing is deleted at once")
+        XCTAssertEqual(mark?["wait_reasons"] as? [String], ["backup_running"])
         return (backup, pid)
     }
 

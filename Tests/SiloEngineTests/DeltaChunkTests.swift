@@ -118,9 +118,10 @@ final class DeltaChunkTests: XCTestCase {
         XCTAssertEqual(try repository.catalog.resemblanceCount(), 0)
     }
 
-    /// A dead delta chunk in a pack that prune keeps (it shares the pack with live data) keeps
-    /// its base too: a later backup of the same content reuses the delta without reading it.
-    func testPruneKeepsTheBasesOfDeadDeltasInKeptPacks() throws {
+    /// A dead delta chunk in a pack that keeps live data does not keep its base: the pack is
+    /// repacked without it in the same run as the base's pack is marked, so no indexed delta
+    /// outlives its base. A later backup of the same content stores it again, and restores.
+    func testDeadDeltasInKeptPacksAreRepackedOutWithTheirBases() throws {
         let s = try Scratch()
         let repository = try s.initRepository()
         try s.write("files/media.bin", randomData(1 << 20, seed: 5))
@@ -130,17 +131,97 @@ final class DeltaChunkTests: XCTestCase {
         }
         let third = try s.backup(repository, [s.path("files")], time: Date(timeIntervalSince1970: 1_700_200_000))
         for id in [first.id, second.id] { try repository.removeSnapshot(id) }
-        var options = PruneOptions()
-        options.grace = 0
-        for _ in 0..<2 { _ = try Pruner(repository: repository, options: options).run() }
+        let before = try Self.packBytes(s)
+        let report = try prune(repository)
+        XCTAssertGreaterThan(report.packsRepacked, 0, "the pack of media and dead deltas is repacked")
+        XCTAssertEqual(report.packsRevived + report.packsKeptAsBases, 0)
+        let after = try Self.packBytes(s)
+        XCTAssertLessThan(after, (1 << 20) + 16_384, "only the media is left, the dump's chain is gone: \(before) → \(after) bytes")
+        XCTAssertGreaterThan(report.packsRepackedForDeadDeltas, 0, "forced by the dead deltas, not by the threshold")
+        let deltas = try repository.catalog.contentDump().filter { $0.hasPrefix("chunk ") && $0.split(separator: " ")[4] == "2" }
+        XCTAssertEqual(deltas, [], "no delta is left indexed")
 
         let again = try backup(s, try s.open(), version: 1)
-        XCTAssertLessThan(again.snapshot.summary.chunksAdded, 10, "the delta chunks are still indexed and reused")
         let reopened = try s.open()
         XCTAssertEqual(try restoredDump(s, reopened, again.snapshot, into: "out"), Self.dump(version: 1))
-        let report = try Checker(repository: reopened, options: { var o = CheckOptions(); o.readData = true; return o }()).run()
-        XCTAssertTrue(report.isClean, "\(report.errors)")
-        _ = third
+        let check = try Checker(repository: reopened, options: { var o = CheckOptions(); o.readData = true; return o }()).run()
+        XCTAssertTrue(check.isClean, "\(check.errors)")
+        _ = try s.restore(reopened, third.snapshot, to: s.path("media"))
+        XCTAssertEqual(FileManager.default.contents(atPath: s.path("media") + s.path("files/media.bin")), randomData(1 << 20, seed: 5))
+    }
+
+    /// Issue 14 §7: a chain of 18 dumps, all forgotten and marked while a backup runs, then one
+    /// more dump (stored whole, as nothing marked is reused). The next prune frees the whole
+    /// chain: the new pack holds copies of some of the chain's chunks, which once made every
+    /// marked pack "in use again".
+    func testForgottenChainIsFreed() throws {
+        let s = try Scratch()
+        let repository = try s.initRepository()
+        for version in 0..<18 { try repository.removeSnapshot(try backup(s, repository, version: version, rows: 6_000).id) }
+        let chain = try Self.packBytes(s)
+        let running = try repository.takeLease(.backup)  // a backup running since before the mark
+        let marking = try prune(repository)
+        XCTAssertEqual(marking.packsMarked, 18)
+        XCTAssertEqual(marking.packsDeleted, 0)
+        XCTAssertEqual(marking.waitReasons, [.backupRunning])
+        running.release()
+
+        let latest = try backup(s, repository, version: 18, rows: 6_000)
+        let withLatest = try Self.packBytes(s)
+        let report = try prune(repository)
+        XCTAssertEqual(report.packsRevived, 0, "no marked pack is in use again")
+        XCTAssertEqual(report.packsKeptAsBases, 0)
+        XCTAssertEqual(report.packsDeleted, 18)
+        let after = try Self.packBytes(s)
+        XCTAssertEqual(after, withLatest - chain, "only the latest snapshot's pack is left (\(chain) bytes of chain freed, \(after) kept)")
+        XCTAssertEqual(try repository.catalog.packs().count, 1)
+
+        let reopened = try s.open()
+        XCTAssertEqual(try restoredDump(s, reopened, latest.snapshot, into: "out"), Self.dump(version: 18, rows: 6_000))
+        let check = try Checker(repository: reopened, options: { var o = CheckOptions(); o.readData = true; return o }()).run()
+        XCTAssertTrue(check.isClean, "\(check.errors)")
+    }
+
+    /// A month of 4-hourly dumps under 7 daily / 4 weekly / 12 monthly, forgotten and pruned
+    /// every day: once the policy is full (four weeks), the repository stops growing.
+    func testMonthOfFourHourlyDumpsStopsGrowing() throws {
+        let s = try Scratch()
+        let repository = try s.initRepository(packTargetSize: 1 << 20)
+        var policy = RetentionPolicy()
+        policy.counts = [.daily: 7, .weekly: 4, .monthly: 12]
+        var sizes: [Int] = [], added: [Int] = []
+        for day in 0..<36 {
+            added.append(0)
+            for run in 0..<6 { added[day] += Int(try backup(s, repository, version: day * 6 + run, rows: 3_000).snapshot.summary.bytesAdded) }
+            for decision in policy.apply(to: try repository.catalog.snapshots(), timeZone: TimeZone(identifier: "UTC")!) where !decision.keep {
+                try repository.removeSnapshot(decision.id)
+            }
+            let report = try prune(repository)
+            XCTAssertEqual(report.packsWaiting, 0)
+            sizes.append(try Self.packBytes(s))
+        }
+        let full = sizes[27...]
+        XCTAssertLessThan(Double(full.max()!), Double(sizes[27]) * 1.2, "daily sizes: \(sizes)")
+        let growth = sizes[35] - sizes[27], addedSince = added[28...].reduce(0, +)
+        XCTAssertLessThan(growth * 3, addedSince, "the last 8 days grew it by \(growth) bytes of \(addedSince) added")
+        let latest = try XCTUnwrap(try repository.catalog.snapshots().max { $0.snapshot.time < $1.snapshot.time })
+        XCTAssertEqual(try restoredDump(s, try s.open(), latest.snapshot, into: "out"), Self.dump(version: 36 * 6 - 1, rows: 3_000))
+        let check = try Checker(repository: try s.open(), options: { var o = CheckOptions(); o.readData = true; return o }()).run()
+        XCTAssertTrue(check.isClean, "\(check.errors)")
+        print("month of 4-hourly dumps, pack bytes after each daily prune: \(sizes); bytes added each day: \(added)")
+    }
+
+    private func prune(_ repository: Repository) throws -> PruneReport {
+        var options = PruneOptions()
+        options.grace = 0
+        return try Pruner(repository: repository, options: options).run()
+    }
+
+    static func packBytes(_ s: Scratch) throws -> Int {
+        try FileManager.default.subpathsOfDirectory(atPath: s.repoPath + "/packs").reduce(0) { total, relative in
+            let attributes = try FileManager.default.attributesOfItem(atPath: s.repoPath + "/packs/" + relative)
+            return total + ((attributes[.type] as? FileAttributeType) == .typeRegular ? (attributes[.size] as? Int ?? 0) : 0)
+        }
     }
 
     /// A base that cannot be read costs only the saving: the new chunk is stored whole and the

@@ -18,8 +18,8 @@ final class PruneTests: XCTestCase {
         }
     }
 
-    /// Forgotten data is marked by one prune and, while a backup runs, deleted only by a later one
-    /// once it has ended; what is kept restores.
+    /// Forgotten data is marked by one prune and, as a backup is running then, deleted by the
+    /// next once it has ended; what is kept restores.
     func testTwoPhaseCollection() throws {
         let s = try Scratch()
         let repository = try s.initRepository(packTargetSize: 1 << 20)
@@ -32,19 +32,14 @@ final class PruneTests: XCTestCase {
         let before = try packBytes(s)
         for id in ids.dropLast() { try repository.removeSnapshot(id) }
 
-        // A backup running (its lease held): the prune only marks, and says why the rest waits.
-        let backup = try repository.takeLease(.backup)
+        let running = try repository.takeLease(.backup)  // a backup that may use what is marked
         let first = try prune(repository)
-        XCTAssertEqual(first.packsDeleted, 0, "with a backup running the prune only marks")
+        XCTAssertEqual(first.packsDeleted, 0, "the first prune only marks")
         XCTAssertGreaterThan(first.packsMarked, 0)
-        XCTAssertEqual(first.packsWaiting, first.packsMarked, "what it marked waits for the backup")
-        XCTAssertTrue(first.waitReason?.contains("backup(s) running") == true, "\(first.waitReason ?? "")")
+        XCTAssertEqual(first.packsWaiting, first.packsMarked)
+        XCTAssertEqual(first.waitReasons, [.backupRunning])
         XCTAssertGreaterThanOrEqual(try packBytes(s), before, "nothing is deleted by the run that marks (repacking may add)")
-        let waiting = try prune(repository)
-        XCTAssertEqual(waiting.packsDeleted, 0)
-        XCTAssertGreaterThan(waiting.packsWaiting, 0)
-        XCTAssertTrue(waiting.waitReason?.contains("backup(s) running") == true, "\(waiting.waitReason ?? "")")
-        backup.release()
+        running.release()
         let second = try prune(repository)
         XCTAssertGreaterThan(second.packsDeleted, 0)
         XCTAssertGreaterThan(second.bytesFreed, 8 << 20)
@@ -85,6 +80,33 @@ final class PruneTests: XCTestCase {
         XCTAssertGreaterThan(afterBackup.liveChunks, afterForget.liveChunks, "a new snapshot's chunks are live")
         let report = try Checker(repository: try s.open(), options: { var o = CheckOptions(); o.readData = true; return o }()).run()
         XCTAssertTrue(report.isClean, "\(report.errors)")
+    }
+
+    /// With nothing running, one prune marks and deletes (FORMAT.md §11, "Sweep at once"),
+    /// whatever the grace period: the leases, read after the mark, show no backup.
+    func testOnePruneFreesTheSpaceWhenNothingRuns() throws {
+        let s = try Scratch()
+        let repository = try s.initRepository(packTargetSize: 1 << 20)
+        try s.write("src/keep.bin", randomData(2 << 20, seed: 1))
+        var ids: [SnapshotID] = []
+        for day in 0..<4 {
+            try s.write("src/day.bin", randomData(3 << 20, seed: UInt64(100 + day)))
+            ids.append(try s.backup(repository, [s.path("src")], time: Date(timeIntervalSince1970: Double(1_700_000_000 + day * 86400))).id)
+        }
+        let before = try packBytes(s)
+        for id in ids.dropLast() { try repository.removeSnapshot(id) }
+        let report = try Pruner(repository: repository, options: PruneOptions()).run()  // the default grace of 10 minutes
+        XCTAssertGreaterThan(report.packsMarked, 0)
+        XCTAssertEqual(report.packsDeletedNow, report.packsMarked)
+        XCTAssertEqual(report.packsWaiting, 0)
+        XCTAssertGreaterThan(report.bytesFreedNow, 8 << 20)
+        XCTAssertLessThan(try packBytes(s), (5 << 20) + (1 << 20), "from \(before) bytes")
+        XCTAssertEqual(try repository.deletionMarkers().count, 0)
+        XCTAssertEqual(try repository.catalog.contentDump(), try s.open(cache: s.path("fresh-cache")).catalog.contentDump())
+        let check = try Checker(repository: try s.open(), options: { var o = CheckOptions(); o.readData = true; return o }()).run()
+        XCTAssertTrue(check.isClean, "\(check.errors)")
+        _ = try s.restore(repository, try repository.loadSnapshot(ids.last!), to: s.path("out"))
+        XCTAssertEqual(FileManager.default.contents(atPath: s.path("out") + s.path("src/day.bin")), randomData(3 << 20, seed: 103))
     }
 
     /// A backup that started before packs were marked may still use them: they are deleted only
@@ -173,9 +195,9 @@ final class PruneTests: XCTestCase {
         }
         let before = try packBytes(s)
         for id in ids.prefix(4) { try repository.removeSnapshot(id) }
-        let sweep = try prune(repository)
+        let sweep = try prune(repository)  // marks and, with nothing running, deletes
         XCTAssertGreaterThan(sweep.packsDeleted, 0)
-        _ = try prune(repository)
+        XCTAssertEqual(sweep.packsRepacked, 0, "packs of kept snapshots are fully live")
         let third = try prune(repository)
         XCTAssertEqual(third.packsMarked, 0)
         XCTAssertEqual(third.packsRepacked, 0)
@@ -184,30 +206,5 @@ final class PruneTests: XCTestCase {
         let kept = try repository.loadSnapshot(ids[5])
         _ = try s.restore(repository, kept, to: s.path("out"))
         XCTAssertEqual(FileManager.default.contents(atPath: s.path("out") + s.path("src/b5/f7")), randomData(64, seed: 5007))
-    }
-
-    /// With nothing running, one prune frees the space: what it marks is deleted in the same run.
-    func testOnePruneFreesTheSpaceWhenNothingRuns() throws {
-        let s = try Scratch()
-        let repository = try s.initRepository(packTargetSize: 1 << 20)
-        var ids: [SnapshotID] = []
-        for day in 0..<3 {
-            try s.write("src/day.bin", randomData(3 << 20, seed: UInt64(300 + day)))
-            ids.append(try s.backup(repository, [s.path("src")]).id)
-        }
-        let before = try packBytes(s)
-        for id in ids.dropLast() { try repository.removeSnapshot(id) }
-        var options = PruneOptions()
-        options.grace = 3600  // the grace stands for leases listed late: a local store has none
-        let report = try Pruner(repository: repository, options: options).run()
-        XCTAssertGreaterThan(report.packsMarked, 0)
-        XCTAssertEqual(report.packsDeletedAtOnce, report.packsDeleted)
-        XCTAssertGreaterThan(report.bytesFreed, 5 << 20)
-        XCTAssertEqual(report.packsWaiting, 0)
-        XCTAssertLessThan(try packBytes(s), before / 2)
-        let check = try Checker(repository: try s.open(cache: s.path("fresh")), options: { var o = CheckOptions(); o.readData = true; return o }()).run()
-        XCTAssertTrue(check.isClean, "\(check.errors)")
-        _ = try s.restore(repository, try repository.loadSnapshot(ids.last!), to: s.path("out"))
-        XCTAssertEqual(FileManager.default.contents(atPath: s.path("out") + s.path("src/day.bin")), randomData(3 << 20, seed: 302))
     }
 }

@@ -17,10 +17,10 @@
  *   -D LEASES_FIRST                             the sweep reads the leases before the markers: violated
  *   -D NO_PRE_CHECK                             no lease check before the snapshot (step 5): no error
  *   -D NO_POST_CHECK                            no lease check after the snapshot (step 7): violated
- *   -D TWO_RUNS                                 no same-run sweep: a marker is swept by a later run
- *                                               only (the protocol before the same-run sweep): no error
- *   -D NO_LEASE_REREAD                          the same-run sweep trusts the leases read before the
- *                                               mark: violated
+ *   -D NO_SWEEP_AT_ONCE                         no step e (a prune deletes only what earlier
+ *                                               prunes marked): no error
+ *   -D STALE_LEASES_AT_ONCE                     step e trusts the lease read of step c, made before
+ *                                               the mark, instead of reading the leases again: violated
  *   -D NO_LOSS (with any of these)              the backup is never paused past the stale time
  *
  * docs/model/README.md says what is modelled, what is abstracted and what the checks found.
@@ -71,12 +71,13 @@ byte exists = P0 | G1 | G2;    /* packs/<id> */
 /* The index: which packs index/<id> files name. */
 #ifdef INDEX_FILES
 /* File 0: the one the earlier backups left (P0, G1, G2); file 1: the backup's (N);
- * file 1+k: the one prune k writes when it rewrites index files. Contents never change. */
-#define NF 4
+ * file 1+k: the one prune k writes when it rewrites index files in step c, file 3+k in step e.
+ * Contents never change. */
+#define NF 6
 bool fExists[NF];
 byte fPacks[NF];
 #define FPACKS(i) (fExists[i] -> fPacks[i] : 0)
-#define INDEXED   (FPACKS(0) | FPACKS(1) | FPACKS(2) | FPACKS(3))
+#define INDEXED   (FPACKS(0) | FPACKS(1) | FPACKS(2) | FPACKS(3) | FPACKS(4) | FPACKS(5))
 #else
 byte indexed = P0 | G1 | G2;
 #define INDEXED   indexed
@@ -255,38 +256,11 @@ inline readLeases()
 	fi;
 }
 
-/* c. Pruner.sweep, as an inline of Prune (it uses Prune's variables): a run sweeps before it
- * marks and, unless TWO_RUNS, again after (the same-run sweep: what it just marked goes at once
- * when no backup lease is listed). `rereadLeases` false is the variant NO_LEASE_REREAD: the
- * second sweep trusts the leases the first read. */
-inline sweep(rereadLeases)
+/* The sweep of the markers in `deletable`, after a lease read that made them deletable
+ * (Pruner.deletePacks): list the snapshots again, then the index, the packs, the markers.
+ * `slot` is the index file a rewrite writes. */
+inline sweepDeletable(slot)
 {
-	/* c. Pruner.sweep: c1 repository.deletionMarkers(), THEN c2 the leases (LEASES_FIRST: the
-	 *    other way round). */
-#ifdef LEASES_FIRST
-	if :: rereadLeases -> readLeases() :: else -> skip fi; readMarkers();
-#else
-	readMarkers(); if :: rereadLeases -> readLeases() :: else -> skip fi;
-#endif
-
-	/* Deletable: marked < now - grace (always: grace = 0) and marked < oldestBackup - grace. */
-#ifdef INDEX_FILES
-#define DELETABLE(i) ((seen & (1 << (i))) && (!backupLive || mTime[i] < started) && (!b0Live || mTime[i] < B0_STARTED))
-#else
-#define DELETABLE(i) ((seen & (1 << (i))) && (!backupLive || mTime[i] < started))
-#endif
-	d_step {
-		deletable = 0;
-		if :: DELETABLE(0) -> deletable = deletable | 1 :: else fi;
-		if :: DELETABLE(1) -> deletable = deletable | 2 :: else fi;
-		if :: DELETABLE(2) -> deletable = deletable | 4 :: else fi;
-		if :: DELETABLE(3) -> deletable = deletable | 8 :: else fi;
-#ifdef INDEX_FILES
-		printf("Pc prune %d: B0's lease (started=1) live=%d\n", me, b0Live);
-#endif
-		started = 0
-	};
-
 	/* c3. The fix, Pruner.addSnapshotsSavedMeanwhile: only now, AFTER reading the leases, list
 	 *     the snapshots again and add what they reference to the live set. A backup writes its
 	 *     snapshot before it deletes its lease: a prune that did not see the lease sees the
@@ -295,7 +269,8 @@ inline sweep(rereadLeases)
 	d_step { live = live | (sbExists -> sbRefs : 0); printf("Pc prune %d: lists snapshots again: live packs %d\n", me, live) };
 #endif
 
-	/* packsHoldingOnlyCopiesOfLiveChunks: marked packs still live are kept. */
+	/* packsHoldingOnlyCopiesOfLiveChunks: marked packs still live are kept. (doomedPacks also
+	 * keeps packs holding bases of deltas that stay; one chunk per pack: no deltas here.) */
 	doomed = PACKS_OF(deletable) & ~live;
 
 	/* 1. rewriteIndex(without: doomed): the index stops naming the doomed packs. */
@@ -308,13 +283,16 @@ inline sweep(rereadLeases)
 		if :: FPACKS(1) & doomed -> affected = affected | 2 :: else fi;
 		if :: FPACKS(2) & doomed -> affected = affected | 4 :: else fi;
 		if :: FPACKS(3) & doomed -> affected = affected | 8 :: else fi;
+		if :: FPACKS(4) & doomed -> affected = affected | 16 :: else fi;
+		if :: FPACKS(5) & doomed -> affected = affected | 32 :: else fi;
 		merged = ((affected & 1 -> fPacks[0] : 0) | (affected & 2 -> fPacks[1] : 0) |
-		          (affected & 4 -> fPacks[2] : 0) | (affected & 8 -> fPacks[3] : 0)) & ~doomed;
+		          (affected & 4 -> fPacks[2] : 0) | (affected & 8 -> fPacks[3] : 0) |
+		          (affected & 16 -> fPacks[4] : 0) | (affected & 32 -> fPacks[5] : 0)) & ~doomed;
 		printf("Pc prune %d: deletable marker slots %d, doomed packs %d; reads index files %d\n", me, deletable, doomed, affected)
 	};
 	if
-	:: merged != 0 -> d_step { fPacks[1 + me] = merged; fExists[1 + me] = true;
-	                           printf("Pc prune %d: index file %d written, names %d\n", me, 1 + me, merged) }
+	:: merged != 0 -> d_step { fPacks[slot] = merged; fExists[slot] = true;
+	                           printf("Pc prune %d: index file %d written, names %d\n", me, slot, merged) }
 	:: else -> skip
 	fi;
 	do
@@ -322,6 +300,8 @@ inline sweep(rereadLeases)
 	:: atomic { affected & 2 -> fExists[1] = false; affected = affected & ~2; printf("Pc prune %d: deletes index file 1\n", me) }
 	:: atomic { affected & 4 -> fExists[2] = false; affected = affected & ~4; printf("Pc prune %d: deletes index file 2\n", me) }
 	:: atomic { affected & 8 -> fExists[3] = false; affected = affected & ~8; printf("Pc prune %d: deletes index file 3\n", me) }
+	:: atomic { affected & 16 -> fExists[4] = false; affected = affected & ~16; printf("Pc prune %d: deletes index file 4\n", me) }
+	:: atomic { affected & 32 -> fExists[5] = false; affected = affected & ~32; printf("Pc prune %d: deletes index file 5\n", me) }
 	:: affected == 0 -> break
 	od;
 	merged = 0;
@@ -347,11 +327,10 @@ inline sweep(rereadLeases)
 	:: atomic { deletable & 8 -> mExists[3] = false; deletable = deletable & ~8; printf("Pc prune %d: deletes marker slot 3\n", me) }
 	:: deletable == 0 -> break
 	od;
-
 }
 
 /* A prune: Pruner.run. `me` (1 or 2) is the marker slot it writes. */
-proctype Prune(byte me; bool sameRun)
+proctype Prune(byte me)
 {
 	byte live, seen, deletable, doomed, cand, started;
 	bool backupLive;
@@ -370,26 +349,66 @@ proctype Prune(byte me; bool sameRun)
 	/* b. Pruner.markLive: the snapshots listed now make the live set. */
 	d_step { live = S0REFS | (sbExists -> sbRefs : 0); printf("Pb prune %d: lists snapshots: live packs %d\n", me, live) };
 
-	sweep(true);
+	/* c. Pruner.sweep: c1 repository.deletionMarkers(), THEN c2 the leases (LEASES_FIRST: the
+	 *    other way round). */
+#ifdef LEASES_FIRST
+	readLeases(); readMarkers();
+#else
+	readMarkers(); readLeases();
+#endif
+
+	/* Deletable: marked < now - grace (always: grace = 0) and marked < oldestBackup - grace. */
+#ifdef INDEX_FILES
+#define DELETABLE(i) ((seen & (1 << (i))) && (!backupLive || mTime[i] < started) && (!b0Live || mTime[i] < B0_STARTED))
+#else
+#define DELETABLE(i) ((seen & (1 << (i))) && (!backupLive || mTime[i] < started))
+#endif
+	d_step {
+		deletable = 0;
+		if :: DELETABLE(0) -> deletable = deletable | 1 :: else fi;
+		if :: DELETABLE(1) -> deletable = deletable | 2 :: else fi;
+		if :: DELETABLE(2) -> deletable = deletable | 4 :: else fi;
+		if :: DELETABLE(3) -> deletable = deletable | 8 :: else fi;
+#ifdef INDEX_FILES
+		printf("Pc prune %d: B0's lease (started=1) live=%d\n", me, b0Live);
+#endif
+		started = 0
+	};
+
+	sweepDeletable(1 + me);
 
 	/* d. Pruner.markUnneeded: the packs listed now that are not live, or that no index names. */
 	atomic { cand = exists & ~(live & INDEXED); printf("Pd prune %d: lists packs: to mark %d\n", me, cand) };
-	/* repository.writeDeletionMarker(marked: now). Nothing is deleted in this phase. */
+	/* repository.writeDeletionMarker(marked: now). */
 	if
 	:: cand != 0 -> atomic { now++; mTime[me] = now; mPacks[me] = cand; mExists[me] = true;
 	                         printf("Pd prune %d: marker slot %d written: packs %d, marked=%d\n", me, me, cand, now) }
-	:: else -> skip
+	:: else -> goto finished
 	fi;
-	/* The same-run sweep (Pruner.run after markUnneeded): the markers and leases read again. */
-	if
-	:: sameRun ->
-#ifdef NO_LEASE_REREAD
-		sweep(false)
-#else
-		sweep(true)
+
+	/* e. Pruner.sweepAtOnce: AFTER writing the marker, read the markers, then the leases again;
+	 *    with no live backup lease at all, every marker read is deletable now, whatever its time.
+	 *    A backup whose lease this read misses wrote it after the marker existed (and then reads
+	 *    the markers: no reuse), or has ended (c3 lists its snapshot), or lost it (step 7).
+	 *    STALE_LEASES_AT_ONCE: the lease read of step c, made before the mark, is trusted instead. */
+#ifndef NO_SWEEP_AT_ONCE
+#ifdef INDEX_FILES
+	/* With index files only prune 1 sweeps at once: with both, the search outgrows 1 GB. */
+	if :: me == 1 -> skip :: else -> goto finished fi;
 #endif
-	:: else -> skip
-	fi;
+	readMarkers();
+#ifndef STALE_LEASES_AT_ONCE
+	readLeases();
+#endif
+#ifdef INDEX_FILES
+	if :: !backupLive && !b0Live -> skip :: else -> goto finished fi;
+#else
+	if :: !backupLive -> skip :: else -> goto finished fi;
+#endif
+	d_step { deletable = seen; printf("Pe prune %d: no backup lease after the mark: marker slots %d deletable now\n", me, deletable) };
+	sweepDeletable(3 + me);
+#endif
+finished:
 	live = 0; seen = 0; cand = 0; backupLive = false
 #ifdef INDEX_FILES
 	; b0Live = false
@@ -421,17 +440,7 @@ init
 #ifndef NO_LOSS
 		run Loss();
 #endif
-		/* Both prunes sweep again after marking; with INDEX_FILES only the first does (the second
-		 * is an older, two-run prune), which keeps that search within memory. */
-#if defined(TWO_RUNS)
-		run Prune(1, false);
-		run Prune(2, false)
-#elif defined(INDEX_FILES)
-		run Prune(1, true);
-		run Prune(2, false)
-#else
-		run Prune(1, true);
-		run Prune(2, true)
-#endif
+		run Prune(1);
+		run Prune(2)
 	}
 }

@@ -6,8 +6,8 @@ import SiloRepository
 struct PruneCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prune",
-        abstract: "Free the data no snapshot needs: mark unneeded packs now, delete packs marked by an earlier prune.",
-        discussion: "Safe beside running backups: a marked pack is deleted only by a later prune, once no backup that started before the mark is still running (docs/FORMAT.md §11).")
+        abstract: "Free the data no snapshot needs: mark unneeded packs, and delete them at once when no backup is running.",
+        discussion: "Safe beside running backups: a marked pack is deleted in the same run only when no backup lease is live (on a local repository), else by a later prune, once no backup that started before the mark is still running (docs/FORMAT.md §11).")
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var options: PruneArguments
@@ -26,7 +26,7 @@ struct PruneCommand: ParsableCommand {
 struct PruneArguments: ParsableArguments {
     @Option(name: .long, help: "Repack packs with less than this share of live data (0-1).") var repackThreshold = 0.8
     @Option(name: .long, help: "Stop repacking when unused data is at most this share of all pack data, e.g. 5%.") var maxUnused = "5%"
-    @Option(name: .long, help: "Minutes a mark must age, and must predate running backups by, before its packs are deleted.") var graceMinutes = 10.0
+    @Option(name: .long, help: "Minutes a mark must age, and must predate running backups by, before a later prune deletes its packs (not needed when nothing runs beside the prune on a local repository).") var graceMinutes = 10.0
     @Flag(name: .customLong("prune-dry-run"), help: "Compute what prune would do; change nothing.") var pruneDryRun = false
 
     func validate() throws {
@@ -54,20 +54,47 @@ struct PruneArguments: ParsableArguments {
         let report = try Pruner(repository: repository, options: options) { message in
             if message.hasPrefix("warning: ") { output.warning(String(message.dropFirst(9))) } else { output.line(message) }
         }.run()
-        output.line("live chunks: \(report.liveChunks)")
-        output.line("deleted \(report.packsDeleted) pack(s), \(Format.bytes(report.bytesFreed)) freed"
-                    + (report.packsDeletedAtOnce > 0 ? " (\(report.packsDeletedAtOnce) marked by this run: no backup is running)" : "")
-                    + "; \(report.indexFilesRewritten) index file(s) rewritten")
-        if report.packsWaiting > 0 { output.line("\(report.packsWaiting) marked pack(s) wait for a later prune: \(report.waitReason ?? "a backup may use them")") }
-        if report.leftoversRemoved > 0 { output.line("removed \(report.leftoversRemoved) temporary file(s) of interrupted runs, \(Format.bytes(report.leftoverBytes))") }
-        if report.packsRevived > 0 { output.line("\(report.packsRevived) marked pack(s) are in use again and were kept") }
-        output.line("marked \(report.packsMarked) pack(s), \(Format.bytes(report.bytesMarked)) unused" + (report.packsDeletedAtOnce > 0 ? "" : ", for deletion by a later prune") + "; repacked \(report.packsRepacked) pack(s)")
+        for line in summaryLines(report) { output.line(line) }
         output.line(String(format: "done in %.2f s%@", report.seconds, options.dryRun ? " (dry run: nothing changed)" : ""))
         output.emit(["message_type": "summary", "live_chunks": report.liveChunks, "packs_deleted": report.packsDeleted, "bytes_freed": report.bytesFreed,
                      "index_files_rewritten": report.indexFilesRewritten, "packs_marked": report.packsMarked, "bytes_marked": report.bytesMarked,
-                     "packs_repacked": report.packsRepacked, "bytes_repacked": report.bytesRepacked, "packs_waiting": report.packsWaiting,
-                     "wait_reason": report.waitReason ?? "", "packs_deleted_at_once": report.packsDeletedAtOnce,
-                     "packs_revived": report.packsRevived, "packs_missing": report.packsMissing.map(\.hex),
+                     "packs_deleted_now": report.packsDeletedNow, "bytes_freed_now": report.bytesFreedNow,
+                     "packs_repacked": report.packsRepacked, "bytes_repacked": report.bytesRepacked, "bytes_moved": report.bytesMoved,
+                     "bytes_repacked_unused": report.bytesRepackedUnused, "packs_repacked_for_dead_deltas": report.packsRepackedForDeadDeltas,
+                     "packs_waiting": report.packsWaiting, "bytes_waiting": report.bytesWaiting,
+                     "wait_reasons": PruneReport.WaitReason.allCases.filter { report.waitReasons.contains($0) }.map(\.rawValue),
+                     "packs_revived": report.packsRevived, "packs_kept_as_bases": report.packsKeptAsBases, "packs_missing": report.packsMissing.map(\.hex),
                      "leftovers_removed": report.leftoversRemoved, "leftover_bytes": report.leftoverBytes, "duration_seconds": report.seconds, "dry_run": options.dryRun])
+    }
+
+    /// The summary: what was freed now, what was moved, and what waits and why.
+    static func summaryLines(_ report: PruneReport) -> [String] {
+        var lines = ["live chunks: \(report.liveChunks)"]
+        let earlier = report.packsDeleted - report.packsDeletedNow
+        lines.append("freed \(Format.bytes(report.bytesFreed)): deleted \(report.packsDeleted) pack(s) (\(earlier) marked by an earlier prune, "
+                     + "\(report.packsDeletedNow) marked by this one); \(report.indexFilesRewritten) index file(s) rewritten")
+        if report.packsRepacked > 0 {
+            lines.append("repacked \(report.packsRepacked) pack(s) of \(Format.bytes(report.bytesRepacked)): moved \(Format.bytes(report.bytesMoved)) of live data "
+                         + "into new packs, \(Format.bytes(report.bytesRepackedUnused)) unused"
+                         + (report.packsRepackedForDeadDeltas > 0 ? " (\(report.packsRepackedForDeadDeltas) for dead deltas whose bases go)" : ""))
+        }
+        lines.append("marked \(report.packsMarked) pack(s), \(Format.bytes(report.bytesMarked))"
+                     + (report.packsMarked > 0 && report.packsDeletedNow > 0 ? ", deleted at once: no backup was running" : ""))
+        if report.packsWaiting > 0 {
+            let reasons = PruneReport.WaitReason.allCases.filter { report.waitReasons.contains($0) }.map(describe).joined(separator: "; ")
+            lines.append("\(report.packsWaiting) marked pack(s), \(Format.bytes(report.bytesWaiting)), wait for a later prune: \(reasons)")
+        }
+        if report.leftoversRemoved > 0 { lines.append("removed \(report.leftoversRemoved) temporary file(s) of interrupted runs, \(Format.bytes(report.leftoverBytes))") }
+        if report.packsRevived > 0 { lines.append("\(report.packsRevived) marked pack(s) are in use again and were kept") }
+        if report.packsKeptAsBases > 0 { lines.append("\(report.packsKeptAsBases) marked pack(s) hold bases of deltas still indexed and were kept") }
+        return lines
+    }
+
+    private static func describe(_ reason: PruneReport.WaitReason) -> String {
+        switch reason {
+        case .backupRunning: "a backup is running (its lease is live) and may have started before the mark"
+        case .markedRecently: "marked less than --grace-minutes ago by a prune that could not delete at once"
+        case .listingNotConsistent: "this store's listing may miss recent writes, so only --grace-minutes protects a backup"
+        }
     }
 }
