@@ -24,7 +24,7 @@ final class DeltaChunkTests: XCTestCase {
 
     private func backup(_ s: Scratch, _ repository: Repository, version: Int, rows: Int = 40_000) throws -> Archiver.Result {
         try s.backup(repository, [], time: Date(timeIntervalSince1970: Double(1_700_000_000 + version * 14_400))) { options in
-            options.streams = [DataStreamSource(path: "/postgres/app.pgdump", chunkerProfile: "database") {
+            options.streams = [DataStreamSource(path: "/postgres/app.pgdump", profile: .database) {
                 Self.dump(version: version, rows: rows)
             }]
         }
@@ -127,7 +127,7 @@ final class DeltaChunkTests: XCTestCase {
         try s.write("files/media.bin", randomData(1 << 20, seed: 5))
         let first = try backup(s, repository, version: 0)
         let second = try s.backup(repository, [s.path("files")], time: Date(timeIntervalSince1970: 1_700_100_000)) { options in
-            options.streams = [DataStreamSource(path: "/postgres/app.pgdump", chunkerProfile: "database") { Self.dump(version: 1) }]
+            options.streams = [DataStreamSource(path: "/postgres/app.pgdump", profile: .database) { Self.dump(version: 1) }]
         }
         let third = try s.backup(repository, [s.path("files")], time: Date(timeIntervalSince1970: 1_700_200_000))
         for id in [first.id, second.id] { try repository.removeSnapshot(id) }
@@ -269,5 +269,19 @@ final class DeltaChunkTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: s.path("out") + "/postgres/app.pgdump"))
         let report = try Checker(repository: try s.open(), options: { var o = CheckOptions(); o.readData = true; return o }()).run()
         XCTAssertFalse(report.isClean)
+    }
+}
+
+/// Which streams count as database dumps when silo did not run the dump itself.
+final class ContentProfileTests: XCTestCase {
+    func testDumpsAreRecognisedByTheirFirstBytes() {
+        XCTAssertEqual(ContentProfile.detect(prefix: Data("PGDMP\u{1}\u{e}".utf8)), .database)
+        XCTAssertEqual(ContentProfile.detect(prefix: Data("--\n-- PostgreSQL database dump\n--\n".utf8)), .database)
+        XCTAssertEqual(ContentProfile.detect(prefix: Data("--\n-- PostgreSQL database cluster dump\n".utf8)), .database)
+        XCTAssertEqual(ContentProfile.detect(prefix: Data("PGDM".utf8)), .files)
+        XCTAssertEqual(ContentProfile.detect(prefix: Data("-- some other SQL\n".utf8)), .files)
+        XCTAssertEqual(ContentProfile.detect(prefix: Data()), .files)
+        XCTAssertTrue(ContentProfile.database.storesDeltas)
+        XCTAssertFalse(ContentProfile.files.storesDeltas)
     }
 }

@@ -14,7 +14,6 @@ public final class Archiver: @unchecked Sendable {
     private let progress: BackupProgress
     private let onWarning: @Sendable (BackupWarning) -> Void
     private let builder: SnapshotBuilder
-    private let chunker: FastCDC
     private let metadata = MetadataReader()
     private let excludes: ExcludeMatcher
     private var summary = SnapshotSummary()
@@ -28,7 +27,6 @@ public final class Archiver: @unchecked Sendable {
         self.progress = progress
         self.onWarning = onWarning
         builder = try SnapshotBuilder(repository: repository)
-        chunker = try builder.chunker(profile: options.chunkerProfile)
         excludes = ExcludeMatcher(patterns: options.excludes)
     }
 
@@ -260,7 +258,7 @@ public final class Archiver: @unchecked Sendable {
         posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
         let content: [ChunkID], total: UInt64
         do {
-            (content, total) = try builder.ingest(with: chunker, progress: progress.bytes, read: SnapshotBuilder.reader(fd))
+            (content, total) = try builder.ingest(options.profile, progress: progress.bytes, read: SnapshotBuilder.reader(fd))
         } catch let failure as SnapshotBuilder.ReadFailure {
             warn(path, "read error: \(Paths.errorText(failure.code))")
             return nil
@@ -277,8 +275,6 @@ public final class Archiver: @unchecked Sendable {
 
     /// Reads one stream to its end into a file node; the producer's failure fails the backup.
     private func archiveStream(_ stream: StreamSource, path: ByteString) throws -> Node {
-        let chunker = try builder.chunker(profile: stream.chunkerProfile)
-        let deltas = stream.chunkerProfile == "database"
         progress.fileStarted(stream.path)
         defer { progress.fileDone() }
         let content: [ChunkID], size: UInt64
@@ -286,14 +282,14 @@ public final class Archiver: @unchecked Sendable {
         case .descriptor(let fd):
             defer { close(fd) }
             do {
-                (content, size) = try builder.ingest(with: chunker, deltas: deltas, progress: progress.bytes,
+                (content, size) = try builder.ingest(stream.profile, progress: progress.bytes,
                                                      read: SnapshotBuilder.reader(fd))
             } catch let failure as SnapshotBuilder.ReadFailure {
                 throw RepositoryError(.storage, "\(stream.path): read error: \(Paths.errorText(failure.code))")
             }
         case .data(let data):
             var offset = 0
-            (content, size) = try builder.ingest(with: chunker, deltas: deltas, progress: progress.bytes) { buffer in
+            (content, size) = try builder.ingest(stream.profile, progress: progress.bytes) { buffer in
                 let n = min(buffer.count, data.count - offset)
                 data.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + offset, byteCount: n) }
                 offset += n

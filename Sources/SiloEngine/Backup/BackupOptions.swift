@@ -13,7 +13,8 @@ public struct BackupOptions: Sendable {
     public var parent: SnapshotID?
     /// Read every file even when its metadata says it is unchanged.
     public var force = false
-    public var chunkerProfile = "files"
+    /// How the files of `paths` are cut and stored.
+    public var profile = ContentProfile.files
     /// Program outputs and in-memory content stored as files, read before the paths.
     public var streams: [StreamSource] = []
     /// Walk the sources a second time, on another thread, to count what the backup will read:

@@ -15,7 +15,7 @@ public final class SnapshotBuilder: @unchecked Sendable {
     private let pipeline: ChunkPipeline
     private let readBuffer: UnsafeMutableRawBufferPointer
     private static let readSize = 1 << 20
-    private var chunkers: [String: FastCDC] = [:]
+    private var chunkers: [ContentProfile: FastCDC] = [:]
     /// Resemblance features of the dump chunks this run stores, recorded once they are indexed.
     private var resemblance: [(id: ChunkID, features: [Int64])] = []
     /// Deltas are written at most this many hops from a whole chunk: a restore decodes the
@@ -51,11 +51,12 @@ public final class SnapshotBuilder: @unchecked Sendable {
     /// Ends the lease early (the snapshot is saved, or the attempt abandoned).
     public func release() { lease.release() }
 
-    public func chunker(profile: String) throws -> FastCDC {
+    /// The repository's chunker for `profile`, made once per builder.
+    public func chunker(for profile: ContentProfile) throws -> FastCDC {
         if let known = chunkers[profile] { return known }
-        let made = try repository.chunker(profile: profile)
+        let made = try repository.chunker(profile: profile.chunkerName)
         guard made.profile.maxSize <= 4 << 20 else {
-            throw RepositoryError(.invalidArgument, "chunker profile \(profile) cuts chunks larger than 4 MiB")
+            throw RepositoryError(.invalidArgument, "chunker profile \(profile.chunkerName) cuts chunks larger than 4 MiB")
         }
         chunkers[profile] = made
         return made
@@ -67,12 +68,14 @@ public final class SnapshotBuilder: @unchecked Sendable {
     /// Cuts what `read` yields (0 at the end) into chunks, hashes them and queues the new ones
     /// for compression, encryption and packing. Returns the chunk list and the byte count.
     ///
-    /// With `deltas` (database dumps), a new chunk that resembles a stored one (`Resemblance`)
-    /// is stored as a delta against it: from one dump to the next most chunks change by a few
-    /// rows. Only on a local repository: on a remote one each base would cost requests.
-    public func ingest(with chunker: FastCDC, deltas: Bool = false, progress: (Int) -> Void = { _ in },
+    /// `profile` picks the chunker. When it stores deltas (database dumps), a new chunk that
+    /// resembles a stored one (`Resemblance`) is stored as a delta against it: from one dump to
+    /// the next most chunks change by a few rows. Only on a local repository: on a remote one
+    /// each base would cost requests.
+    public func ingest(_ profile: ContentProfile, progress: (Int) -> Void = { _ in },
                        read: (UnsafeMutableRawBufferPointer) throws -> Int) throws -> ([ChunkID], UInt64) {
-        let deltas = deltas && repository.store is LocalObjectStore
+        let chunker = try chunker(for: profile)
+        let deltas = profile.storesDeltas && repository.store is LocalObjectStore
         var content: [ChunkID] = []
         var total: UInt64 = 0
         var filled = 0

@@ -9,8 +9,8 @@ import Foundation
 public protocol StreamSource: AnyObject, Sendable {
     /// Absolute path inside the snapshot, e.g. `/postgres/app.pgdump`.
     var path: String { get }
-    /// Chunker profile for this content (`database` for dumps).
-    var chunkerProfile: String { get }
+    /// What the content is: how it is cut, and whether it is stored as deltas (dumps).
+    var profile: ContentProfile { get }
     /// Starts producing; called once, right before the stream is read.
     func start() throws -> StreamContent
     /// Called after the content was read to its end; throws if the producer failed.
@@ -26,13 +26,13 @@ public enum StreamContent: Sendable {
 /// A stream of bytes already in memory.
 public final class DataStreamSource: StreamSource, @unchecked Sendable {
     public let path: String
-    public let chunkerProfile: String
+    public let profile: ContentProfile
     private let produce: () throws -> Data
 
     /// `produce` runs when the stream's turn comes, so it may depend on streams before it.
-    public init(path: String, chunkerProfile: String = "files", produce: @escaping () throws -> Data) {
+    public init(path: String, profile: ContentProfile = .files, produce: @escaping () throws -> Data) {
         self.path = path
-        self.chunkerProfile = chunkerProfile
+        self.profile = profile
         self.produce = produce
     }
 

@@ -39,6 +39,11 @@ public final class TarImporter {
         self.options = options
     }
 
+    /// A dump kept uncompressed in an archive is cut and stored as the dumps silo takes itself.
+    static func profile(ofMember member: String) -> ContentProfile {
+        [".sql", ".dump", ".pgdump"].contains { member.hasSuffix($0) } ? .database : .files
+    }
+
     public func run(_ path: String) throws -> ImportResult {
         let started = Date()
         let fileName = (path as NSString).lastPathComponent
@@ -49,9 +54,6 @@ public final class TarImporter {
         let builder = try SnapshotBuilder(repository: repository)
         defer { builder.release() }
         do {
-            let filesChunker = try builder.chunker(profile: "files")
-            let databaseChunker = try builder.chunker(profile: "database")
-
             let namedTime = options.time ?? ArchiveTime.fromName(fileName)
             let tree = ImportTree(archive: fileName, time: namedTime.map { Int64($0.timeIntervalSince1970 * 1e9) } ?? 0)
             var summary = SnapshotSummary()
@@ -78,10 +80,10 @@ public final class TarImporter {
                     let (content, size): ([ChunkID], UInt64)
                     if expand {
                         let gzip = try GzipReader(MemberReader(reader), name: "\(fileName): \(member)")
-                        (content, size) = try builder.ingest(with: databaseChunker, read: gzip.read)
+                        (content, size) = try builder.ingest(.database, read: gzip.read)
                         parts[parts.count - 1].removeLast(3)  // ".gz"
                     } else {
-                        (content, size) = try builder.ingest(with: filesChunker, read: reader.readContent)
+                        (content, size) = try builder.ingest(Self.profile(ofMember: member), read: reader.readContent)
                     }
                     node.content = content
                     node.size = size

@@ -9,7 +9,7 @@ import SiloEngine
 /// chunks itself. The snapshot stays open until the dump and the manifest are both done.
 final class DatabaseDumpSource: StreamSource, @unchecked Sendable {
     let path: String
-    let chunkerProfile = "database"
+    let profile = ContentProfile.database
     private let target: ConnectionTarget
     private let database: String
     private var exporter: PostgresConnection?
@@ -82,7 +82,7 @@ final class DatabaseDumpSource: StreamSource, @unchecked Sendable {
 /// `pg_dumpall --globals-only`: roles and tablespaces, which a database dump does not hold.
 final class GlobalsSource: StreamSource, @unchecked Sendable {
     let path = SnapshotLayout.globalsPath
-    let chunkerProfile = "database"
+    let profile = ContentProfile.database
     private let target: ConnectionTarget
     private var child: ChildProcess?
 
