@@ -63,7 +63,7 @@ struct InitCommand: ParsableCommand {
     /// SILO_PASSWORD or a file it is taken as given.
     private func newPassword(_ output: Output) throws -> Data {
         let prompt = "enter password for new repository: "
-        guard global.passwordFile == nil, global.environment["SILO_PASSWORD"] == nil, let first = PasswordPrompt.read(prompt) else {
+        guard case .prompt = try global.passwordSource, let first = PasswordPrompt.read(prompt) else {
             return try global.password(prompt: prompt)
         }
         guard !first.isEmpty else { throw RepositoryError(.invalidArgument, "an empty password is not allowed") }
