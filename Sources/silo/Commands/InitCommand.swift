@@ -4,7 +4,8 @@ import SiloRepository
 import SiloStorage
 
 struct InitCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "init", abstract: "Create a new repository.")
+    static let configuration = CommandConfiguration(commandName: "init", abstract: "Create a new repository.",
+        discussion: Help.examples(["silo -r /srv/backup init", "silo -r s3:https://s3.eu-west-1.amazonaws.com/bucket/silo init"]))
 
     @OptionGroup var global: GlobalOptions
 
