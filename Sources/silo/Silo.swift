@@ -52,6 +52,7 @@ struct Silo: ParsableCommand {
     private static func oneLine(_ message: String) -> String {
         let joined = message.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty && !$0.hasPrefix("Usage:") && !$0.hasPrefix("See '") }.joined(separator: "; ")
+            .replacingOccurrences(of: ". Did you mean", with: "; did you mean")
         guard let first = joined.first, first.isUppercase, joined.dropFirst().first?.isLowercase == true else { return joined }
         return first.lowercased() + joined.dropFirst()
     }
