@@ -9,7 +9,7 @@ BUILD_DEBS := libzstd-dev libssl-dev libsqlite3-dev libpq-dev zlib1g-dev pkg-con
 TEST_DEBS := $(BUILD_DEBS) gzip tar zstd openssl libarchive-tools python3 postgresql postgresql-contrib postgresql-client procps strace util-linux spin gcc stunnel4
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test deps test-deps build release bench clean
+.PHONY: run test deps test-deps build release install bench clean
 
 # Installs only the Debian packages that are missing.
 define install_debs
@@ -41,6 +41,24 @@ test: test-deps
 	./scripts/postgres-test-server.sh start
 	./scripts/s3-test-server.sh start
 	swift test --skip-build
+
+# `make install [PREFIX=/usr/local] [DESTDIR=…]`: the release binary, a man page per command
+# and bash, zsh and fish completions. The man pages come from the argument parser's own
+# definitions (swift-argument-parser's generate-manual plugin, which runs the release build with
+# --experimental-dump-help), the completions from the binary itself, so neither can drift.
+PREFIX ?= /usr/local
+MANUAL_DIR := .build/manual
+install: release
+	rm -rf $(MANUAL_DIR) && mkdir -p $(MANUAL_DIR)
+	swift package --allow-writing-to-directory $(MANUAL_DIR) generate-manual --multi-page --output-directory $(MANUAL_DIR)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 0755 .build/release/silo $(DESTDIR)$(PREFIX)/bin/silo
+	install -m 0644 $(MANUAL_DIR)/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	.build/release/silo --generate-completion-script bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/silo
+	.build/release/silo --generate-completion-script zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_silo
+	.build/release/silo --generate-completion-script fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/silo.fish
 
 # Benchmarks (not part of `make test`): micro-benchmarks, then silo beside restic and borg.
 bench: release

@@ -42,9 +42,34 @@ extension Repository {
         return id
     }
 
-    /// Removes a key file. Refuses to remove the key in use, so a repository never loses its
-    /// last way in by this command.
-    public func removeKey(_ prefix: String) throws {
+    /// Replaces the key in use by one with `password` (restic's `key passwd`). The new key
+    /// file is written and read back (it must hash to its name and open with the new password)
+    /// before the old one is deleted: interrupted at any point, the repository has the old key,
+    /// or both, never neither. Returns the new key's ID and the old one's.
+    public func changePassword(to password: Data, scryptN: UInt64 = KeyFile.defaultN) throws -> (added: KeyID, removed: KeyID) {
+        guard let old = openedKey else { throw RepositoryError(.invalidArgument, "an unencrypted repository has no keys") }
+        let added = try addKey(password: password, scryptN: scryptN)
+        let written: Data
+        do {
+            written = try store.get(ObjectKeys.key(added))
+        } catch {
+            throw RepositoryError.wrap(error, context: "reading back new key \(added.shortHex); the old key \(old.shortHex) was kept")
+        }
+        guard let file = Self.intactKeyFile(written, id: added), let opened = try? file.open(password: password), opened == keys else {
+            throw RepositoryError(.integrity, "new key \(added.shortHex) does not read back intact; the old key \(old.shortHex) was kept (remove the new one with `silo key remove \(added.hex)`)")
+        }
+        do {
+            try store.delete(ObjectKeys.key(old))
+        } catch {
+            throw RepositoryError.wrap(error, context: "new key \(added.shortHex) added, but removing the old key \(old.shortHex) failed (both passwords open the repository; run `silo key remove \(old.hex)` with the new one)")
+        }
+        return (added, old)
+    }
+
+    /// Removes a key file, returning its full ID. Refuses to remove the key in use, so a
+    /// repository never loses its last way in by this command.
+    @discardableResult
+    public func removeKey(_ prefix: String) throws -> KeyID {
         // Damaged key files too (listKeys leaves them out): removing them is the repair.
         let ids: [KeyID]
         do {
@@ -64,5 +89,6 @@ extension Repository {
         } catch {
             throw RepositoryError.wrap(error, context: "removing key \(key.shortHex)")
         }
+        return key
     }
 }

@@ -6,7 +6,8 @@ import SiloPostgres
 import SiloRepository
 
 struct BackupCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "backup", abstract: "Back up files and directories into a new snapshot.")
+    static let configuration = CommandConfiguration(commandName: "backup", abstract: "Back up files and directories into a new snapshot.",
+        discussion: Help.examples(["silo backup /etc /home --exclude '*.tmp' --tag daily", "silo backup --postgres postgresql://backup@db1:5432/shop"]))
 
     @OptionGroup var global: GlobalOptions
 

@@ -4,10 +4,12 @@ import SiloRepository
 
 struct CatalogCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "catalog", abstract: "Manage the local catalog (a cache of the repository).",
+        discussion: Help.examples(["silo catalog rebuild"]),
                                                     subcommands: [Rebuild.self])
 
     struct Rebuild: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "rebuild", abstract: "Recreate the catalog from the repository alone.")
+        static let configuration = CommandConfiguration(commandName: "rebuild", abstract: "Recreate the catalog from the repository alone.",
+        discussion: Help.examples(["silo catalog rebuild"]))
 
         @OptionGroup var global: GlobalOptions
 

@@ -4,7 +4,8 @@ import SiloEngine
 import SiloRepository
 
 struct CheckCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "check", abstract: "Verify the repository's structure and, optionally, its data.")
+    static let configuration = CommandConfiguration(commandName: "check", abstract: "Verify the repository's structure and, optionally, its data.",
+        discussion: Help.examples(["silo check", "silo check --read-data-subset 10%"]))
 
     @OptionGroup var global: GlobalOptions
 

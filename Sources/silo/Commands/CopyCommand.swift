@@ -14,6 +14,10 @@ struct CopyCommand: ParsableCommand {
             only new snapshots, and an interrupted copy resumes where it stopped. The other \
             repository's password comes from --to-password-file/--from-password-file, \
             SILO_TO_PASSWORD/SILO_FROM_PASSWORD, or a terminal prompt.
+
+            Examples:
+              silo copy --to s3:https://s3.eu-west-1.amazonaws.com/bucket/offsite
+              silo copy --from /mnt/old-repo --host web1
             """)
 
     @OptionGroup var global: GlobalOptions

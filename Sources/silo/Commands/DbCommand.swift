@@ -4,13 +4,15 @@ import SiloPostgres
 
 struct DbCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "db", abstract: "Manage databases replaced by `restore --postgres --replace`.",
+        discussion: Help.examples(["silo db rollback shop"]),
                                                     subcommands: [DbRollbackCommand.self])
 }
 
 struct DbRollbackCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rollback",
-        abstract: "Swap back the database a --replace restore moved aside: NAME becomes NAME_failed_<time>, the newest NAME_old_* becomes NAME.")
+        abstract: "Swap back the database a --replace restore moved aside: NAME becomes NAME_failed_<time>, the newest NAME_old_* becomes NAME.",
+        discussion: Help.examples(["silo db rollback shop", "silo db rollback shop --server postgresql://postgres@db1:5432"]))
 
     @OptionGroup var global: GlobalOptions
 

@@ -4,7 +4,8 @@ import SiloEngine
 import SiloRepository
 
 struct DiffCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "diff", abstract: "Show what changed between two snapshots (+ added, - removed, M modified, U metadata, T type).")
+    static let configuration = CommandConfiguration(commandName: "diff", abstract: "Show what changed between two snapshots (+ added, - removed, M modified, U metadata, T type).",
+        discussion: Help.examples(["silo diff 4f2a9c1e latest"]))
 
     @OptionGroup var global: GlobalOptions
 

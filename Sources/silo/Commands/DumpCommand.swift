@@ -4,7 +4,8 @@ import SiloEngine
 import SiloRepository
 
 struct DumpCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "dump", abstract: "Write one file of a snapshot to standard output.")
+    static let configuration = CommandConfiguration(commandName: "dump", abstract: "Write one file of a snapshot to standard output.",
+        discussion: Help.examples(["silo dump latest /etc/fstab", "silo dump latest /srv/app/config.yml > config.yml"]))
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var filter: SnapshotFilterOptions

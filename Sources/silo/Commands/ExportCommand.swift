@@ -8,7 +8,8 @@ import SiloStorage
 
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "export", abstract: "Write a snapshot, or paths of it, as a .tar, .tar.gz or .tar.zst archive (pax format).")
+        commandName: "export", abstract: "Write a snapshot, or paths of it, as a .tar, .tar.gz or .tar.zst archive (pax format).",
+        discussion: Help.examples(["silo export latest -o /tmp/latest.tar.gz", "silo export latest /etc -o - | tar -tvf -"]))
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var filter: SnapshotFilterOptions

@@ -5,7 +5,8 @@ import SiloFormat
 import SiloRepository
 
 struct FindCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "find", abstract: "Find files by name pattern in all (or selected) snapshots.")
+    static let configuration = CommandConfiguration(commandName: "find", abstract: "Find files by name pattern in all (or selected) snapshots.",
+        discussion: Help.examples(["silo find '*.conf'", "silo find /etc/nginx/'*' --host web1"]))
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var filter: SnapshotFilterOptions

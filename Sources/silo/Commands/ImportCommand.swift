@@ -8,7 +8,8 @@ import SiloRepository
 struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Import .tar, .tar.gz, .tar.zst (and openssl-enc encrypted) archives as snapshots, one per archive, oldest first.")
+        abstract: "Import .tar, .tar.gz, .tar.zst (and openssl-enc encrypted) archives as snapshots, one per archive, oldest first.",
+        discussion: Help.examples(["silo import /srv/old-backups/ --host web1", "silo import o4o_backup_20250129_120000.tar.gz.enc --legacy-password-file /root/legacy.txt"]))
 
     @OptionGroup var global: GlobalOptions
 

@@ -4,12 +4,14 @@ import SiloRepository
 
 struct IndexCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "index", abstract: "Repair the repository's index.",
+        discussion: Help.examples(["silo index rebuild"]),
                                                     subcommands: [Rebuild.self])
 
     struct Rebuild: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "rebuild",
-            abstract: "Index every pack that no index file names, from the packs' own trailers (after lost or damaged index files), and take packs that no longer exist out of the index.")
+            abstract: "Index every pack that no index file names, from the packs' own trailers (after lost or damaged index files), and take packs that no longer exist out of the index.",
+            discussion: Help.examples(["silo index rebuild", "silo index rebuild --json"]))
 
         @OptionGroup var global: GlobalOptions
 

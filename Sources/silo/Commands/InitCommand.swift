@@ -4,7 +4,8 @@ import SiloRepository
 import SiloStorage
 
 struct InitCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "init", abstract: "Create a new repository.")
+    static let configuration = CommandConfiguration(commandName: "init", abstract: "Create a new repository.",
+        discussion: Help.examples(["silo -r /srv/backup init", "silo -r s3:https://s3.eu-west-1.amazonaws.com/bucket/silo init"]))
 
     @OptionGroup var global: GlobalOptions
 
@@ -63,7 +64,7 @@ struct InitCommand: ParsableCommand {
     /// SILO_PASSWORD or a file it is taken as given.
     private func newPassword(_ output: Output) throws -> Data {
         let prompt = "enter password for new repository: "
-        guard global.passwordFile == nil, global.environment["SILO_PASSWORD"] == nil, let first = PasswordPrompt.read(prompt) else {
+        guard case .prompt = try global.passwordSource, let first = PasswordPrompt.read(prompt) else {
             return try global.password(prompt: prompt)
         }
         guard !first.isEmpty else { throw RepositoryError(.invalidArgument, "an empty password is not allowed") }

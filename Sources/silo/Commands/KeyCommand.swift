@@ -4,11 +4,14 @@ import SiloFormat
 import SiloRepository
 
 struct KeyCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "key", abstract: "Manage the passwords that open the repository.",
-                                                    subcommands: [List.self, Add.self, Remove.self])
+    static let configuration = CommandConfiguration(
+        commandName: "key", abstract: "Manage the passwords that open the repository.",
+        discussion: Help.examples(["silo key list", "SILO_NEW_PASSWORD=… silo key add", "silo key passwd --new-password-file new.txt", "silo key remove 3f2a9c1d"]),
+        subcommands: [List.self, Add.self, Passwd.self, Remove.self])
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "list", abstract: "List keys.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List keys.",
+                                                        discussion: Help.examples(["silo key list", "silo key list --json"]))
         @OptionGroup var global: GlobalOptions
 
         func run() throws {
@@ -30,7 +33,9 @@ struct KeyCommand: ParsableCommand {
     }
 
     struct Add: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a password (from SILO_NEW_PASSWORD, --new-password-file or a prompt).")
+        static let configuration = CommandConfiguration(
+            commandName: "add", abstract: "Add a password (from SILO_NEW_PASSWORD, --new-password-file or a prompt).",
+            discussion: Help.examples(["silo key add --new-password-file /root/silo-second.txt", "SILO_NEW_PASSWORD=… silo key add"]))
         @OptionGroup var global: GlobalOptions
         @Option(name: .long, help: "Read the new password from this file.")
         var newPasswordFile: String?
@@ -39,21 +44,7 @@ struct KeyCommand: ParsableCommand {
             let output = global.output
             try runCommand(output) {
                 let repository = try global.openRepository()
-                let password: Data
-                if let file = newPasswordFile {
-                    password = try PasswordPrompt.readFile(file)
-                } else if let env = ProcessInfo.processInfo.environment["SILO_NEW_PASSWORD"] {
-                    password = Data(env.utf8)
-                } else {
-                    guard let first = PasswordPrompt.read("enter new password: "), let again = PasswordPrompt.read("enter it again: ") else {
-                        throw RepositoryError(.invalidArgument, "no new password: set SILO_NEW_PASSWORD or use --new-password-file")
-                    }
-                    guard first == again else { throw RepositoryError(.invalidArgument, "the passwords do not match") }
-                    password = Data(first.utf8)
-                }
-                var n = KeyFile.defaultN
-                if let test = ProcessInfo.processInfo.environment["SILO_TEST_SCRYPT_N"].flatMap(UInt64.init) { n = test }
-                let id = try repository.addKey(password: password, scryptN: n)
+                let id = try repository.addKey(password: try NewPassword.read(file: newPasswordFile), scryptN: NewPassword.scryptN)
                 output.line("added key \(id.shortHex)")
                 output.emit(["message_type": "key_added", "id": id.hex])
                 return ExitCodes.success
@@ -61,8 +52,30 @@ struct KeyCommand: ParsableCommand {
         }
     }
 
+    struct Passwd: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "passwd", abstract: "Change the password of the key in use (from SILO_NEW_PASSWORD, --new-password-file or a prompt).",
+            discussion: Help.examples(["silo key passwd", "silo key passwd --new-password-file /root/silo-new.txt"],
+                                      note: "A new key is added with the new password and read back, then the old key file is removed: interrupted, the repository keeps the old key, or both."))
+        @OptionGroup var global: GlobalOptions
+        @Option(name: .long, help: "Read the new password from this file.")
+        var newPasswordFile: String?
+
+        func run() throws {
+            let output = global.output
+            try runCommand(output) {
+                let repository = try global.openRepository()
+                let change = try repository.changePassword(to: try NewPassword.read(file: newPasswordFile), scryptN: NewPassword.scryptN)
+                output.line("changed the password: added key \(change.added.shortHex), removed key \(change.removed.shortHex)")
+                output.emit(["message_type": "key_changed", "id": change.added.hex, "removed_id": change.removed.hex])
+                return ExitCodes.success
+            }
+        }
+    }
+
     struct Remove: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove a key (not the one in use).")
+        static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove a key (not the one in use).",
+                                                        discussion: Help.examples(["silo key remove 3f2a9c1d"]))
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Key ID or prefix.")
         var id: String
@@ -71,11 +84,29 @@ struct KeyCommand: ParsableCommand {
             let output = global.output
             try runCommand(output) {
                 let repository = try global.openRepository()
-                try repository.removeKey(id)
-                output.line("removed key \(id)")
-                output.emit(["message_type": "key_removed", "id": id])
+                let removed = try repository.removeKey(id)
+                output.line("removed key \(removed.shortHex)")
+                output.emit(["message_type": "key_removed", "id": removed.hex])
                 return ExitCodes.success
             }
         }
+    }
+}
+
+/// The new password of `key add` and `key passwd`: a file, SILO_NEW_PASSWORD, or typed twice.
+enum NewPassword {
+    static func read(file: String?) throws -> Data {
+        if let file { return try PasswordPrompt.readFile(file) }
+        if let env = ProcessInfo.processInfo.environment["SILO_NEW_PASSWORD"] { return Data(env.utf8) }
+        guard let first = PasswordPrompt.read("enter new password: "), let again = PasswordPrompt.read("enter it again: ") else {
+            throw RepositoryError(.invalidArgument, "no new password: set SILO_NEW_PASSWORD or use --new-password-file")
+        }
+        guard first == again else { throw RepositoryError(.invalidArgument, "the passwords do not match") }
+        return Data(first.utf8)
+    }
+
+    /// Tests make keys cheap to derive.
+    static var scryptN: UInt64 {
+        ProcessInfo.processInfo.environment["SILO_TEST_SCRYPT_N"].flatMap(UInt64.init) ?? KeyFile.defaultN
     }
 }

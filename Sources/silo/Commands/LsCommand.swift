@@ -5,7 +5,8 @@ import SiloFormat
 import SiloRepository
 
 struct LsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ls", abstract: "List the files of a snapshot.")
+    static let configuration = CommandConfiguration(commandName: "ls", abstract: "List the files of a snapshot.",
+        discussion: Help.examples(["silo ls latest", "silo ls latest /etc -l"]))
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var filter: SnapshotFilterOptions

@@ -6,13 +6,14 @@ import SiloRepository
 /// reporting it. `index rebuild` is the index's repair.
 struct RepairCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "repair", abstract: "Remove damaged objects that cannot be recovered.",
+        discussion: Help.examples(["silo repair snapshots"]),
                                                     subcommands: [Snapshots.self])
 
     struct Snapshots: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "snapshots",
             abstract: "Delete snapshot objects that are damaged (they do not match their ID or do not authenticate); the data they shared with other snapshots stays.",
-            discussion: "Example: silo -r /srv/backup repair snapshots")
+            discussion: Help.examples(["silo -r /srv/backup repair snapshots", "silo repair snapshots --json"]))
 
         @OptionGroup var global: GlobalOptions
 

@@ -5,7 +5,8 @@ import SiloPostgres
 import SiloRepository
 
 struct RestoreCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "restore", abstract: "Restore a snapshot, or parts of it, into a directory.")
+    static let configuration = CommandConfiguration(commandName: "restore", abstract: "Restore a snapshot, or parts of it, into a directory.",
+        discussion: Help.examples(["silo restore latest --target /tmp/restore", "silo restore latest --target / --include /etc/nginx", "silo restore latest --postgres shop --test"]))
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var filter: SnapshotFilterOptions

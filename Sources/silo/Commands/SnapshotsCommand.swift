@@ -5,7 +5,8 @@ import SiloFormat
 import SiloRepository
 
 struct SnapshotsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "snapshots", abstract: "List snapshots, oldest first.")
+    static let configuration = CommandConfiguration(commandName: "snapshots", abstract: "List snapshots, oldest first.",
+        discussion: Help.examples(["silo snapshots", "silo snapshots --host web1 --json"]))
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var filter: SnapshotFilterOptions

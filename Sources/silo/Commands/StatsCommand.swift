@@ -4,7 +4,8 @@ import SiloEngine
 import SiloRepository
 
 struct StatsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "stats", abstract: "Show repository size, deduplication and compression.")
+    static let configuration = CommandConfiguration(commandName: "stats", abstract: "Show repository size, deduplication and compression.",
+        discussion: Help.examples(["silo stats", "silo stats --host web1"]))
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var filter: SnapshotFilterOptions

@@ -10,8 +10,11 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: [.customShort("r"), .long], help: "Repository location (or SILO_REPOSITORY).")
     var repo: String?
 
-    @Option(name: .long, help: "Read the password from this file (or SILO_PASSWORD, or a terminal prompt).")
+    @Option(name: .long, help: ArgumentHelp("Read the password from this file (or SILO_PASSWORD_FILE).", valueName: "file"))
     var passwordFile: String?
+
+    @Option(name: .long, help: ArgumentHelp("Run this command with /bin/sh -c; the first line it prints is the password (or SILO_PASSWORD_COMMAND).", valueName: "command"))
+    var passwordCommand: String?
 
     @Flag(name: .long, help: "Print one JSON object per line (docs/JSON.md).")
     var json = false
@@ -49,12 +52,34 @@ struct GlobalOptions: ParsableArguments {
         return (environment["HOME"] ?? NSTemporaryDirectory()) + "/.cache/silo"
     }
 
-    /// The password from SILO_PASSWORD, --password-file or a terminal prompt; never from argv.
+    /// Where the password comes from, as restic decides: a file (--password-file, else
+    /// SILO_PASSWORD_FILE) or a command (--password-command, else SILO_PASSWORD_COMMAND), which
+    /// exclude each other; else SILO_PASSWORD; else a prompt on the terminal. Never argv.
+    var passwordSource: PasswordSource {
+        get throws {
+            let file = passwordFile ?? environment["SILO_PASSWORD_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+            let command = passwordCommand ?? environment["SILO_PASSWORD_COMMAND"].flatMap { $0.isEmpty ? nil : $0 }
+            switch (file, command) {
+            case (let file?, nil): return .file(file)
+            case (nil, let command?): return .command(command)
+            case (_?, _?):
+                throw UsageError(message: "a password file (--password-file or SILO_PASSWORD_FILE) and a password command (--password-command or SILO_PASSWORD_COMMAND) exclude each other; give one")
+            case (nil, nil):
+                if let password = environment["SILO_PASSWORD"] { return .environment(password) }
+                return .prompt
+            }
+        }
+    }
+
     func password(prompt: String = "enter password for repository: ") throws -> Data {
-        if let file = passwordFile { return try PasswordPrompt.readFile(file) }
-        if let password = environment["SILO_PASSWORD"] { return Data(password.utf8) }
-        if let typed = PasswordPrompt.read(prompt) { return Data(typed.utf8) }
-        throw RepositoryError(.wrongPassword, "no password given: set SILO_PASSWORD, use --password-file, or run on a terminal")
+        switch try passwordSource {
+        case .file(let path): return try PasswordPrompt.readFile(path)
+        case .command(let command): return try PasswordCommand.run(command)
+        case .environment(let password): return Data(password.utf8)
+        case .prompt:
+            if let typed = PasswordPrompt.read(prompt) { return Data(typed.utf8) }
+            throw RepositoryError(.wrongPassword, "no password given: set SILO_PASSWORD, use --password-file or --password-command, or run on a terminal")
+        }
     }
 
     /// Opens the repository; damaged objects it had to leave out are warned about (with what
@@ -87,6 +112,13 @@ struct GlobalOptions: ParsableArguments {
         }
         return try Repository.open(store: store, password: password, cacheRoot: cacheRoot)
     }
+}
+
+enum PasswordSource {
+    case file(String)
+    case command(String)
+    case environment(String)
+    case prompt
 }
 
 enum PasswordPrompt {

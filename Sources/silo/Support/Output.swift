@@ -29,9 +29,13 @@ final class Output: @unchecked Sendable {
         write(text + "\n", to: STDOUT_FILENO)
     }
 
-    func error(_ text: String) {
+    /// One line on stderr; under `--json` an `error` object there, with the exit code the
+    /// command ends with when this error ends it.
+    func error(_ text: String, exitCode: Int32? = nil) {
         if json {
-            emit(["message_type": "error", "message": text], to: STDERR_FILENO)
+            var object: [String: Any] = ["message_type": "error", "message": text]
+            if let exitCode { object["exit_code"] = Int(exitCode) }
+            emit(object, to: STDERR_FILENO)
         } else {
             write("silo: " + text + "\n", to: STDERR_FILENO)
         }

@@ -1,0 +1,66 @@
+import Foundation
+import XCTest
+
+/// `unlock` removes the leases no process holds and says which; `--remove-all` also live ones.
+final class UnlockTests: XCTestCase {
+    private func leases(_ env: CLIEnvironment) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: env.repo + "/locks")) ?? []).filter { !$0.hasPrefix(".") }.sorted()
+    }
+
+    /// A backup stopped (SIGSTOP) once its lease is written: its lease is live.
+    private func stoppedBackup(_ env: CLIEnvironment) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLIEnvironment.binary)
+        process.arguments = ["backup", env.path("src"), "-q"]
+        process.environment = env.environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(30)
+        while leases(env).isEmpty {
+            guard process.isRunning, Date() < deadline else { throw XCTSkip("the backup finished before its lease was seen") }
+            usleep(500)
+        }
+        kill(process.processIdentifier, SIGSTOP)
+        return process
+    }
+
+    private func end(_ process: Process) {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    func testUnlockRemovesOnlyStaleLeasesAndNamesThem() throws {
+        let env = try CLIEnvironment()
+        try env.expect(0, ["init", "-q"])
+        for i in 0..<4 { try env.write("src/part\(i).bin", pseudoRandom(8_000_000, seed: UInt64(i + 300))) }
+        XCTAssertEqual(try env.expect(0, ["unlock"]).stdout, "no stale leases\n")
+
+        let live = try stoppedBackup(env)
+        let held = leases(env)
+        XCTAssertEqual(held.count, 1)
+        XCTAssertEqual(try env.expect(0, ["unlock", "--json"]).jsonLines.last?["removed"] as? Int, 0)
+        XCTAssertEqual(leases(env), held, "a live lease stays")
+
+        end(live)  // its holder is gone: the lease is stale at once (same host, boot and PID namespace)
+        let unlocked = try env.expect(0, ["unlock"])
+        XCTAssertTrue(unlocked.stdout.contains("removed stale lease locks/\(held[0]) (backup by pid \(live.processIdentifier)"), unlocked.stdout)
+        XCTAssertTrue(unlocked.stdout.hasSuffix("removed 1 lease(s)\n"), unlocked.stdout)
+        XCTAssertEqual(leases(env), [])
+    }
+
+    func testRemoveAllRemovesLiveLeasesWithAWarning() throws {
+        let env = try CLIEnvironment()
+        try env.expect(0, ["init", "-q"])
+        for i in 0..<4 { try env.write("src/part\(i).bin", pseudoRandom(8_000_000, seed: UInt64(i + 310))) }
+        let live = try stoppedBackup(env)
+        defer { end(live) }
+        let result = try env.expect(0, ["unlock", "--remove-all", "--json"])
+        let removed = result.jsonLines.filter { $0["message_type"] as? String == "lease_removed" }
+        XCTAssertEqual(removed.count, 1, result.stdout)
+        XCTAssertEqual(removed.first?["reason"] as? String, "live")
+        XCTAssertEqual(removed.first?["purpose"] as? String, "backup")
+        XCTAssertEqual(result.jsonLines.first?["message_type"] as? String, "warning", result.stdout)
+        XCTAssertEqual(leases(env), [])
+    }
+}
