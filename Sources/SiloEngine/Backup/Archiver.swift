@@ -16,6 +16,7 @@ public final class Archiver: @unchecked Sendable {
     private let builder: SnapshotBuilder
     private let metadata = MetadataReader()
     private let excludes: ExcludeMatcher
+    private let rules: ExclusionRules
     private var summary = SnapshotSummary()
     private var warnings: [BackupWarning] = []
     private var sourceDevices: [UInt64] = []
@@ -26,8 +27,9 @@ public final class Archiver: @unchecked Sendable {
         self.options = options
         self.progress = progress
         self.onWarning = onWarning
-        builder = try SnapshotBuilder(repository: repository)
+        builder = try SnapshotBuilder(repository: repository, dryRun: options.dryRun)
         excludes = ExcludeMatcher(patterns: options.excludes)
+        rules = ExclusionRules(options)
     }
 
     /// Packs the index names that the store does not have: their chunks are stored again.
@@ -39,19 +41,38 @@ public final class Archiver: @unchecked Sendable {
         public let warnings: [BackupWarning]
     }
 
+    /// What a dry run found: the snapshot that would have been saved (never saved), whose
+    /// summary says what would have been read and added.
+    public struct Preview: Sendable {
+        public let snapshot: Snapshot
+        public let warnings: [BackupWarning]
+    }
+
     public func run() throws -> Result {
+        guard !options.dryRun else { throw RepositoryError(.invalidArgument, "a dry run saves no snapshot: call preview()") }
         defer {
             builder.release()
             progress.cancelScan()
         }
         do {
-            return try backUp()
+            let (saved, snapshot) = try backUp()
+            guard let id = saved else { throw RepositoryError(.invalidArgument, "the snapshot was not saved") }
+            return Result(id: id, snapshot: snapshot, warnings: warnings)
         } catch {
             throw builder.withLeftovers(error)
         }
     }
 
-    private func backUp() throws -> Result {
+    /// The dry run (`options.dryRun`): reads and chunks like `run`, stores nothing.
+    public func preview() throws -> Preview {
+        guard options.dryRun else { throw RepositoryError(.invalidArgument, "preview() is for a dry run") }
+        defer { progress.cancelScan() }
+        let (_, snapshot) = try backUp()
+        return Preview(snapshot: snapshot, warnings: warnings)
+    }
+
+    /// The snapshot, and its ID once saved (nil in a dry run).
+    private func backUp() throws -> (SnapshotID?, Snapshot) {
         let started = Date()
         let sources = try normalizedSources()
         let parent = try findParent(sources: sources)
@@ -74,14 +95,16 @@ public final class Archiver: @unchecked Sendable {
         summary.warnings = warnings.count
         let time = options.time ?? Date()
         let paths = snapshotPaths(sources, streams: Array(streamNodes.keys))
-        let (id, snapshot) = try builder.commit({ counted in
+        let make = { (counted: SnapshotSummary) -> Snapshot in
             var summary = counted
             summary.durationSeconds = Date().timeIntervalSince(started)
-            return Snapshot(time: Int64((time.timeIntervalSince1970 * 1e9).rounded()), host: options.host, username: Host.user,
-                     tags: options.tags, paths: paths, tree: rootTree,
-                     parent: parent?.id, program: "silo \(SiloVersion.current)", summary: summary)
-        }, summary: summary)
-        return Result(id: id, snapshot: snapshot, warnings: warnings)
+            return Snapshot(time: Int64((time.timeIntervalSince1970 * 1e9).rounded()), host: self.options.host, username: Host.user,
+                            tags: self.options.tags, paths: paths, tree: rootTree,
+                            parent: parent?.id, program: "silo \(SiloVersion.current)", summary: summary)
+        }
+        if options.dryRun { return (nil, builder.preview(make, summary: summary)) }
+        let (id, snapshot) = try builder.commit(make, summary: summary)
+        return (id, snapshot)
     }
 
     // MARK: sources
@@ -179,7 +202,7 @@ public final class Archiver: @unchecked Sendable {
                 warn(path, "cannot list directory: \(Paths.errorText(code.rawValue))")
                 return []
             case .success(let list):
-                names = list
+                names = rules.kept(list, in: directory)
             }
             var nodes: [Node] = []
             nodes.reserveCapacity(names.count)
@@ -191,6 +214,7 @@ public final class Archiver: @unchecked Sendable {
                     warn(childPath, "cannot stat: \(Paths.errorText(code.rawValue))")
                 case .success(let status):
                     if options.oneFileSystem, status.type == .dir, !sourceDevices.contains(UInt64(status.st.st_dev)) { continue }
+                    if status.type == .file, rules.excludes(fileSize: UInt64(status.st.st_size)) { continue }
                     if let node = try archiveEntry(name: name, path: childPath, status: status, parent: parentNodes[name], isSourceRoot: false) {
                         nodes.append(node)
                     }

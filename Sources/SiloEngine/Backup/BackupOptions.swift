@@ -21,6 +21,15 @@ public struct BackupOptions: Sendable {
     /// the totals and ETA of a progress line. Worth its stat calls only when someone sees
     /// that line (a no-change backup of 30,000 files spent a sixth of its CPU there).
     public var countTotals = true
+    /// Read and chunk everything, but store nothing: no pack, index, snapshot or lease
+    /// (`backup --dry-run`). The result's summary says what would have been added.
+    public var dryRun = false
+    /// Leave out directories holding a `CACHEDIR.TAG` with the standard signature.
+    public var excludeCaches = false
+    /// Leave out directories holding a file of one of these names.
+    public var excludeIfPresent: [String] = []
+    /// Leave out files larger than this many bytes.
+    public var excludeLargerThan: UInt64?
 
     public init(paths: [String], host: String) {
         self.paths = paths

@@ -19,6 +19,12 @@ public enum ContentProfile: String, Sendable, CaseIterable {
     /// Whether new chunks are stored as deltas of resembling stored chunks.
     public var storesDeltas: Bool { self == .database }
 
+    /// `.database` for the names dumps are kept under (`*.sql`, `*.dump`, `*.pgdump`), else
+    /// `.files`: for content silo cannot peek at first (a pipe, an archive member).
+    public static func of(name: String) -> ContentProfile {
+        [".sql", ".dump", ".pgdump"].contains { name.hasSuffix($0) } ? .database : .files
+    }
+
     /// `.database` when `prefix`, the first bytes of a stream, starts the way pg_dump's output
     /// does (plain SQL or the custom format), else `.files`: for streams whose producer silo does
     /// not run itself (`backup --stdin`, a dump inside an imported archive).

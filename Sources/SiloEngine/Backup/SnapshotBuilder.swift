@@ -9,7 +9,14 @@ import SiloStorage
 public final class SnapshotBuilder: @unchecked Sendable {
     public let repository: Repository
     let writer: BlobWriter
-    private let lease: HeldLease
+    /// None in a dry run: a lease is a file in the repository, and a dry run writes nothing.
+    private let lease: HeldLease?
+    /// Computes what would be stored without storing it: new chunks and trees are counted,
+    /// never queued, and nothing is committed (`backup --dry-run`).
+    public let dryRun: Bool
+    /// A dry run's counts of the chunks it would add, and their plaintext bytes.
+    private var dryBlobs = 0
+    private var dryRawBytes: UInt64 = 0
     /// Packs the index names that the store does not have: their chunks are stored again.
     public let missingPacks: [PackID]
     private let pipeline: ChunkPipeline
@@ -23,18 +30,21 @@ public final class SnapshotBuilder: @unchecked Sendable {
     /// are stored whole again about every three days.
     static let deltaDepth = 16
 
-    public init(repository: Repository, leaseTiming: Lease.Timing = .standard) throws {
+    public init(repository: Repository, leaseTiming: Lease.Timing = .standard, dryRun: Bool = false) throws {
         self.repository = repository
+        self.dryRun = dryRun
         // The lease goes first and the catalog is read again after it: any pack a prune marked
         // before this backup announced itself is then known, and not relied on (FORMAT.md §11).
-        lease = try repository.takeLease(.backup, timing: leaseTiming)
-        lease.keepAlive()
+        let lease = dryRun ? nil : try repository.takeLease(.backup, timing: leaseTiming)
+        self.lease = lease
+        lease?.keepAlive()
         do {
             try repository.syncCatalog()
             missingPacks = try repository.syncPackListing()
+            // Writes nothing until a chunk is queued or `flush` is called: a dry run does neither.
             writer = try BlobWriter(repository: repository)
         } catch {
-            lease.release()
+            lease?.release()
             throw error
         }
         pipeline = ChunkPipeline(codec: repository.codec, writer: writer) { [repository] in try repository.loadBlob($0) }
@@ -45,11 +55,11 @@ public final class SnapshotBuilder: @unchecked Sendable {
     deinit {
         pipeline.waitForWorkers()
         readBuffer.deallocate()
-        lease.release()
+        lease?.release()
     }
 
     /// Ends the lease early (the snapshot is saved, or the attempt abandoned).
-    public func release() { lease.release() }
+    public func release() { lease?.release() }
 
     /// The repository's chunker for `profile`, made once per builder.
     public func chunker(for profile: ContentProfile) throws -> FastCDC {
@@ -93,7 +103,7 @@ public final class SnapshotBuilder: @unchecked Sendable {
                 let length = chunker.cutPoint(window)
                 let chunk = UnsafeRawBufferPointer(start: base + start, count: length)
                 let id = repository.codec.identifier.id(of: chunk)
-                if try writer.claim(id) {
+                if try writer.claim(id), !countDry(length) {
                     var base: ChunkID?
                     if deltas {
                         let features = Resemblance.features(chunk)
@@ -134,7 +144,7 @@ public final class SnapshotBuilder: @unchecked Sendable {
     /// boundaries are already decided, as when `copy` brings chunks from another repository.
     public func storeChunk(_ plaintext: Data) throws -> ChunkID {
         let id = repository.codec.identifier.id(of: plaintext)
-        if try writer.claim(id) {
+        if try writer.claim(id), !countDry(plaintext.count) {
             try pipeline.submit(plaintext, id: id, type: .data)
         }
         return id
@@ -144,12 +154,32 @@ public final class SnapshotBuilder: @unchecked Sendable {
     public func storeTree(_ tree: Tree) throws -> ChunkID {
         let body = tree.encoded()
         let id = repository.codec.identifier.id(of: body)
-        if try writer.claim(id) {
+        if try writer.claim(id), !countDry(body.count) {
             try pipeline.submit(body, id: id, type: .tree)
             // The next backup compares against this tree: have it at hand.
             try repository.catalog.cacheTree(id, body)
         }
         return id
+    }
+
+    /// In a dry run, counts a new blob of `length` plaintext bytes and returns true: the caller
+    /// then stores nothing. False otherwise.
+    private func countDry(_ length: Int) -> Bool {
+        guard dryRun else { return false }
+        dryBlobs += 1
+        dryRawBytes += UInt64(length)
+        return true
+    }
+
+    /// A dry run's end: the snapshot that would be saved, its summary's "added" counts filled
+    /// in with what would be stored (plaintext; the stored size is not known without encoding,
+    /// so `bytesAdded` is 0). Nothing is written.
+    public func preview(_ make: (SnapshotSummary) -> Snapshot, summary: SnapshotSummary) -> Snapshot {
+        var summary = summary
+        summary.chunksAdded = dryBlobs
+        summary.rawBytesAdded = dryRawBytes
+        summary.bytesAdded = 0
+        return make(summary)
     }
 
     /// Waits for every queued chunk, writes the last pack and the index, then the snapshot.
@@ -175,7 +205,8 @@ public final class SnapshotBuilder: @unchecked Sendable {
     /// takes it back when that stopped being true while it was written: a prune that judged
     /// the lease stale may have deleted packs it needs (FORMAT.md §11, "Commit").
     private func save(_ snapshot: Snapshot) throws -> SnapshotID {
-        try lease.whileCommitting {
+        guard let lease else { throw RepositoryError(.invalidArgument, "a dry run saves no snapshot") }
+        return try lease.whileCommitting {
             try lease.confirm()
             let id = try repository.saveSnapshot(snapshot)
             do {
@@ -191,6 +222,7 @@ public final class SnapshotBuilder: @unchecked Sendable {
     /// Everything before a snapshot may be saved: the queued chunks, the last pack and index
     /// file, the tree cache, and the features of the dump chunks now indexed.
     private func finishWrites() throws {
+        guard !dryRun else { throw RepositoryError(.invalidArgument, "a dry run writes nothing") }
         try pipeline.drain()
         try writer.flush()
         try repository.catalog.flushTreeCache()

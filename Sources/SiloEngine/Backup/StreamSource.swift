@@ -1,4 +1,5 @@
 import Foundation
+import SiloRepository
 
 /// Content that is not a file on disk but the output of a program (a database dump) or bytes in
 /// memory (a manifest), stored as a regular file at `path` in the snapshot.
@@ -37,5 +38,29 @@ public final class DataStreamSource: StreamSource, @unchecked Sendable {
     }
 
     public func start() throws -> StreamContent { .data(try produce()) }
+    public func finish() throws {}
+}
+
+/// What a descriptor the caller already has yields until its end: standard input for
+/// `backup --stdin`. The archiver closes what `start` returns, a duplicate, so the caller's
+/// descriptor stays its own.
+public final class DescriptorStreamSource: StreamSource, @unchecked Sendable {
+    public let path: String
+    public let profile: ContentProfile
+    private let descriptor: Int32
+
+    /// The profile follows the name when not given: `--stdin-filename db.sql` is a dump.
+    public init(path: String, descriptor: Int32, profile: ContentProfile? = nil) {
+        self.path = path
+        self.descriptor = descriptor
+        self.profile = profile ?? ContentProfile.of(name: path)
+    }
+
+    public func start() throws -> StreamContent {
+        let copy = dup(descriptor)
+        guard copy >= 0 else { throw RepositoryError(.invalidArgument, "\(path): cannot read the input: \(String(cString: strerror(errno)))") }
+        return .descriptor(copy)
+    }
+
     public func finish() throws {}
 }

@@ -91,7 +91,6 @@ extension Pruner {
         }
         // The kept copies may have been in deleted packs (another copy is then kept) or marked.
         if !doomed.isEmpty { try repository.catalog.keepCopiesAndBases(restart: true) }
-        say("deleted \(deleted.count) pack(s), \(deleted.values.reduce(0, +)) bytes")
         return deleted
     }
 

@@ -8,6 +8,8 @@ public struct RestoreOptions: Sendable {
     public var target: String
     /// Absolute paths inside the snapshot; empty restores everything.
     public var includes: [String] = []
+    /// Patterns of paths left out (restic's, as for backup: a name, or a full path with `/`).
+    public var excludes: [String] = []
     public var workers = max(2, ProcessInfo.processInfo.activeProcessorCount)
     /// Bytes of a pack read at once. By default 32 MiB (a whole pack: one request) on a remote
     /// store, where a request costs more than memory; 4 MiB on a local disk.
@@ -51,6 +53,7 @@ public final class Restorer: @unchecked Sendable {
     private let snapshot: Snapshot
     private let options: RestoreOptions
     private let includes: [ByteString]
+    private let selection: RestoreSelection
     private let onProblem: @Sendable (RestoreProblem) -> Void
     private let lock = NSLock()
     private var summary = RestoreSummary()
@@ -65,14 +68,13 @@ public final class Restorer: @unchecked Sendable {
         self.snapshot = snapshot
         self.options = options
         self.includes = options.includes.map { Paths.absolute($0) }
+        self.selection = RestoreSelection(options)
         self.onProblem = onProblem
     }
 
     public func run() throws -> RestoreSummary {
         let target = Paths.absolute(options.target)
-        if !includes.isEmpty, try !includesExist() {
-            throw RepositoryError(.notFound, "no path of the snapshot matches \(options.includes.joined(separator: ", "))")
-        }
+        try Self.checkIncludes(includes, repository: repository, snapshot: snapshot, options: options)
         if case .failure = MetadataReader.lstatus(target) {
             guard Paths.withCPath(target, { mkdir($0, 0o700) }) == 0 else {
                 throw RepositoryError(.invalidArgument, "cannot create target \(options.target): \(Paths.errorText(errno))")
@@ -138,21 +140,12 @@ public final class Restorer: @unchecked Sendable {
         }
     }
 
-    private func includesExist() throws -> Bool {
+    /// Refuses `--include` paths that name nothing in the snapshot (a typo restores nothing).
+    static func checkIncludes(_ includes: [ByteString], repository: Repository, snapshot: Snapshot, options: RestoreOptions) throws {
         let walker = TreeWalker(repository: repository)
-        for include in includes where try walker.node(at: include, root: snapshot.tree) == nil { return false }
-        return true
-    }
-
-    private enum Selection { case all, partial, none }
-
-    private func selection(_ path: ByteString) -> Selection {
-        if includes.isEmpty { return .all }
-        for include in includes {
-            if path == include || path.starts(with: include + [47]) { return .all }
+        for include in includes where try walker.node(at: include, root: snapshot.tree) == nil {
+            throw RepositoryError(.notFound, "no path of the snapshot matches \(options.includes.joined(separator: ", "))")
         }
-        for include in includes where include.starts(with: path + [47]) { return .partial }
-        return .none
     }
 
     /// One directory of the walk: its listing, how far it has got, and where it goes.
@@ -185,7 +178,7 @@ public final class Restorer: @unchecked Sendable {
             stack[top].next += 1
             let frame = stack[top]
             let path = frame.snapshotPath + [47] + node.name
-            let mode = frame.selected ? .all : selection(path)
+            let mode = selection.choice(path, name: node.name, parentAll: frame.selected)
             if mode == .none { continue }
             let destination = Paths.join(directories[frame.directory].path, node.name)
             switch node.type {

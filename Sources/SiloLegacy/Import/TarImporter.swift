@@ -39,11 +39,6 @@ public final class TarImporter {
         self.options = options
     }
 
-    /// A dump kept uncompressed in an archive is cut and stored as the dumps silo takes itself.
-    static func profile(ofMember member: String) -> ContentProfile {
-        [".sql", ".dump", ".pgdump"].contains { member.hasSuffix($0) } ? .database : .files
-    }
-
     public func run(_ path: String) throws -> ImportResult {
         let started = Date()
         let fileName = (path as NSString).lastPathComponent
@@ -83,7 +78,7 @@ public final class TarImporter {
                         (content, size) = try builder.ingest(.database, read: gzip.read)
                         parts[parts.count - 1].removeLast(3)  // ".gz"
                     } else {
-                        (content, size) = try builder.ingest(Self.profile(ofMember: member), read: reader.readContent)
+                        (content, size) = try builder.ingest(ContentProfile.of(name: member), read: reader.readContent)
                     }
                     node.content = content
                     node.size = size

@@ -11,12 +11,17 @@ struct PruneCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var options: PruneArguments
+    // Here and not in PruneArguments: `forget --prune` shares those, and forget's own
+    // -n/--dry-run already means "remove no snapshot".
+    @Flag(name: [.customShort("n"), .long], help: "Compute what prune would do; change nothing.") var dryRun = false
 
     func run() throws {
         let output = global.output
         try runCommand(output) {
             let repository = try global.openRepository()
-            try PruneArguments.run(options.pruneOptions, repository: repository, output: output)
+            var pruneOptions = options.pruneOptions
+            pruneOptions.dryRun = pruneOptions.dryRun || dryRun
+            try PruneArguments.run(pruneOptions, repository: repository, output: output)
             return ExitCodes.success
         }
     }
@@ -27,7 +32,8 @@ struct PruneArguments: ParsableArguments {
     @Option(name: .long, help: "Repack packs with less than this share of live data (0-1).") var repackThreshold = 0.8
     @Option(name: .long, help: "Stop repacking when unused data is at most this share of all pack data, e.g. 5%.") var maxUnused = "5%"
     @Option(name: .long, help: "Minutes a mark must age, and must predate running backups by, before a later prune deletes its packs (not needed when nothing runs beside the prune on a local repository).") var graceMinutes = 10.0
-    @Flag(name: .customLong("prune-dry-run"), help: "Compute what prune would do; change nothing.") var pruneDryRun = false
+    /// The old spelling of `prune --dry-run`, kept so that scripts using it still work.
+    @Flag(name: .customLong("prune-dry-run"), help: ArgumentHelp("Compute what prune would do; change nothing.", visibility: .hidden)) var pruneDryRun = false
 
     func validate() throws {
         guard (0...1).contains(repackThreshold) else { throw ValidationError("--repack-threshold takes a number between 0 and 1") }

@@ -20,13 +20,23 @@ struct RestoreCommand: ParsableCommand {
     @Option(name: [.short, .long], help: "Restore only this path of the snapshot (repeatable).")
     var include: [String] = []
 
+    @Option(name: [.short, .long], help: "Leave out paths matching a pattern (a name, or a full path when it contains /; repeatable).")
+    var exclude: [String] = []
+
+    @Flag(name: [.customShort("n"), .long], help: "Say what would be restored; write nothing in the target.")
+    var dryRun = false
+
+    @Flag(name: .long, help: "After restoring, read the restored files back and compare them with the snapshot's content hashes.")
+    var verify = false
+
     @OptionGroup var database: DatabaseRestoreArguments
 
     func validate() throws {
         if database.postgres == nil && target == nil { throw ValidationError("give --target DIR (files) or --postgres DBNAME (a database)") }
-        if database.postgres != nil && (target != nil || !include.isEmpty) {
-            throw ValidationError("restore files (--target) and a database (--postgres) in separate commands")
+        if database.postgres != nil && (target != nil || !include.isEmpty || !exclude.isEmpty || dryRun || verify) {
+            throw ValidationError("restore files (--target, --include, --exclude, --dry-run, --verify) and a database (--postgres) in separate commands")
         }
+        if dryRun && verify { throw ValidationError("--dry-run writes nothing, so there is nothing to --verify") }
         try database.validate()
     }
 
@@ -46,6 +56,15 @@ struct RestoreCommand: ParsableCommand {
             let (id, snap) = try filter.selector.resolve(snapshot, in: repository)
             var options = RestoreOptions(target: target)
             options.includes = include
+            options.excludes = exclude
+            if dryRun {
+                let preview = try RestorePreview(repository: repository, snapshot: snap, options: options)
+                output.line("would restore snapshot \(id.shortHex) into \(target): \(preview.files) files, \(preview.directories) dirs, \(preview.others) other, \(Format.bytes(preview.bytes))")
+                output.line("dry run: nothing was written")
+                output.emit(["message_type": "summary", "dry_run": true, "snapshot_id": id.hex, "files": preview.files, "dirs": preview.directories,
+                             "others": preview.others, "bytes": preview.bytes])
+                return ExitCodes.success
+            }
             let restorer = Restorer(repository: repository, snapshot: snap, options: options) { problem in
                 output.error(problem.description)
             }
@@ -54,12 +73,29 @@ struct RestoreCommand: ParsableCommand {
             let seconds = Date().timeIntervalSince(started)
             output.line("restored snapshot \(id.shortHex): \(summary.files) files, \(summary.directories) dirs, \(summary.others) other, \(Format.bytes(summary.bytes)) in \(String(format: "%.2f", seconds)) s"
                         + (summary.filesNotRestored > 0 ? "; \(summary.filesNotRestored) file(s) NOT restored (named above)" : ""))
-            var json: [String: Any] = ["message_type": "summary", "snapshot_id": id.hex, "files": summary.files, "dirs": summary.directories,
+            var verified: RestoreVerifier.Report?
+            if verify {
+                let report = try RestoreVerifier(repository: repository, snapshot: snap, options: options).run()
+                for mismatch in report.mismatches { output.error("verify: \(mismatch.description)") }
+                output.line("verified \(report.filesChecked) file(s), \(Format.bytes(report.bytesChecked)): "
+                            + (report.mismatches.isEmpty ? "all match the snapshot" : "\(report.mismatches.count) differ from the snapshot (named above)"))
+                verified = report
+            }
+            var json: [String: Any] = ["message_type": "summary", "dry_run": false, "snapshot_id": id.hex, "files": summary.files, "dirs": summary.directories,
                                        "others": summary.others, "bytes": summary.bytes, "errors": summary.problems.count, "files_not_restored": summary.filesNotRestored, "duration_seconds": seconds]
             if let requests = StoreFactory.requestCount(repository.store) { json["storage_requests"] = requests }
+            if let verified {
+                json["verified_files"] = verified.filesChecked
+                json["verified_bytes"] = verified.bytesChecked
+                json["verify_mismatches"] = verified.mismatches.count
+            }
             output.emit(json)
             if summary.problems.contains(where: \.isIntegrityFailure) {
                 output.error("some files were NOT restored because their stored data is damaged; run `silo check --read-data`")
+                return ExitCodes.integrity
+            }
+            if let verified, !verified.mismatches.isEmpty {
+                output.error("\(verified.mismatches.count) restored file(s) differ from the snapshot")
                 return ExitCodes.integrity
             }
             return summary.problems.isEmpty ? ExitCodes.success : ExitCodes.partial
