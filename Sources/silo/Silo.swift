@@ -1,6 +1,7 @@
 import ArgumentParser
 import CLinux
 import Foundation
+import SiloEngine
 
 @main
 struct Silo: ParsableCommand {

@@ -62,6 +62,7 @@ final class InterruptTests: XCTestCase {
         let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
         XCTAssertEqual(object["message_type"] as? String, "error")
         XCTAssertTrue((object["message"] as? String ?? "").contains("SIGTERM"))
+        XCTAssertEqual(object["exit_code"] as? Int, 143)
         try assertNothingLeft(env)
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SiloEngine
 
 struct VersionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,7 +14,7 @@ struct VersionCommand: ParsableCommand {
         try runCommand(output) {
             // A result, not chatter: printed under --quiet too.
             output.result(SiloVersion.line)
-            output.emit(["message_type": "version", "version": SiloVersion.number])
+            output.emit(["message_type": "version", "version": SiloVersion.current])
             return ExitCodes.success
         }
     }

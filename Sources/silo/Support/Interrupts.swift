@@ -74,7 +74,7 @@ enum Interrupts {
         }
         let name = signal == SIGINT ? "SIGINT" : "SIGTERM"
         let line = json
-            ? "{\"message\":\"interrupted by \(name); its lease and temporary files were removed\",\"message_type\":\"error\"}\n"
+            ? "{\"exit_code\":\(128 + signal),\"message\":\"interrupted by \(name); its lease and temporary files were removed\",\"message_type\":\"error\"}\n"
             : (isatty(STDERR_FILENO) == 1 ? "\r\u{1B}[K" : "") + "silo: interrupted by \(name); its lease and temporary files were removed\n"
         InterruptCleanup.shared.runAll()
         // Tests widen the window in which the command itself notices the interruption.
