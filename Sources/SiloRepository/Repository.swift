@@ -81,9 +81,9 @@ public final class Repository: @unchecked Sendable {
     /// Reads the config without a password: tells a missing location, a foreign one and a
     /// newer format apart before asking anything of the user.
     public static func readConfig(store: ObjectStore) throws -> RepositoryConfig {
-        if let local = store as? LocalObjectStore {
+        if let root = store.localRoot {
             var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: local.root, isDirectory: &isDirectory), !isDirectory.boolValue {
+            if FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), !isDirectory.boolValue {
                 throw RepositoryError(.notARepository, "\(store.location) is a file, not a Silo repository")
             }
         }
@@ -100,7 +100,7 @@ public final class Repository: @unchecked Sendable {
             } catch {
                 anything = []
             }
-            if anything.isEmpty, let local = store as? LocalObjectStore, !FileManager.default.fileExists(atPath: local.root) {
+            if anything.isEmpty, let root = store.localRoot, !FileManager.default.fileExists(atPath: root) {
                 throw RepositoryError(.repositoryNotFound, "repository \(store.location) does not exist; create it with `silo init`")
             }
             throw RepositoryError(.notARepository, "\(store.location) is not a Silo repository (it has no config)")

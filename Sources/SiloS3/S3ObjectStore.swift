@@ -33,7 +33,10 @@ public final class S3ObjectStore: ObjectStore, @unchecked Sendable {
 
     /// Requests sent so far, by method (retries included): the cost a backup has on a paid service.
     public var requestCounts: [String: Int] { counterLock.withLock { counts } }
-    public var requestCount: Int { requestCounts.values.reduce(0, +) }
+    public var requestCount: Int? { requestCounts.values.reduce(0, +) }
+
+    /// True: S3 PUTs (and completed multipart uploads) replace an object whole.
+    public var hasAtomicReplace: Bool { true }
 
     // MARK: ObjectStore
 

@@ -82,7 +82,7 @@ final class PackOrderedRestoreTests: XCTestCase {
 final class ReadLog: @unchecked Sendable {
     /// The scratch repository opened through a store that records what is read of its packs.
     func repository(_ s: Scratch) throws -> Repository {
-        let observing = FaultInjectingStore(LocalObjectStore(root: s.repoPath))
+        let observing = FaultInjectingStore(LocalObjectStore(root: s.repoPath), locality: .remote)
         observing.setCorruption { [self] key, data in
             if key.hasPrefix("packs/") { record(key, bytes: data.count) }
             return data

@@ -72,7 +72,7 @@ public final class SnapshotBuilder: @unchecked Sendable {
     /// rows. Only on a local repository: on a remote one each base would cost requests.
     public func ingest(with chunker: FastCDC, deltas: Bool = false, progress: (Int) -> Void = { _ in },
                        read: (UnsafeMutableRawBufferPointer) throws -> Int) throws -> ([ChunkID], UInt64) {
-        let deltas = deltas && repository.store is LocalObjectStore
+        let deltas = deltas && repository.store.isLocal
         var content: [ChunkID] = []
         var total: UInt64 = 0
         var filled = 0
