@@ -38,6 +38,10 @@ let package = Package(
             dependencies: ["SiloEngine", "SiloRepository", "SiloFormat", "SiloStorage", "SiloPostgres", "SiloLegacy", "SiloS3", "CLinux",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        // What tests share (the store conformance suite, fault injection, scratch repositories,
+        // catalog inspection): a regular target so that test targets can depend on it, and
+        // one that nothing shipped depends on.
+        .target(name: "SiloTestSupport", dependencies: ["SiloRepository"]),
         .executableTarget(
             name: "silo-bench",
             dependencies: ["SiloFormat", "CZstd", "COpenSSL"],
@@ -47,8 +51,8 @@ let package = Package(
         // The S3 backend runs the same conformance suite as the local one, so its tests live here.
         .testTarget(name: "SiloStorageTests", dependencies: ["SiloStorage", "SiloS3", "CLinux"]),
         .testTarget(name: "SiloFormatTests", dependencies: ["SiloFormat"]),
-        .testTarget(name: "SiloRepositoryTests", dependencies: ["SiloRepository", "SiloFormat", "SiloStorage"]),
-        .testTarget(name: "SiloEngineTests", dependencies: ["SiloEngine", "SiloRepository", "SiloFormat", "SiloStorage", "CLinux"]),
+        .testTarget(name: "SiloRepositoryTests", dependencies: ["SiloRepository", "SiloFormat", "SiloStorage", "SiloTestSupport"]),
+        .testTarget(name: "SiloEngineTests", dependencies: ["SiloEngine", "SiloRepository", "SiloFormat", "SiloStorage", "CLinux", "SiloTestSupport"]),
         .testTarget(name: "SiloPostgresTests", dependencies: ["SiloPostgres"]),
         .testTarget(name: "SiloLegacyTests", dependencies: ["SiloLegacy", "SiloEngine", "SiloRepository", "SiloFormat", "SiloStorage"]),
         .testTarget(name: "SiloCLITests", dependencies: ["silo"]),

@@ -10,7 +10,7 @@ public final class Repository: @unchecked Sendable {
     public let keys: MasterKeys?
     public let sealer: ObjectSealer
     public let codec: BlobCodec
-    public let catalog: Catalog
+    package let catalog: Catalog
     /// The key file the password opened (nil when unencrypted).
     public let openedKey: KeyID?
     /// Damaged objects met so far (`findings`): recorded, not fatal.
@@ -342,4 +342,16 @@ public enum Timestamp {
         formatter.formatOptions = [.withInternetDateTime]
         return formatter.string(from: date)
     }
+}
+
+// What the commands above ask of the catalog, so that none of them reaches SQLite itself.
+extension Repository {
+    /// All snapshots, oldest first (ties broken by ID so the order is stable).
+    public func snapshots() throws -> [(id: SnapshotID, snapshot: Snapshot)] { try catalog.snapshots() }
+
+    /// Totals of the index over distinct chunks, and of the packs.
+    public func indexTotals() throws -> Catalog.IndexTotals { try catalog.totals() }
+
+    /// Where the local catalog is (a cache: it may be deleted at any time).
+    public var catalogPath: String { catalog.path }
 }
