@@ -41,20 +41,21 @@ let package = Package(
         // What tests share (the store conformance suite, fault injection, scratch repositories,
         // catalog inspection): a regular target so that test targets can depend on it, and
         // one that nothing shipped depends on.
-        .target(name: "SiloTestSupport", dependencies: ["SiloRepository"]),
+        .target(name: "SiloTestSupport", dependencies: ["SiloRepository", "SiloStorage"]),
         .executableTarget(
             name: "silo-bench",
             dependencies: ["SiloFormat", "CZstd", "COpenSSL"],
             path: "Benchmarks/Micro"
         ),
 
-        // The S3 backend runs the same conformance suite as the local one, so its tests live here.
-        .testTarget(name: "SiloStorageTests", dependencies: ["SiloStorage", "SiloS3", "CLinux"]),
-        .testTarget(name: "SiloFormatTests", dependencies: ["SiloFormat"]),
+        // Both backends run SiloTestSupport's conformance suite.
+        .testTarget(name: "SiloStorageTests", dependencies: ["SiloStorage", "CLinux", "SiloTestSupport"]),
+        .testTarget(name: "SiloS3Tests", dependencies: ["SiloS3", "SiloStorage", "SiloTestSupport"]),
+        .testTarget(name: "SiloFormatTests", dependencies: ["SiloFormat", "SiloTestSupport"]),
         .testTarget(name: "SiloRepositoryTests", dependencies: ["SiloRepository", "SiloFormat", "SiloStorage", "SiloTestSupport"]),
         .testTarget(name: "SiloEngineTests", dependencies: ["SiloEngine", "SiloRepository", "SiloFormat", "SiloStorage", "CLinux", "SiloTestSupport"]),
         .testTarget(name: "SiloPostgresTests", dependencies: ["SiloPostgres"]),
-        .testTarget(name: "SiloLegacyTests", dependencies: ["SiloLegacy", "SiloEngine", "SiloRepository", "SiloFormat", "SiloStorage"]),
-        .testTarget(name: "SiloCLITests", dependencies: ["silo"]),
+        .testTarget(name: "SiloLegacyTests", dependencies: ["SiloLegacy", "SiloEngine", "SiloRepository", "SiloFormat", "SiloStorage", "SiloTestSupport"]),
+        .testTarget(name: "SiloCLITests", dependencies: ["silo", "SiloTestSupport"]),
     ]
 )

@@ -2,6 +2,7 @@ import Foundation
 import SiloEngine
 import SiloFormat
 import SiloRepository
+import SiloTestSupport
 import XCTest
 
 /// Prune's live set in the catalog (Sources/SiloEngine/Prune/PruneLiveSet.swift).

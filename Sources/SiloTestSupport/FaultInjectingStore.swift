@@ -1,7 +1,8 @@
 import Foundation
+import SiloStorage
 
 /// Wraps a store and fails chosen operations on purpose, so tests can show what the layers
-/// above do when storage misbehaves. For tests only; users never configure it.
+/// above do when storage misbehaves. For tests only: it lives in SiloTestSupport, outside the product.
 public final class FaultInjectingStore: ObjectStore, @unchecked Sendable {
     public enum Operation: Sendable { case put, get, list, stat, delete }
 
