@@ -19,6 +19,24 @@ public struct ChunkerProfile: Codable, Sendable, Equatable {
     public static let database = ChunkerProfile(minSize: 16 << 10, averageSize: 64 << 10, maxSize: 256 << 10)
 }
 
+/// The kinds of content Silo chunks differently: the name the repository config records each
+/// one's chunker sizes under (`chunker_profiles`), and how their new chunks are stored.
+public enum ContentProfile: String, Sendable, CaseIterable {
+    /// Files of a tree: 1 MiB chunks, stored whole.
+    case files
+    /// Database dumps: 64 KiB chunks, and a new chunk that resembles a stored one is stored as
+    /// a delta against it: from one dump to the next most chunks change by a few rows. Every
+    /// path that stores a dump uses it (`backup --postgres`, `import --expand-dumps`).
+    case database
+
+    /// The key of this profile's sizes in the repository config.
+    public var configName: String { rawValue }
+
+    /// Whether new chunks are stored as deltas against resembling ones (where the store is
+    /// local: on a remote one each base would cost requests).
+    public var storesDeltas: Bool { self == .database }
+}
+
 /// FastCDC (Xia et al., 2016/2020) with normalized chunking, level 2.
 ///
 /// The gear table is derived from the repository's secret chunker seed, so boundaries reveal

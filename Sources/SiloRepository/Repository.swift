@@ -312,9 +312,9 @@ public final class Repository: @unchecked Sendable {
             && settings.chunkerProfiles == other.settings.chunkerProfiles
     }
 
-    public func chunker(profile name: String) throws -> FastCDC {
-        guard let profile = settings.chunkerProfiles[name] else {
-            throw RepositoryError(.invalidArgument, "unknown chunker profile \(name)")
+    public func chunker(profile content: ContentProfile) throws -> FastCDC {
+        guard let profile = settings.chunkerProfiles[content.configName] else {
+            throw RepositoryError(.invalidArgument, "unknown chunker profile \(content.configName)")
         }
         guard let seed = chunkerSeed else {
             throw RepositoryError(.integrity, "the repository has no chunker seed")

@@ -103,7 +103,7 @@ final class CheckerTests: XCTestCase {
         var dumps: [Snapshot] = []
         for version in 0..<2 {
             dumps.append(try s.backup(repository, []) { options in
-                options.streams = [DataStreamSource(path: "/postgres/app.pgdump", chunkerProfile: "database") {
+                options.streams = [DataStreamSource(path: "/postgres/app.pgdump", chunkerProfile: .database) {
                     DeltaChunkTests.dump(version: version)
                 }]
             }.snapshot)

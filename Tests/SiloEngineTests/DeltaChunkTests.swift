@@ -25,7 +25,7 @@ final class DeltaChunkTests: XCTestCase {
 
     private func backup(_ s: Scratch, _ repository: Repository, version: Int, rows: Int = 40_000) throws -> Archiver.Result {
         try s.backup(repository, [], time: Date(timeIntervalSince1970: Double(1_700_000_000 + version * 14_400))) { options in
-            options.streams = [DataStreamSource(path: "/postgres/app.pgdump", chunkerProfile: "database") {
+            options.streams = [DataStreamSource(path: "/postgres/app.pgdump", chunkerProfile: .database) {
                 Self.dump(version: version, rows: rows)
             }]
         }
@@ -128,7 +128,7 @@ final class DeltaChunkTests: XCTestCase {
         try s.write("files/media.bin", pseudoRandomBytes(1 << 20, seed: 5))
         let first = try backup(s, repository, version: 0)
         let second = try s.backup(repository, [s.path("files")], time: Date(timeIntervalSince1970: 1_700_100_000)) { options in
-            options.streams = [DataStreamSource(path: "/postgres/app.pgdump", chunkerProfile: "database") { Self.dump(version: 1) }]
+            options.streams = [DataStreamSource(path: "/postgres/app.pgdump", chunkerProfile: .database) { Self.dump(version: 1) }]
         }
         let third = try s.backup(repository, [s.path("files")], time: Date(timeIntervalSince1970: 1_700_200_000))
         for id in [first.id, second.id] { try repository.removeSnapshot(id) }

@@ -278,7 +278,7 @@ public final class Archiver: @unchecked Sendable {
     /// Reads one stream to its end into a file node; the producer's failure fails the backup.
     private func archiveStream(_ stream: StreamSource, path: ByteString) throws -> Node {
         let chunker = try builder.chunker(profile: stream.chunkerProfile)
-        let deltas = stream.chunkerProfile == "database"
+        let deltas = stream.chunkerProfile.storesDeltas
         progress.fileStarted(stream.path)
         defer { progress.fileDone() }
         let content: [ChunkID], size: UInt64

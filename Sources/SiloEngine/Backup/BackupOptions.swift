@@ -13,7 +13,7 @@ public struct BackupOptions: Sendable {
     public var parent: SnapshotID?
     /// Read every file even when its metadata says it is unchanged.
     public var force = false
-    public var chunkerProfile = "files"
+    public var chunkerProfile = ContentProfile.files
     /// Program outputs and in-memory content stored as files, read before the paths.
     public var streams: [StreamSource] = []
     /// Walk the sources a second time, on another thread, to count what the backup will read:

@@ -15,7 +15,7 @@ public final class SnapshotBuilder: @unchecked Sendable {
     private let pipeline: ChunkPipeline
     private let readBuffer: UnsafeMutableRawBufferPointer
     private static let readSize = 1 << 20
-    private var chunkers: [String: FastCDC] = [:]
+    private var chunkers: [ContentProfile: FastCDC] = [:]
     /// Resemblance features of the dump chunks this run stores, recorded once they are indexed.
     private var resemblance: [(id: ChunkID, features: [Int64])] = []
     /// Deltas are written at most this many hops from a whole chunk: a restore decodes the
@@ -51,11 +51,11 @@ public final class SnapshotBuilder: @unchecked Sendable {
     /// Ends the lease early (the snapshot is saved, or the attempt abandoned).
     public func release() { lease.release() }
 
-    public func chunker(profile: String) throws -> FastCDC {
+    public func chunker(profile: ContentProfile) throws -> FastCDC {
         if let known = chunkers[profile] { return known }
         let made = try repository.chunker(profile: profile)
         guard made.profile.maxSize <= 4 << 20 else {
-            throw RepositoryError(.invalidArgument, "chunker profile \(profile) cuts chunks larger than 4 MiB")
+            throw RepositoryError(.invalidArgument, "chunker profile \(profile.configName) cuts chunks larger than 4 MiB")
         }
         chunkers[profile] = made
         return made

@@ -1,4 +1,5 @@
 import Foundation
+import SiloFormat
 
 /// Content that is not a file on disk but the output of a program (a database dump) or bytes in
 /// memory (a manifest), stored as a regular file at `path` in the snapshot.
@@ -9,8 +10,8 @@ import Foundation
 public protocol StreamSource: AnyObject, Sendable {
     /// Absolute path inside the snapshot, e.g. `/postgres/app.pgdump`.
     var path: String { get }
-    /// Chunker profile for this content (`database` for dumps).
-    var chunkerProfile: String { get }
+    /// How this content is chunked and stored (`.database` for dumps).
+    var chunkerProfile: ContentProfile { get }
     /// Starts producing; called once, right before the stream is read.
     func start() throws -> StreamContent
     /// Called after the content was read to its end; throws if the producer failed.
@@ -26,11 +27,11 @@ public enum StreamContent: Sendable {
 /// A stream of bytes already in memory.
 public final class DataStreamSource: StreamSource, @unchecked Sendable {
     public let path: String
-    public let chunkerProfile: String
+    public let chunkerProfile: ContentProfile
     private let produce: () throws -> Data
 
     /// `produce` runs when the stream's turn comes, so it may depend on streams before it.
-    public init(path: String, chunkerProfile: String = "files", produce: @escaping () throws -> Data) {
+    public init(path: String, chunkerProfile: ContentProfile = .files, produce: @escaping () throws -> Data) {
         self.path = path
         self.chunkerProfile = chunkerProfile
         self.produce = produce

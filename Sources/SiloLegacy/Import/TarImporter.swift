@@ -49,8 +49,8 @@ public final class TarImporter {
         let builder = try SnapshotBuilder(repository: repository)
         defer { builder.release() }
         do {
-            let filesChunker = try builder.chunker(profile: "files")
-            let databaseChunker = try builder.chunker(profile: "database")
+            let filesChunker = try builder.chunker(profile: .files)
+            let databaseChunker = try builder.chunker(profile: .database)
 
             let namedTime = options.time ?? ArchiveTime.fromName(fileName)
             let tree = ImportTree(archive: fileName, time: namedTime.map { Int64($0.timeIntervalSince1970 * 1e9) } ?? 0)
@@ -78,7 +78,7 @@ public final class TarImporter {
                     let (content, size): ([ChunkID], UInt64)
                     if expand {
                         let gzip = try GzipReader(MemberReader(reader), name: "\(fileName): \(member)")
-                        (content, size) = try builder.ingest(with: databaseChunker, read: gzip.read)
+                        (content, size) = try builder.ingest(with: databaseChunker, deltas: ContentProfile.database.storesDeltas, read: gzip.read)
                         parts[parts.count - 1].removeLast(3)  // ".gz"
                     } else {
                         (content, size) = try builder.ingest(with: filesChunker, read: reader.readContent)

@@ -1,5 +1,6 @@
 import Foundation
 import SiloEngine
+import SiloFormat
 
 /// One database, dumped with `pg_dump -Fc -Z0` straight into the chunker (no temporary file),
 /// in an exported snapshot that a second connection reads at the same time to compute the
@@ -9,7 +10,7 @@ import SiloEngine
 /// chunks itself. The snapshot stays open until the dump and the manifest are both done.
 final class DatabaseDumpSource: StreamSource, @unchecked Sendable {
     let path: String
-    let chunkerProfile = "database"
+    let chunkerProfile = ContentProfile.database
     private let target: ConnectionTarget
     private let database: String
     private var exporter: PostgresConnection?
@@ -82,7 +83,7 @@ final class DatabaseDumpSource: StreamSource, @unchecked Sendable {
 /// `pg_dumpall --globals-only`: roles and tablespaces, which a database dump does not hold.
 final class GlobalsSource: StreamSource, @unchecked Sendable {
     let path = SnapshotLayout.globalsPath
-    let chunkerProfile = "database"
+    let chunkerProfile = ContentProfile.database
     private let target: ConnectionTarget
     private var child: ChildProcess?
 
