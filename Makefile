@@ -30,14 +30,20 @@ release: deps
 	swift build -c release --product silo
 
 build: deps
-	swift build
+	swift build $(IMPORT_CHECK)
 
 # The main job on the embedded default: a local demo repository.
 run: release
 	./scripts/demo.sh
 
+# Every target declares the modules it imports (docs/ARCHITECTURE.md): SwiftPM's check fails the
+# build on an import outside a target's dependencies, scripts/check-imports.sh on one that only
+# comes along through another dependency.
+IMPORT_CHECK := --explicit-target-dependency-import-check error
+
 test: test-deps
-	swift build --build-tests
+	./scripts/check-imports.sh
+	swift build --build-tests $(IMPORT_CHECK)
 	./scripts/postgres-test-server.sh start
 	./scripts/s3-test-server.sh start
 	swift test --skip-build

@@ -4,6 +4,8 @@ import PackageDescription
 // Layers, imports pointing down only (see docs/ARCHITECTURE.md):
 // silo (CLI) → SiloPostgres, SiloLegacy → SiloEngine → SiloRepository → SiloFormat, SiloStorage → C shims;
 // SiloS3 → SiloStorage (a backend the CLI picks by URL).
+// Every target names each module its files import: `make test` runs scripts/check-imports.sh and
+// builds with `--explicit-target-dependency-import-check error`.
 let package = Package(
     name: "Silo",
     platforms: [.macOS(.v13)],
@@ -28,26 +30,32 @@ let package = Package(
         .target(name: "SiloS3", dependencies: ["SiloStorage", "COpenSSL", "CLibSSL"]),
         .target(name: "SiloFormat", dependencies: ["CZstd", "COpenSSL"]),
         .target(name: "SiloRepository", dependencies: ["SiloFormat", "SiloStorage", "CSQLite3"]),
-        .target(name: "SiloEngine", dependencies: ["SiloRepository", "CLinux"]),
-        .target(name: "SiloPostgres", dependencies: ["SiloEngine", "CLibPQ", "CLinux"]),
-        .target(name: "SiloLegacy", dependencies: ["SiloEngine", "CZlib", "CZstd", "COpenSSL"]),
+        .target(name: "SiloEngine", dependencies: ["SiloRepository", "SiloFormat", "SiloStorage", "CLinux"]),
+        .target(name: "SiloPostgres", dependencies: ["SiloEngine", "SiloRepository", "SiloFormat", "CLibPQ", "CLinux"]),
+        .target(name: "SiloLegacy", dependencies: ["SiloEngine", "SiloRepository", "SiloFormat", "CZlib", "CZstd", "COpenSSL"]),
         .executableTarget(
             name: "silo",
-            dependencies: ["SiloEngine", "SiloPostgres", "SiloLegacy", "SiloS3", "CLinux", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["SiloEngine", "SiloRepository", "SiloFormat", "SiloStorage", "SiloPostgres", "SiloLegacy", "SiloS3", "CLinux",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        // What tests share (the store conformance suite, fault injection, scratch repositories,
+        // catalog inspection): a regular target so that test targets can depend on it, and
+        // one that nothing shipped depends on.
+        .target(name: "SiloTestSupport", dependencies: ["SiloRepository", "SiloStorage"]),
         .executableTarget(
             name: "silo-bench",
             dependencies: ["SiloFormat", "CZstd", "COpenSSL"],
             path: "Benchmarks/Micro"
         ),
 
-        // The S3 backend runs the same conformance suite as the local one, so its tests live here.
-        .testTarget(name: "SiloStorageTests", dependencies: ["SiloStorage", "SiloS3"]),
-        .testTarget(name: "SiloFormatTests", dependencies: ["SiloFormat"]),
-        .testTarget(name: "SiloRepositoryTests", dependencies: ["SiloRepository", "SiloStorage"]),
-        .testTarget(name: "SiloEngineTests", dependencies: ["SiloEngine"]),
+        // Both backends run SiloTestSupport's conformance suite.
+        .testTarget(name: "SiloStorageTests", dependencies: ["SiloStorage", "CLinux", "SiloTestSupport"]),
+        .testTarget(name: "SiloS3Tests", dependencies: ["SiloS3", "SiloStorage", "SiloTestSupport"]),
+        .testTarget(name: "SiloFormatTests", dependencies: ["SiloFormat", "SiloTestSupport"]),
+        .testTarget(name: "SiloRepositoryTests", dependencies: ["SiloRepository", "SiloFormat", "SiloStorage", "SiloTestSupport"]),
+        .testTarget(name: "SiloEngineTests", dependencies: ["SiloEngine", "SiloRepository", "SiloFormat", "SiloStorage", "CLinux", "SiloTestSupport"]),
         .testTarget(name: "SiloPostgresTests", dependencies: ["SiloPostgres"]),
-        .testTarget(name: "SiloLegacyTests", dependencies: ["SiloLegacy"]),
-        .testTarget(name: "SiloCLITests", dependencies: ["silo"]),
+        .testTarget(name: "SiloLegacyTests", dependencies: ["SiloLegacy", "SiloEngine", "SiloRepository", "SiloFormat", "SiloStorage", "SiloTestSupport"]),
+        .testTarget(name: "SiloCLITests", dependencies: ["silo", "SiloTestSupport"]),
     ]
 )

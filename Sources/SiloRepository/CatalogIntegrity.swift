@@ -4,7 +4,7 @@ import SiloFormat
 /// Questions `check` asks of the chunk index as a whole.
 extension Catalog {
     /// Every pack the index records a copy of `id` in.
-    public func packs(holding id: ChunkID) throws -> [PackID] {
+    package func packs(holding id: ChunkID) throws -> [PackID] {
         var result: [PackID] = []
         try lock.withLock {
             try db.prepare("SELECT pack FROM chunks WHERE id = ?1").bind([id.digest]).forEach { result.append(PackID($0.digest(0))) }
@@ -14,7 +14,7 @@ extension Catalog {
 
     /// Indexed delta blobs whose base is not indexed (FORMAT.md §10, invariant 7): whether or
     /// not a snapshot reaches them, a backup may reuse any indexed chunk without reading its chain.
-    public func deltasWithoutBase() throws -> [(delta: ChunkID, base: ChunkID)] {
+    package func deltasWithoutBase() throws -> [(delta: ChunkID, base: ChunkID)] {
         var result: [(ChunkID, ChunkID)] = []
         try lock.withLock {
             try db.prepare("""

@@ -10,7 +10,7 @@ public final class Repository: @unchecked Sendable {
     public let keys: MasterKeys?
     public let sealer: ObjectSealer
     public let codec: BlobCodec
-    public let catalog: Catalog
+    package let catalog: Catalog
     /// The key file the password opened (nil when unencrypted).
     public let openedKey: KeyID?
     /// Damaged objects met so far (`findings`): recorded, not fatal.
@@ -81,9 +81,9 @@ public final class Repository: @unchecked Sendable {
     /// Reads the config without a password: tells a missing location, a foreign one and a
     /// newer format apart before asking anything of the user.
     public static func readConfig(store: ObjectStore) throws -> RepositoryConfig {
-        if let local = store as? LocalObjectStore {
+        if let root = store.localRoot {
             var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: local.root, isDirectory: &isDirectory), !isDirectory.boolValue {
+            if FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), !isDirectory.boolValue {
                 throw RepositoryError(.notARepository, "\(store.location) is a file, not a Silo repository")
             }
         }
@@ -100,7 +100,7 @@ public final class Repository: @unchecked Sendable {
             } catch {
                 anything = []
             }
-            if anything.isEmpty, let local = store as? LocalObjectStore, !FileManager.default.fileExists(atPath: local.root) {
+            if anything.isEmpty, let root = store.localRoot, !FileManager.default.fileExists(atPath: root) {
                 throw RepositoryError(.repositoryNotFound, "repository \(store.location) does not exist; create it with `silo init`")
             }
             throw RepositoryError(.notARepository, "\(store.location) is not a Silo repository (it has no config)")
@@ -312,6 +312,7 @@ public final class Repository: @unchecked Sendable {
             && settings.chunkerProfiles == other.settings.chunkerProfiles
     }
 
+    /// The chunker of the profile named `name` in the settings (`files`, `database`).
     public func chunker(profile name: String) throws -> FastCDC {
         guard let profile = settings.chunkerProfiles[name] else {
             throw RepositoryError(.invalidArgument, "unknown chunker profile \(name)")
@@ -342,4 +343,16 @@ public enum Timestamp {
         formatter.formatOptions = [.withInternetDateTime]
         return formatter.string(from: date)
     }
+}
+
+// What the commands above ask of the catalog, so that none of them reaches SQLite itself.
+extension Repository {
+    /// All snapshots, oldest first (ties broken by ID so the order is stable).
+    public func snapshots() throws -> [(id: SnapshotID, snapshot: Snapshot)] { try catalog.snapshots() }
+
+    /// Totals of the index over distinct chunks, and of the packs.
+    public func indexTotals() throws -> Catalog.IndexTotals { try catalog.totals() }
+
+    /// Where the local catalog is (a cache: it may be deleted at any time).
+    public var catalogPath: String { catalog.path }
 }

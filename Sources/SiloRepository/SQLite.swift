@@ -4,11 +4,11 @@ import SiloFormat
 
 /// A thin wrapper over the SQLite C API: the catalog's lookups are on the hot path of every
 /// backup, so statements are prepared once and reused (see docs/notes on GRDB's overhead).
-final class SQLiteDatabase: @unchecked Sendable {
+package final class SQLiteDatabase: @unchecked Sendable {
     private var handle: OpaquePointer?
-    let path: String
+    package let path: String
 
-    init(path: String) throws {
+    package init(path: String) throws {
         self.path = path
         var db: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX
@@ -23,7 +23,7 @@ final class SQLiteDatabase: @unchecked Sendable {
 
     deinit { sqlite3_close_v2(handle) }
 
-    func execute(_ sql: String) throws {
+    package func execute(_ sql: String) throws {
         var error: UnsafeMutablePointer<CChar>?
         if sqlite3_exec(handle, sql, nil, nil, &error) != SQLITE_OK {
             sqlite3_free(error)
@@ -31,7 +31,7 @@ final class SQLiteDatabase: @unchecked Sendable {
         }
     }
 
-    func prepare(_ sql: String) throws -> Statement {
+    package func prepare(_ sql: String) throws -> Statement {
         var statement: OpaquePointer?
         guard sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil) == SQLITE_OK, let statement else {
             throw failure("catalog: \(sql.prefix(80))")
@@ -43,7 +43,19 @@ final class SQLiteDatabase: @unchecked Sendable {
     /// as a whole when anything in it fails) the body simply joins it: a savepoint would copy
     /// every page the body first touches into a statement journal, gigabytes of writes over
     /// a prune's mark phase.
-    func transaction<T>(_ body: () throws -> T) throws -> T {
+    private var cache: [String: Statement] = [:]
+
+    /// `prepare(sql)` once per connection: for a statement run often from code that cannot
+    /// keep one of its own (an extension in another module). Callers serialize, as for
+    /// every statement of a connection.
+    package func cached(_ sql: String) throws -> Statement {
+        if let statement = cache[sql] { return statement }
+        let statement = try prepare(sql)
+        cache[sql] = statement
+        return statement
+    }
+
+    package func transaction<T>(_ body: () throws -> T) throws -> T {
         if sqlite3_get_autocommit(handle) == 0 { return try body() }
         try execute("BEGIN IMMEDIATE")
         do {
@@ -61,16 +73,16 @@ final class SQLiteDatabase: @unchecked Sendable {
     /// The error for a failed call: `.catalogDamaged` when SQLite found the file damaged or not
     /// a database at all (the catalog is then set aside and rebuilt), `.catalog` otherwise
     /// (a full disk, a lock, a read-only folder: nothing to rebuild).
-    func failure(_ what: String) -> RepositoryError {
+    package func failure(_ what: String) -> RepositoryError {
         let rc = sqlite3_errcode(handle) & 0xff
         let damaged = rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB
         return RepositoryError(damaged ? .catalogDamaged : .catalog, "\(what): \(lastError)")
     }
 
     /// Rows changed by the last statement.
-    var changes: Int32 { sqlite3_changes(handle) }
+    package var changes: Int32 { sqlite3_changes(handle) }
 
-    final class Statement {
+    package final class Statement {
         private let statement: OpaquePointer
         private unowned let database: SQLiteDatabase
         private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
@@ -84,7 +96,7 @@ final class SQLiteDatabase: @unchecked Sendable {
 
         /// Binds the values (Int, Int64, UInt64, String, Data, Digest32, nil) to ?1, ?2, …
         @discardableResult
-        func bind(_ values: [Any?]) -> Statement {
+        package func bind(_ values: [Any?]) -> Statement {
             sqlite3_reset(statement)
             sqlite3_clear_bindings(statement)
             for (i, value) in values.enumerated() {
@@ -121,7 +133,7 @@ final class SQLiteDatabase: @unchecked Sendable {
         }
 
         /// Runs a statement that returns no rows.
-        func run() throws {
+        package func run() throws {
             let rc = sqlite3_step(statement)
             sqlite3_reset(statement)
             guard rc == SQLITE_DONE || rc == SQLITE_ROW else {
@@ -130,7 +142,7 @@ final class SQLiteDatabase: @unchecked Sendable {
         }
 
         /// Steps through the rows; `row` reads columns of the current row.
-        func forEach(_ row: (Row) throws -> Void) throws {
+        package func forEach(_ row: (Row) throws -> Void) throws {
             defer { sqlite3_reset(statement) }
             while true {
                 let rc = sqlite3_step(statement)
@@ -140,7 +152,7 @@ final class SQLiteDatabase: @unchecked Sendable {
             }
         }
 
-        func first<T>(_ transform: (Row) throws -> T) throws -> T? {
+        package func first<T>(_ transform: (Row) throws -> T) throws -> T? {
             var result: T?
             defer { sqlite3_reset(statement) }
             let rc = sqlite3_step(statement)
@@ -151,26 +163,26 @@ final class SQLiteDatabase: @unchecked Sendable {
         }
     }
 
-    struct Row {
+    package struct Row {
         let statement: OpaquePointer
-        func int(_ column: Int32) -> Int64 { sqlite3_column_int64(statement, column) }
-        func text(_ column: Int32) -> String {
+        package func int(_ column: Int32) -> Int64 { sqlite3_column_int64(statement, column) }
+        package func text(_ column: Int32) -> String {
             sqlite3_column_text(statement, column).map { String(cString: $0) } ?? ""
         }
-        func data(_ column: Int32) -> Data {
+        package func data(_ column: Int32) -> Data {
             let count = Int(sqlite3_column_bytes(statement, column))
             guard count > 0, let pointer = sqlite3_column_blob(statement, column) else { return Data() }
             return Data(bytes: pointer, count: count)
         }
         /// The column's digest, nil when it is NULL.
-        func optionalDigest(_ column: Int32) -> Digest32? {
+        package func optionalDigest(_ column: Int32) -> Digest32? {
             sqlite3_column_type(statement, column) == SQLITE_NULL ? nil : digest(column)
         }
-        func digest(_ column: Int32) -> Digest32 {
+        package func digest(_ column: Int32) -> Digest32 {
             let pointer = sqlite3_column_blob(statement, column)
             guard Int(sqlite3_column_bytes(statement, column)) == 32, let pointer else { return Digest32(data: Data(count: 32))! }
             return Digest32(bytes: UnsafeRawBufferPointer(start: pointer, count: 32))
         }
-        func isNull(_ column: Int32) -> Bool { sqlite3_column_type(statement, column) == SQLITE_NULL }
+        package func isNull(_ column: Int32) -> Bool { sqlite3_column_type(statement, column) == SQLITE_NULL }
     }
 }

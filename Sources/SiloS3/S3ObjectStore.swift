@@ -33,7 +33,10 @@ public final class S3ObjectStore: ObjectStore, @unchecked Sendable {
 
     /// Requests sent so far, by method (retries included): the cost a backup has on a paid service.
     public var requestCounts: [String: Int] { counterLock.withLock { counts } }
-    public var requestCount: Int { requestCounts.values.reduce(0, +) }
+    public var requestCount: Int? { requestCounts.values.reduce(0, +) }
+
+    /// True: S3 PUTs (and completed multipart uploads) replace an object whole.
+    public var hasAtomicReplace: Bool { true }
 
     // MARK: ObjectStore
 
@@ -164,22 +167,13 @@ public final class S3ObjectStore: ObjectStore, @unchecked Sendable {
         }
     }
 
-    /// Starts a multipart upload and leaves it unfinished (for the conformance suite: an
-    /// interrupted upload must stay invisible).
-    public func leaveUnfinishedUpload(_ key: String) throws {
-        try ObjectKey.validate(key)
-        let created = try request("POST", key: key, query: [("uploads", "")], expect: [200])
-        guard let uploadID = ListPage.value(of: "UploadId", in: created.body) else { throw StorageError(.io, key: key, "no upload id") }
-        _ = try request("PUT", key: key, query: [("partNumber", "1"), ("uploadId", uploadID)], body: Data(count: 1024), expect: [200])
-    }
-
     // MARK: requests
 
     private func fullKey(_ key: String) -> String {
         configuration.prefix.isEmpty ? key : configuration.prefix + "/" + key
     }
 
-    private func request(_ method: String, key: String?, query: [(String, String)] = [], headers extra: [String: String] = [:],
+    func request(_ method: String, key: String?, query: [(String, String)] = [], headers extra: [String: String] = [:],
                          body: Data = Data(), expect: Set<Int>) throws -> HTTPClient.Response {
         var host = configuration.endpoint.host!
         if let port = configuration.endpoint.port { host += ":\(port)" }

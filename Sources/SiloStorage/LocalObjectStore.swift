@@ -7,7 +7,7 @@ import Glibc
 /// An object store in a local directory. Atomic puts come from write-to-temp, fsync, rename
 /// and an fsync of the directory; directories are created 0700 and files 0600 because a
 /// repository's objects are only ever read by its owner.
-public struct LocalObjectStore: ObjectStore {
+public struct LocalObjectStore: ObjectStore, TemporaryFiles {
     public let root: String
     public var location: String { root }
     /// Ranged reads come by the thousand from a few packs during a restore; opening the pack
@@ -35,6 +35,15 @@ public struct LocalObjectStore: ObjectStore {
     }
 
     public var acceptsUploads: Bool { true }
+
+    public var locality: StoreLocality { .local(root: root) }
+
+    /// True: `put` renames a complete temporary file over the old one.
+    public var hasAtomicReplace: Bool { true }
+
+    public var temporaryFiles: (any TemporaryFiles)? { self }
+
+    public func createContainer() throws { try createRoot() }
     /// A directory listing shows every file renamed into place before it, and none unlinked.
     public var listingIsReadAfterWrite: Bool { true }
 

@@ -1,4 +1,5 @@
 import Foundation
+import SiloTestSupport
 import XCTest
 
 /// The backup and restore options restic users reach for: --stdin, --files-from, the
@@ -59,7 +60,7 @@ final class BackupOptionTests: XCTestCase {
         let env = try CLIEnvironment()
         try env.expect(0, ["init"])
         try env.write("src/keep.txt", Data("keep".utf8))
-        try env.write("src/big.bin", pseudoRandom(2 << 20, seed: 9))
+        try env.write("src/big.bin", pseudoRandomBytes(2 << 20, seed: 9))
         try env.write("src/cache/CACHEDIR.TAG", Data("Signature: 8a477f597d28d172789f06886806bc55\n# a cache\n".utf8))
         try env.write("src/cache/junk", Data("junk".utf8))
         try env.write("src/fake/CACHEDIR.TAG", Data("not a signature".utf8))
@@ -77,7 +78,7 @@ final class BackupOptionTests: XCTestCase {
     func testRestoreExcludeAndVerify() throws {
         let env = try CLIEnvironment()
         try env.expect(0, ["init"])
-        try env.write("src/a.bin", pseudoRandom(3 << 20, seed: 11))
+        try env.write("src/a.bin", pseudoRandomBytes(3 << 20, seed: 11))
         try env.write("src/b.log", Data("log".utf8))
         try env.write("src/logs/c", Data("c".utf8))
         try env.expect(0, ["backup", env.path("src"), "-q"])

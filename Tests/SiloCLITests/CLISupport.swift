@@ -89,18 +89,6 @@ final class CLIEnvironment {
     }
 }
 
-func pseudoRandom(_ count: Int, seed: UInt64) -> Data {
-    var state = seed &* 0x9E3779B97F4A7C15 | 1
-    var data = Data(count: count)
-    data.withUnsafeMutableBytes { raw in
-        for i in stride(from: 0, to: count - 7, by: 8) {
-            state ^= state << 13; state ^= state >> 7; state ^= state << 17
-            raw.storeBytes(of: state, toByteOffset: i, as: UInt64.self)
-        }
-    }
-    return data
-}
-
 func text(_ count: Int, seed: Int) -> Data {
     var s = ""
     var i = seed

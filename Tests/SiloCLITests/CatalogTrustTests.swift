@@ -1,4 +1,5 @@
 import Foundation
+import SiloTestSupport
 import XCTest
 
 /// The local catalog is a cache: damage in it never changes what is restored, checked or
@@ -25,9 +26,9 @@ final class CatalogTrustTests: XCTestCase {
     func testCachedTreesPointedElsewhereChangeNothing() throws {
         let env = try CLIEnvironment()
         try env.expect(0, ["init", "--pack-size", "1"])
-        try env.write("old/x.bin", pseudoRandom(1_000_000, seed: 5))
+        try env.write("old/x.bin", pseudoRandomBytes(1_000_000, seed: 5))
         try env.expect(0, ["backup", env.path("old"), "-q"])
-        for i in 0..<3 { try env.write("src/dir\(i)/file.bin", pseudoRandom(1_500_000, seed: UInt64(i + 40))) }
+        for i in 0..<3 { try env.write("src/dir\(i)/file.bin", pseudoRandomBytes(1_500_000, seed: UInt64(i + 40))) }
         try env.expect(0, ["backup", env.path("src"), "-q"])
         try tamper(env, "UPDATE tree_cache SET body = (SELECT body FROM tree_cache ORDER BY length(body) LIMIT 1);")
 
@@ -63,7 +64,7 @@ final class CatalogTrustTests: XCTestCase {
     func testCheckComparesTheCatalogWithTheIndex() throws {
         let env = try CLIEnvironment()
         try env.expect(0, ["init"])
-        try env.write("src/a.bin", pseudoRandom(500_000, seed: 2))
+        try env.write("src/a.bin", pseudoRandomBytes(500_000, seed: 2))
         try env.expect(0, ["backup", env.path("src"), "-q"])
         try tamper(env, "UPDATE chunks SET offset = offset + 1;")
         let check = try env.expect(13, ["check"])

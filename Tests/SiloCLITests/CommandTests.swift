@@ -1,4 +1,5 @@
 import Foundation
+import SiloTestSupport
 import XCTest
 
 /// Each command end to end against a temporary repository, through the real binary.
@@ -7,7 +8,7 @@ final class CommandTests: XCTestCase {
         let env = try CLIEnvironment()
         try env.expect(0, ["init"])
         try env.write("site/.env", Data("DB_NAME=o4o\n".utf8))
-        try env.write("site/uploads/a.jpg", pseudoRandom(300_000, seed: 1))
+        try env.write("site/uploads/a.jpg", pseudoRandomBytes(300_000, seed: 1))
         try env.write("site/logs/app.log", text(400_000, seed: 1))
         try env.expect(0, ["backup", env.path("site"), "--tag", "daily", "--host", "web1", "--time", "2025-01-29T12:00:00Z", "-q"])
         try env.write("site/logs/app.log", text(420_000, seed: 1))
@@ -162,7 +163,7 @@ final class IndexRebuildTests: XCTestCase {
     func testIndexRebuildFromPacks() throws {
         let env = try CLIEnvironment()
         try env.expect(0, ["init", "--pack-size", "1"])
-        try env.write("src/a.bin", pseudoRandom(3_000_000, seed: 3))
+        try env.write("src/a.bin", pseudoRandomBytes(3_000_000, seed: 3))
         try env.write("src/b.txt", text(500_000, seed: 4))
         try env.expect(0, ["backup", env.path("src"), "-q"])
         for name in try FileManager.default.contentsOfDirectory(atPath: env.repo + "/index") {
@@ -174,7 +175,7 @@ final class IndexRebuildTests: XCTestCase {
         XCTAssertGreaterThan(rebuilt?["packs_indexed"] as? Int ?? 0, 1)
         try env.expect(0, ["check", "--read-data"])
         try env.expect(0, ["restore", "latest", "--target", env.path("out"), "-q"])
-        XCTAssertEqual(FileManager.default.contents(atPath: env.path("out") + env.path("src/a.bin")), pseudoRandom(3_000_000, seed: 3))
+        XCTAssertEqual(FileManager.default.contents(atPath: env.path("out") + env.path("src/a.bin")), pseudoRandomBytes(3_000_000, seed: 3))
     }
 }
 
@@ -185,7 +186,7 @@ final class ProgressTests: XCTestCase {
         let env = try CLIEnvironment()
         try env.expect(0, ["init"])
         // Enough data that the backup outlasts a few quarter-second ticks after the scan.
-        for i in 0..<16 { try env.write("src/f\(i).bin", pseudoRandom(12_000_000, seed: UInt64(i + 1))) }
+        for i in 0..<16 { try env.write("src/f\(i).bin", pseudoRandomBytes(12_000_000, seed: UInt64(i + 1))) }
         let log = env.path("typescript")
         let command = "'\(CLIEnvironment.binary)' backup '\(env.path("src"))'"
         let shell = env.environment.map { "\($0.key)='\($0.value)'" }.joined(separator: " ")

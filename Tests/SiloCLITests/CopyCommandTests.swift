@@ -1,4 +1,5 @@
 import Foundation
+import SiloTestSupport
 import XCTest
 
 /// `silo copy` between local repositories with their own keys and passwords.
@@ -7,10 +8,10 @@ final class CopyCommandTests: XCTestCase {
         let env = try CLIEnvironment()
         try env.expect(0, ["init", "-q"])
         for i in 0..<20 { try env.write("src/docs/file\(i).txt", text(3000 + i * 211, seed: i)) }
-        try env.write("src/media/big.bin", pseudoRandom(5 << 20, seed: 4))
+        try env.write("src/media/big.bin", pseudoRandomBytes(5 << 20, seed: 4))
         try env.expect(0, ["backup", env.path("src"), "-q"])
         try env.write("src/docs/file3.txt", text(9000, seed: 99))
-        try env.write("src/media/second.bin", pseudoRandom(2 << 20, seed: 5))
+        try env.write("src/media/second.bin", pseudoRandomBytes(2 << 20, seed: 5))
         try env.expect(0, ["backup", env.path("src"), "-q"])
         return env
     }
@@ -103,7 +104,7 @@ final class CopyCommandTests: XCTestCase {
     /// last copy completes and restores exactly.
     func testKilledCopyResumes() throws {
         let env = try makeSource()
-        for i in 0..<6 { try env.write("src/more/chunk\(i).bin", pseudoRandom(3 << 20, seed: UInt64(50 + i))) }
+        for i in 0..<6 { try env.write("src/more/chunk\(i).bin", pseudoRandomBytes(3 << 20, seed: UInt64(50 + i))) }
         try env.expect(0, ["backup", env.path("src"), "-q"])
         let other = env.path("other")
         let otherEnv = ["SILO_REPOSITORY": other, "SILO_PASSWORD": "another password"]
@@ -132,10 +133,10 @@ final class CopyCommandTests: XCTestCase {
     func testCopyLeavesOnlyTheDamagedSnapshotBehind() throws {
         let env = try CLIEnvironment()
         try env.expect(0, ["init", "-q", "--pack-size", "1"])
-        try env.write("a/damaged.bin", pseudoRandom(3 << 20, seed: 8))
+        try env.write("a/damaged.bin", pseudoRandomBytes(3 << 20, seed: 8))
         let damaged = try XCTUnwrap(try env.expect(0, ["backup", env.path("a"), "--json"]).jsonLines.last?["snapshot_id"] as? String)
         let packsBefore = Set(try FileManager.default.subpathsOfDirectory(atPath: env.repo + "/packs").filter { $0.count > 64 })
-        try env.write("b/intact.bin", pseudoRandom(1 << 20, seed: 9))
+        try env.write("b/intact.bin", pseudoRandomBytes(1 << 20, seed: 9))
         let intact = try XCTUnwrap(try env.expect(0, ["backup", env.path("b"), "--json"]).jsonLines.last?["snapshot_id"] as? String)
         // The middle of the first pack: file data of the first snapshot only.
         let pack = env.repo + "/packs/" + (try XCTUnwrap(packsBefore.sorted().first))

@@ -1,4 +1,5 @@
 import Foundation
+import SiloTestSupport
 import XCTest
 
 /// One damaged object on a new machine (an empty cache, so every object is read anew): the
@@ -16,12 +17,12 @@ final class DamagedObjectTests: XCTestCase {
     private func makeRepository(bHoldsOnlyTrees: Bool = false) throws {
         env = try CLIEnvironment()
         try env.expect(0, ["init", "--pack-size", "1"])
-        for i in 0..<3 { try env.write("src/a/file\(i).bin", pseudoRandom(700_000, seed: UInt64(i + 1))) }
+        for i in 0..<3 { try env.write("src/a/file\(i).bin", pseudoRandomBytes(700_000, seed: UInt64(i + 1))) }
         if bHoldsOnlyTrees {
             // Empty files have no chunks: B's own packs hold only its trees.
             for i in 0..<4 { try env.write("src/b/dir\(i)/empty\(i)", Data()) }
         } else {
-            try env.write("src/b/report.txt", pseudoRandom(600_000, seed: 7))
+            try env.write("src/b/report.txt", pseudoRandomBytes(600_000, seed: 7))
         }
         snapshotA = try backup("src/a")
         let before = try objects()

@@ -1,4 +1,5 @@
 import Foundation
+import SiloTestSupport
 import XCTest
 
 /// `backup`, `prune` and `restore` with `-n/--dry-run` say what they would do and change nothing.
@@ -17,7 +18,7 @@ final class DryRunTests: XCTestCase {
     func testBackupDryRunWritesNothing() throws {
         let env = try CLIEnvironment()
         try env.expect(0, ["init"])
-        try env.write("src/a.bin", pseudoRandom(300_000, seed: 1))
+        try env.write("src/a.bin", pseudoRandomBytes(300_000, seed: 1))
         try env.write("src/b.txt", Data("hello\n".utf8))
         let before = listing(env.repo)
 
@@ -48,9 +49,9 @@ final class DryRunTests: XCTestCase {
     func testPruneDryRunSpellings() throws {
         let env = try CLIEnvironment()
         try env.expect(0, ["init"])
-        try env.write("src/a.bin", pseudoRandom(200_000, seed: 2))
+        try env.write("src/a.bin", pseudoRandomBytes(200_000, seed: 2))
         try env.expect(0, ["backup", env.path("src"), "-q"])
-        try env.write("src/a.bin", pseudoRandom(200_000, seed: 3))
+        try env.write("src/a.bin", pseudoRandomBytes(200_000, seed: 3))
         try env.expect(0, ["backup", env.path("src"), "-q"])
         try env.expect(0, ["forget", "--keep-last", "1", "-q"])
         let before = listing(env.repo)
@@ -69,7 +70,7 @@ final class DryRunTests: XCTestCase {
     func testRestoreDryRunWritesNothing() throws {
         let env = try CLIEnvironment()
         try env.expect(0, ["init"])
-        try env.write("src/a.bin", pseudoRandom(100_000, seed: 4))
+        try env.write("src/a.bin", pseudoRandomBytes(100_000, seed: 4))
         try env.write("src/sub/b.txt", Data("hello\n".utf8))
         try env.expect(0, ["backup", env.path("src"), "-q"])
         let result = try env.expect(0, ["restore", "latest", "--target", env.path("out"), "--dry-run", "--json"])

@@ -1,4 +1,5 @@
 import Foundation
+import SiloTestSupport
 import XCTest
 
 /// Prune is how a full disk gets space back: it must run when not even its lease fits.
@@ -12,14 +13,14 @@ final class FullDiskPruneTests: XCTestCase {
         defer { _ = try? env.shell("umount '\(mount)'") }
         let repo = mount + "/repo"
         try env.expect(0, ["init", "-r", repo, "--pack-size", "1"])
-        try env.write("old/a.bin", pseudoRandom(3_000_000, seed: 3))
+        try env.write("old/a.bin", pseudoRandomBytes(3_000_000, seed: 3))
         try env.expect(0, ["backup", "-r", repo, env.path("old"), "-q"])
         try env.write("src/b.txt", text(200_000, seed: 4))
         try env.expect(0, ["backup", "-r", repo, env.path("src"), "-q"])
         try env.expect(0, ["forget", "-r", repo, "--keep-last", "1", "--group-by", "", "-q"])
         // A backup is running (stopped), so this prune only marks;
         // then it dies, leaving its lease, which the next prune finds provably gone.
-        for i in 0..<4 { try env.write("busy/part\(i).bin", pseudoRandom(5_000_000, seed: UInt64(10 + i))) }
+        for i in 0..<4 { try env.write("busy/part\(i).bin", pseudoRandomBytes(5_000_000, seed: UInt64(10 + i))) }
         let backup = Process()
         backup.executableURL = URL(fileURLWithPath: CLIEnvironment.binary)
         backup.arguments = ["backup", "-r", repo, env.path("busy"), "-q"]

@@ -1,4 +1,5 @@
 import Foundation
+import SiloTestSupport
 import XCTest
 
 /// SIGINT and SIGTERM during a backup: the command removes its own lease and temporary files,
@@ -18,7 +19,7 @@ final class InterruptTests: XCTestCase {
     private func interruptedBackup(_ signal: Int32, json: Bool, environment: [String: String] = [:]) throws -> (CLIEnvironment, status: Int32, stderr: String) {
         let env = try CLIEnvironment()
         try env.expect(0, ["init", "--pack-size", "1"])
-        for i in 0..<8 { try env.write("src/part\(i).bin", pseudoRandom(5_000_000, seed: UInt64(40 + i))) }
+        for i in 0..<8 { try env.write("src/part\(i).bin", pseudoRandomBytes(5_000_000, seed: UInt64(40 + i))) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CLIEnvironment.binary)
         process.arguments = ["backup", env.path("src")] + (json ? ["--json"] : [])
@@ -99,7 +100,7 @@ final class InterruptTests: XCTestCase {
     func testAnInterruptedExportRemovesItsPartialFile() throws {
         let env = try CLIEnvironment()
         try env.expect(0, ["init", "-q"])
-        for i in 0..<8 { try env.write("src/part\(i).bin", pseudoRandom(5_000_000, seed: UInt64(60 + i))) }
+        for i in 0..<8 { try env.write("src/part\(i).bin", pseudoRandomBytes(5_000_000, seed: UInt64(60 + i))) }
         try env.expect(0, ["backup", env.path("src"), "-q"])
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CLIEnvironment.binary)

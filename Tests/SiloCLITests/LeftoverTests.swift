@@ -1,4 +1,5 @@
 import Foundation
+import SiloTestSupport
 import XCTest
 
 /// Temporary files that killed writers leave (`.tmp-…`): check mentions them, prune removes
@@ -31,7 +32,7 @@ final class LeftoverTests: XCTestCase {
     func testPruneRemovesLeftoversOfKilledBackups() throws {
         let env = try CLIEnvironment()
         try env.expect(0, ["init", "--pack-size", "4"])
-        for i in 0..<6 { try env.write("src/part\(i).bin", pseudoRandom(6_000_000, seed: UInt64(i + 70))) }
+        for i in 0..<6 { try env.write("src/part\(i).bin", pseudoRandomBytes(6_000_000, seed: UInt64(i + 70))) }
         for _ in 0..<3 {
             let backup = try startBackup(env)
             try waitForLeftover(env)
@@ -56,7 +57,7 @@ final class LeftoverTests: XCTestCase {
     func testRunningBackupsFileIsKept() throws {
         let env = try CLIEnvironment()
         try env.expect(0, ["init", "--pack-size", "4"])
-        for i in 0..<6 { try env.write("src/part\(i).bin", pseudoRandom(6_000_000, seed: UInt64(i + 90))) }
+        for i in 0..<6 { try env.write("src/part\(i).bin", pseudoRandomBytes(6_000_000, seed: UInt64(i + 90))) }
         let backup = try startBackup(env)
         try waitForLeftover(env)
         kill(backup.processIdentifier, SIGSTOP)

@@ -1,4 +1,5 @@
 import Foundation
+import SiloTestSupport
 import XCTest
 
 /// A pack deleted from under the repository (by hand, a failing disk, a bad sync).
@@ -12,7 +13,7 @@ final class LostPackTests: XCTestCase {
     func testBackupAfterLostPackStoresItsDataAgain() throws {
         let env = try CLIEnvironment()
         try env.expect(0, ["init", "--pack-size", "1"])
-        for i in 0..<4 { try env.write("src/file\(i).bin", pseudoRandom(1_500_000, seed: UInt64(i + 1))) }
+        for i in 0..<4 { try env.write("src/file\(i).bin", pseudoRandomBytes(1_500_000, seed: UInt64(i + 1))) }
         let first = try env.expect(0, ["backup", env.path("src"), "--json"]).jsonLines.last?["snapshot_id"] as? String
         let lost = try XCTUnwrap(try packs(env).first)
         try FileManager.default.removeItem(atPath: env.repo + "/packs/" + lost)
@@ -40,7 +41,7 @@ final class LostPackTests: XCTestCase {
     func testPruneDropsMissingPacks() throws {
         let env = try CLIEnvironment()
         try env.expect(0, ["init", "--pack-size", "1"])
-        for i in 0..<3 { try env.write("src/file\(i).bin", pseudoRandom(1_500_000, seed: UInt64(i + 20))) }
+        for i in 0..<3 { try env.write("src/file\(i).bin", pseudoRandomBytes(1_500_000, seed: UInt64(i + 20))) }
         try env.expect(0, ["backup", env.path("src"), "-q"])
         try FileManager.default.removeItem(atPath: env.repo + "/packs/" + (try XCTUnwrap(try packs(env).last)))
         let prune = try env.expect(0, ["prune", "--grace-minutes", "0", "--json"]).jsonLines.last

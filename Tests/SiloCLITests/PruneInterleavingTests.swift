@@ -1,4 +1,5 @@
 import Foundation
+import SiloTestSupport
 import XCTest
 
 /// A backup and prunes interleaved at their worst moments, deterministically: the backup is
@@ -54,9 +55,9 @@ final class PruneInterleavingTests: XCTestCase {
     /// written; then a prune marks that pack (no index names it yet).
     private func pausedBackup(_ env: CLIEnvironment, wrappedIn wrapper: [String] = []) throws -> (process: Process, pid: Int32) {
         try env.expect(0, ["init", "--pack-size", "1"])
-        try env.write("first/a.bin", pseudoRandom(2_000_000, seed: 1))
+        try env.write("first/a.bin", pseudoRandomBytes(2_000_000, seed: 1))
         try env.expect(0, ["backup", env.path("first"), "-q"])
-        for i in 0..<8 { try env.write("src/part\(i).bin", pseudoRandom(5_000_000, seed: UInt64(100 + i))) }
+        for i in 0..<8 { try env.write("src/part\(i).bin", pseudoRandomBytes(5_000_000, seed: UInt64(100 + i))) }
         let before = packCount(env)
         let backup = try start(env, wrapper + [CLIEnvironment.binary, "backup", env.path("src")], output: env.path("backup.log"))
         var pid = backup.processIdentifier

@@ -1,4 +1,5 @@
 import Foundation
+import SiloTestSupport
 import XCTest
 
 final class PruneReliabilityTests: XCTestCase {
@@ -18,9 +19,9 @@ final class PruneReliabilityTests: XCTestCase {
     func testKillDuringForgetAndPrune() throws {
         let env = try CLIEnvironment()
         try env.expect(0, ["init", "--pack-size", "1"])
-        try env.write("src/base.bin", pseudoRandom(1_000_000, seed: 1))
+        try env.write("src/base.bin", pseudoRandomBytes(1_000_000, seed: 1))
         for round in 0..<20 {
-            try env.write("src/changing.bin", pseudoRandom(1_500_000, seed: UInt64(round + 10)))
+            try env.write("src/changing.bin", pseudoRandomBytes(1_500_000, seed: UInt64(round + 10)))
             try env.write("src/log.txt", text(200_000 + round * 1000, seed: round))
             try env.expect(0, ["backup", env.path("src"), "-q", "--time", String(format: "2025-04-%02dT12:00:00Z", round + 1)])
             let arguments = round % 2 == 0 ? ["forget", "--keep-last", "3", "--prune", "--grace-minutes", "0", "-q"]
@@ -49,7 +50,7 @@ final class PruneReliabilityTests: XCTestCase {
         let env = try CLIEnvironment()
         try env.expect(0, ["init", "--pack-size", "1"])
         for round in 0..<6 {
-            try env.write("src/round.bin", pseudoRandom(6_000_000, seed: UInt64(round + 50)))
+            try env.write("src/round.bin", pseudoRandomBytes(6_000_000, seed: UInt64(round + 50)))
             try env.write("src/common.txt", text(300_000, seed: 7))
             let backup = try start(env, ["backup", env.path("src"), "-q"])
             let prune = try start(env, ["forget", "--keep-last", "1", "--prune", "--grace-minutes", "0", "-q"])

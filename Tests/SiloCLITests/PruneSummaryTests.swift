@@ -1,4 +1,5 @@
 import Foundation
+import SiloTestSupport
 import XCTest
 
 /// What `prune` says it did: space freed now or left waiting (and why), and what repacking
@@ -8,8 +9,8 @@ final class PruneSummaryTests: XCTestCase {
     func testOnePruneFreesAtOnceAndSaysSo() throws {
         let env = try CLIEnvironment()
         try env.expect(0, ["init", "--pack-size", "1"])
-        try env.write("src/keep.bin", pseudoRandom(1_000_000, seed: 1))
-        try env.write("src/old.bin", pseudoRandom(6_000_000, seed: 2))
+        try env.write("src/keep.bin", pseudoRandomBytes(1_000_000, seed: 1))
+        try env.write("src/old.bin", pseudoRandomBytes(6_000_000, seed: 2))
         try env.expect(0, ["backup", env.path("src"), "-q"])
         try FileManager.default.removeItem(atPath: env.path("src/old.bin"))
         try env.expect(0, ["backup", env.path("src"), "-q"])
@@ -23,7 +24,7 @@ final class PruneSummaryTests: XCTestCase {
         XCTAssertLessThan(after + 5_000_000, before, "packs: \(before) → \(after) bytes")
         try env.expect(0, ["check", "--read-data", "-q"])
         try env.expect(0, ["restore", "latest", "--target", env.path("out"), "-q"])
-        XCTAssertEqual(FileManager.default.contents(atPath: env.path("out") + env.path("src/keep.bin")), pseudoRandom(1_000_000, seed: 1))
+        XCTAssertEqual(FileManager.default.contents(atPath: env.path("out") + env.path("src/keep.bin")), pseudoRandomBytes(1_000_000, seed: 1))
     }
 
     /// Repacking says how much live data it moved and how much it freed (it once printed
@@ -48,8 +49,8 @@ final class PruneSummaryTests: XCTestCase {
     private func mostlyDeadPack() throws -> CLIEnvironment {
         let env = try CLIEnvironment()
         try env.expect(0, ["init", "--pack-size", "16"])
-        try env.write("src/keep.bin", pseudoRandom(1_000_000, seed: 3))
-        try env.write("src/old.bin", pseudoRandom(4_000_000, seed: 4))
+        try env.write("src/keep.bin", pseudoRandomBytes(1_000_000, seed: 3))
+        try env.write("src/old.bin", pseudoRandomBytes(4_000_000, seed: 4))
         try env.expect(0, ["backup", env.path("src"), "-q"])
         try FileManager.default.removeItem(atPath: env.path("src/old.bin"))
         try env.expect(0, ["backup", env.path("src"), "-q"])

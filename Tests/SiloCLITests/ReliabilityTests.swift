@@ -1,4 +1,5 @@
 import Foundation
+import SiloTestSupport
 import XCTest
 
 /// Failure on purpose: kill -9, flipped bits, wrong passwords, read-only and full disks.
@@ -9,7 +10,7 @@ final class ReliabilityTests: XCTestCase {
         let env = try CLIEnvironment()
         try env.expect(0, ["init", "--pack-size", "1"])
         for i in 0..<12 { try env.write("src/text\(i).txt", text(1_500_000, seed: i * 1000)) }
-        for i in 0..<4 { try env.write("src/media\(i).bin", pseudoRandom(4_000_000, seed: UInt64(i + 1))) }
+        for i in 0..<4 { try env.write("src/media\(i).bin", pseudoRandomBytes(4_000_000, seed: UInt64(i + 1))) }
         // How long does one backup take here? Kill anywhere within it.
         let started = Date()
         try env.expect(0, ["backup", env.path("src"), "-q"])
@@ -18,7 +19,7 @@ final class ReliabilityTests: XCTestCase {
         for round in 0..<20 {
             // Change some data so each backup has new chunks to write.
             try env.write("src/text\(round % 12).txt", text(1_500_000, seed: round * 7777 + 1))
-            try env.write("src/new\(round).bin", pseudoRandom(2_000_000, seed: UInt64(round + 100)))
+            try env.write("src/new\(round).bin", pseudoRandomBytes(2_000_000, seed: UInt64(round + 100)))
             let process = Process()
             process.executableURL = URL(fileURLWithPath: CLIEnvironment.binary)
             process.arguments = ["backup", env.path("src"), "-q", "--force"]
@@ -54,7 +55,7 @@ final class ReliabilityTests: XCTestCase {
     func testFlippedBitInPack() throws {
         let env = try CLIEnvironment()
         try env.expect(0, ["init"])
-        let victim = pseudoRandom(3_000_000, seed: 42)
+        let victim = pseudoRandomBytes(3_000_000, seed: 42)
         try env.write("src/victim.bin", victim)
         try env.write("src/healthy.txt", text(200_000, seed: 5))
         try env.expect(0, ["backup", env.path("src"), "-q"])
@@ -149,7 +150,7 @@ final class ReliabilityTests: XCTestCase {
         try env.expect(0, ["init", "-r", repo, "--pack-size", "1"])
         try env.write("src/small.txt", text(100_000, seed: 1))
         try env.expect(0, ["backup", "-r", repo, env.path("src"), "-q"])
-        try env.write("src/huge.bin", pseudoRandom(20_000_000, seed: 7))
+        try env.write("src/huge.bin", pseudoRandomBytes(20_000_000, seed: 7))
         let packsBefore = try FileManager.default.subpathsOfDirectory(atPath: repo + "/packs").filter { $0.count > 3 }.count
         let full = try env.expect(15, ["backup", "-r", repo, env.path("src")])
         XCTAssertTrue(full.stderr.contains("no space"), full.stderr)

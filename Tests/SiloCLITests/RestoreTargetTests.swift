@@ -1,4 +1,5 @@
 import Foundation
+import SiloTestSupport
 import XCTest
 
 /// `restore` writes only inside its target: a symbolic link already in the target where the
@@ -45,7 +46,7 @@ final class RestoreTargetTests: XCTestCase {
         try env.expect(0, ["init"])
         try env.write("src/var/log.txt", Data("log\n".utf8))
         try env.write("src/var/tmp/a.txt", Data("a\n".utf8))
-        try env.write("src/var/tmp/sub/b.txt", pseudoRandom(100_000, seed: 3))
+        try env.write("src/var/tmp/sub/b.txt", pseudoRandomBytes(100_000, seed: 3))
         XCTAssertEqual(chmod(env.path("src/var/tmp"), 0o1777), 0)
         try env.expect(0, ["backup", env.path("src"), "-q"])
         return env

@@ -1,4 +1,5 @@
 import Foundation
+import SiloTestSupport
 import XCTest
 
 /// A repository on the S3 test server over https (its stunnel front, with a certificate from
@@ -28,7 +29,7 @@ final class S3HTTPSRepositoryTests: XCTestCase {
     func testBackupAndRestoreOverHTTPS() throws {
         try env.expect(0, ["init", "-q", "--cacert", Self.ca])
         for i in 0..<20 { try env.write("src/file\(i).txt", text(3000 + i * 131, seed: i)) }
-        try env.write("src/big.bin", pseudoRandom(5 << 20, seed: 3))
+        try env.write("src/big.bin", pseudoRandomBytes(5 << 20, seed: 3))
         try env.expect(0, ["backup", env.path("src"), "-q", "--cacert", Self.ca])
         try env.expect(0, ["restore", "latest", "--target", env.path("out")], environment: ["AWS_CA_BUNDLE": Self.ca])
         XCTAssertEqual(contentDigests(env.path("out") + env.path("src")), contentDigests(env.path("src")))

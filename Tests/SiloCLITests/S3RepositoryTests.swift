@@ -1,4 +1,5 @@
 import Foundation
+import SiloTestSupport
 import XCTest
 
 /// Repositories on the real S3 server (OpenStack Swift s3api on loopback): the whole CLI over
@@ -28,7 +29,7 @@ final class S3RepositoryTests: XCTestCase {
 
     private func makeTree() throws {
         for i in 0..<40 { try env.write("src/file\(i).txt", text(2000 + i * 97, seed: i)) }
-        try env.write("src/big.bin", pseudoRandom(6 << 20, seed: 9))
+        try env.write("src/big.bin", pseudoRandomBytes(6 << 20, seed: 9))
     }
 
     func testBackupRestoreAndFewRequestsWhenNothingChanged() throws {
@@ -80,7 +81,7 @@ final class S3RepositoryTests: XCTestCase {
     func testOutageDuringBackupIsRidden() throws {
         try makeTree()
         try env.expect(0, ["backup", env.path("src")])
-        try env.write("src/new.bin", pseudoRandom(3 << 20, seed: 77))
+        try env.write("src/new.bin", pseudoRandomBytes(3 << 20, seed: 77))
         // One shell runs the whole outage, so that no pipe of this process is open while the
         // server restarts (Foundation's Process would wait for an end-of-file that never comes).
         let outage = """
@@ -95,7 +96,7 @@ final class S3RepositoryTests: XCTestCase {
         let run = PostgresTestServer.run("/bin/bash", ["-c", outage, "outage", Self.script, CLIEnvironment.binary, env.path("src"), log], environment: env.environment)
         XCTAssertEqual(run.status, 0, ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "") + run.stderr)
         try env.expect(0, ["restore", "latest", "--target", env.path("out")])
-        XCTAssertEqual(FileManager.default.contents(atPath: env.path("out") + env.path("src/new.bin")), pseudoRandom(3 << 20, seed: 77))
+        XCTAssertEqual(FileManager.default.contents(atPath: env.path("out") + env.path("src/new.bin")), pseudoRandomBytes(3 << 20, seed: 77))
     }
 
     /// An object altered on the server is caught by authenticated encryption, never restored.
@@ -198,7 +199,7 @@ final class S3RepositoryTests: XCTestCase {
     /// SIGINT in the middle of a multipart upload (packs go up in 5 MiB parts here): the upload
     /// is aborted with the lease removed, not left stored unseen; the next backup works.
     func testSIGINTAbortsAMultipartUpload() throws {
-        for i in 0..<6 { try env.write("src/part\(i).bin", pseudoRandom(5_000_000, seed: UInt64(90 + i))) }
+        for i in 0..<6 { try env.write("src/part\(i).bin", pseudoRandomBytes(5_000_000, seed: UInt64(90 + i))) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CLIEnvironment.binary)
         process.arguments = ["backup", env.path("src")]
@@ -220,6 +221,6 @@ final class S3RepositoryTests: XCTestCase {
         try env.expect(0, ["check"])
         try env.expect(0, ["backup", env.path("src"), "-q"], environment: ["SILO_TEST_S3_MULTIPART_MIB": "1"])
         try env.expect(0, ["restore", "latest", "--target", env.path("out"), "-q"])
-        XCTAssertEqual(FileManager.default.contents(atPath: env.path("out") + env.path("src/part5.bin")), pseudoRandom(5_000_000, seed: 95))
+        XCTAssertEqual(FileManager.default.contents(atPath: env.path("out") + env.path("src/part5.bin")), pseudoRandomBytes(5_000_000, seed: 95))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SiloTestSupport
 import XCTest
 
 /// `unlock` removes the leases no process holds and says which; `--remove-all` also live ones.
@@ -33,7 +34,7 @@ final class UnlockTests: XCTestCase {
     func testUnlockRemovesOnlyStaleLeasesAndNamesThem() throws {
         let env = try CLIEnvironment()
         try env.expect(0, ["init", "-q"])
-        for i in 0..<4 { try env.write("src/part\(i).bin", pseudoRandom(8_000_000, seed: UInt64(i + 300))) }
+        for i in 0..<4 { try env.write("src/part\(i).bin", pseudoRandomBytes(8_000_000, seed: UInt64(i + 300))) }
         XCTAssertEqual(try env.expect(0, ["unlock"]).stdout, "no stale leases\n")
 
         let live = try stoppedBackup(env)
@@ -52,7 +53,7 @@ final class UnlockTests: XCTestCase {
     func testRemoveAllRemovesLiveLeasesWithAWarning() throws {
         let env = try CLIEnvironment()
         try env.expect(0, ["init", "-q"])
-        for i in 0..<4 { try env.write("src/part\(i).bin", pseudoRandom(8_000_000, seed: UInt64(i + 310))) }
+        for i in 0..<4 { try env.write("src/part\(i).bin", pseudoRandomBytes(8_000_000, seed: UInt64(i + 310))) }
         let live = try stoppedBackup(env)
         defer { end(live) }
         let result = try env.expect(0, ["unlock", "--remove-all", "--json"])

@@ -2,6 +2,7 @@ import Foundation
 import SiloEngine
 import SiloFormat
 import SiloRepository
+import SiloTestSupport
 import XCTest
 
 final class BackupBehaviourTests: XCTestCase {
@@ -11,7 +12,7 @@ final class BackupBehaviourTests: XCTestCase {
         let s = try Scratch()
         let repository = try s.initRepository()
         for i in 0..<20 { try s.write("src/f\(i).txt", textData(50_000 + i, seed: i)) }
-        try s.write("src/big.bin", randomData(3 << 20, seed: 1))
+        try s.write("src/big.bin", pseudoRandomBytes(3 << 20, seed: 1))
         let first = try s.backup(repository, [s.path("src")])
         XCTAssertEqual(first.snapshot.summary.filesNew, 21)
         XCTAssertEqual(first.snapshot.summary.bytesRead, first.snapshot.summary.totalBytes)
@@ -78,7 +79,7 @@ final class BackupBehaviourTests: XCTestCase {
     func testDeduplicationAcrossFilesAndSnapshots() throws {
         let s = try Scratch()
         let repository = try s.initRepository()
-        let payload = randomData(8 << 20, seed: 5)
+        let payload = pseudoRandomBytes(8 << 20, seed: 5)
         try s.write("src/a.bin", payload)
         try s.write("src/copy-of-a.bin", payload)
         let result = try s.backup(repository, [s.path("src")])
@@ -177,7 +178,7 @@ final class DamagedRestoreTests: XCTestCase {
     func testDamagedChunkInLargeFileLeavesNoFile() throws {
         let s = try Scratch()
         let repository = try s.initRepository(packTargetSize: 4 << 20)
-        try s.write("src/large.bin", randomData(24 << 20, seed: 11))
+        try s.write("src/large.bin", pseudoRandomBytes(24 << 20, seed: 11))
         try s.write("src/small.txt", textData(5000, seed: 2))
         let result = try s.backup(repository, [s.path("src")])
         let walker = TreeWalker(repository: repository)

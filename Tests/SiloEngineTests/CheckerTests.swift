@@ -3,6 +3,7 @@ import SiloEngine
 import SiloFormat
 import SiloRepository
 import SiloStorage
+import SiloTestSupport
 import XCTest
 
 /// `check` tests what FORMAT.md §10 promises: for each invariant, one violation planted in an
@@ -15,7 +16,7 @@ final class CheckerTests: XCTestCase {
     override func setUpWithError() throws {
         s = try Scratch()
         repository = try s.initRepository(packTargetSize: 1 << 20)
-        try s.write("src/one.bin", randomData(3_000_000, seed: 1))
+        try s.write("src/one.bin", pseudoRandomBytes(3_000_000, seed: 1))
         try s.write("src/two.txt", Data(String(repeating: "a line of text\n", count: 20_000).utf8))
         _ = try s.backup(repository, [s.path("src")])
     }

@@ -3,18 +3,16 @@ import SiloEngine
 import SiloFormat
 import SiloRepository
 import SiloStorage
+import SiloTestSupport
 import XCTest
 
 /// `copy` at the engine level, where a destination can be made to fail on purpose.
 final class CopyTests: XCTestCase {
     private func makeDestination(_ scratch: Scratch) throws -> LocalObjectStore {
         let store = LocalObjectStore(root: scratch.path("destination"))
-        try store.createRoot()
-        var options = Repository.InitOptions()
-        options.scryptN = 1 << 10
         // 1 MiB packs: an index file is written every 8 packs, so an interrupted copy leaves some.
-        options.packTargetSize = 1 << 20
-        try Repository.initialize(store: store, password: Data("other password".utf8), options: options, cacheRoot: scratch.path("destination-cache"))
+        try makeTestRepository(store: store, password: Data("other password".utf8), cacheRoot: scratch.path("destination-cache"),
+                               packTargetSize: 1 << 20)
         return store
     }
 
@@ -27,7 +25,7 @@ final class CopyTests: XCTestCase {
     func testInterruptedCopyResumesWithoutResendingWhatArrived() throws {
         let scratch = try Scratch()
         let source = try scratch.initRepository()
-        for i in 0..<8 { try scratch.write("src/media\(i).bin", randomData(4 << 20, seed: UInt64(i + 1))) }
+        for i in 0..<8 { try scratch.write("src/media\(i).bin", pseudoRandomBytes(4 << 20, seed: UInt64(i + 1))) }
         try scratch.write("src/notes.txt", textData(50_000, seed: 3))
         let backup = try scratch.backup(source, [scratch.path("src")])
         let destinationStore = try makeDestination(scratch)
@@ -60,7 +58,7 @@ final class CopyTests: XCTestCase {
         _ = try scratch.restore(destination, copied, to: scratch.path("out"))
         for i in 0..<8 {
             let name = "src/media\(i).bin"
-            XCTAssertEqual(FileManager.default.contents(atPath: scratch.path("out") + scratch.path(name)), randomData(4 << 20, seed: UInt64(i + 1)))
+            XCTAssertEqual(FileManager.default.contents(atPath: scratch.path("out") + scratch.path(name)), pseudoRandomBytes(4 << 20, seed: UInt64(i + 1)))
         }
         XCTAssertEqual(FileManager.default.contents(atPath: scratch.path("out") + scratch.path("src/notes.txt")), textData(50_000, seed: 3))
     }

@@ -3,6 +3,7 @@ import SiloEngine
 import SiloFormat
 import SiloRepository
 import SiloStorage
+import SiloTestSupport
 import XCTest
 
 /// Snapshots far deeper than a thread's stack allows recursion (a debug build overflows its
@@ -69,12 +70,8 @@ final class DeepTreeTests: XCTestCase {
         let scratch = try Scratch()
         let source = try scratch.initRepository()
         let (id, snapshot) = try Self.deepSnapshot(source, depth: Self.depth, content: "bottom")
-        let store = LocalObjectStore(root: scratch.path("destination"))
-        try store.createRoot()
-        var options = Repository.InitOptions()
-        options.scryptN = 1 << 10
-        let destination = try Repository.initialize(store: store, password: Data("other".utf8), options: options,
-                                                    cacheRoot: scratch.path("destination-cache"))
+        let destination = try makeTestRepository(store: LocalObjectStore(root: scratch.path("destination")), password: Data("other".utf8),
+                                                 cacheRoot: scratch.path("destination-cache"))
         let copier = try SnapshotCopier(from: source, to: destination)
         let copiedID = try copier.copy(id, snapshot)
         copier.release()

@@ -2,6 +2,7 @@ import Foundation
 import SiloEngine
 import SiloFormat
 import SiloRepository
+import SiloTestSupport
 import XCTest
 
 /// Database dumps (streams cut with the `database` profile) are stored as deltas against the
@@ -124,7 +125,7 @@ final class DeltaChunkTests: XCTestCase {
     func testDeadDeltasInKeptPacksAreRepackedOutWithTheirBases() throws {
         let s = try Scratch()
         let repository = try s.initRepository()
-        try s.write("files/media.bin", randomData(1 << 20, seed: 5))
+        try s.write("files/media.bin", pseudoRandomBytes(1 << 20, seed: 5))
         let first = try backup(s, repository, version: 0)
         let second = try s.backup(repository, [s.path("files")], time: Date(timeIntervalSince1970: 1_700_100_000)) { options in
             options.streams = [DataStreamSource(path: "/postgres/app.pgdump", profile: .database) { Self.dump(version: 1) }]
@@ -147,7 +148,7 @@ final class DeltaChunkTests: XCTestCase {
         let check = try Checker(repository: reopened, options: { var o = CheckOptions(); o.readData = true; return o }()).run()
         XCTAssertTrue(check.isClean, "\(check.errors)")
         _ = try s.restore(reopened, third.snapshot, to: s.path("media"))
-        XCTAssertEqual(FileManager.default.contents(atPath: s.path("media") + s.path("files/media.bin")), randomData(1 << 20, seed: 5))
+        XCTAssertEqual(FileManager.default.contents(atPath: s.path("media") + s.path("files/media.bin")), pseudoRandomBytes(1 << 20, seed: 5))
     }
 
     /// Issue 14 §7: a chain of 18 dumps, all forgotten and marked while a backup runs, then one

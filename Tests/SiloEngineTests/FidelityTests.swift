@@ -3,6 +3,7 @@ import Foundation
 import SiloEngine
 import SiloFormat
 import SiloRepository
+import SiloTestSupport
 import XCTest
 
 /// Backup → restore must reproduce every kind of file and all its metadata exactly.
@@ -22,7 +23,7 @@ final class FidelityTests: XCTestCase {
         try s.write("src/empty.txt", Data())
         try s.write("src/one.txt", Data("x".utf8))
         try s.write("src/text.txt", textData(3 << 20, seed: 1))
-        try s.write("src/random.bin", randomData(5 << 20 + 12345, seed: 2))
+        try s.write("src/random.bin", pseudoRandomBytes(5 << 20 + 12345, seed: 2))
         try fm.createDirectory(atPath: s.path("src/empty-dir"), withIntermediateDirectories: true)
         try fm.createDirectory(atPath: s.path("src/deep/a/b/c"), withIntermediateDirectories: true)
         try s.write("src/deep/a/b/c/leaf.txt", Data("leaf\n".utf8))
@@ -105,7 +106,7 @@ final class FidelityTests: XCTestCase {
         let repository = try s.initRepository(encrypted: false)
         XCTAssertFalse(repository.isEncrypted)
         try s.write("src/a.txt", textData(100_000, seed: 3))
-        try s.write("src/b.bin", randomData(2 << 20, seed: 4))
+        try s.write("src/b.bin", pseudoRandomBytes(2 << 20, seed: 4))
         let result = try s.backup(repository, [s.path("src")])
         _ = try s.restore(repository, result.snapshot, to: s.path("out"))
         XCTAssertEqual(TreeManifest(s.path("src")).differences(from: TreeManifest(s.path("out") + s.path("src"))), [])
@@ -118,7 +119,7 @@ final class FidelityTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: s.path("src"), withIntermediateDirectories: true)
         let big = s.path("src/big.img")
         let fd = open(big, O_WRONLY | O_CREAT, 0o644)
-        let marker = randomData(1 << 20, seed: 9)
+        let marker = pseudoRandomBytes(1 << 20, seed: 9)
         marker.withUnsafeBytes { _ = pwrite(fd, $0.baseAddress!, $0.count, (4 << 30) + 12345) }
         marker.withUnsafeBytes { _ = pwrite(fd, $0.baseAddress!, 1000, 1 << 30) }
         close(fd)

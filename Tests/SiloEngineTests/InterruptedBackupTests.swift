@@ -3,6 +3,7 @@ import SiloEngine
 import SiloFormat
 import SiloRepository
 import SiloStorage
+import SiloTestSupport
 import XCTest
 
 /// The object store fails in the middle of a backup: no snapshot appears, and the next backup
@@ -11,7 +12,7 @@ final class InterruptedBackupTests: XCTestCase {
     func testNextBackupReusesWhatTheFailedOneIndexed() throws {
         let scratch = try Scratch()
         try scratch.initRepository(packTargetSize: 1 << 20)
-        for i in 0..<8 { try scratch.write("src/media\(i).bin", randomData(4 << 20, seed: UInt64(i + 20))) }
+        for i in 0..<8 { try scratch.write("src/media\(i).bin", pseudoRandomBytes(4 << 20, seed: UInt64(i + 20))) }
 
         let puts = CallCounter()
         let failing = FaultInjectingStore(LocalObjectStore(root: scratch.repoPath)) { operation, key, _ in
@@ -30,7 +31,7 @@ final class InterruptedBackupTests: XCTestCase {
         XCTAssertEqual(result.snapshot.summary.chunksAdded, total - indexed, "only what no index named is sent again")
         _ = try scratch.restore(repository, result.snapshot, to: scratch.path("out"))
         for i in 0..<8 {
-            XCTAssertEqual(FileManager.default.contents(atPath: scratch.path("out") + scratch.path("src/media\(i).bin")), randomData(4 << 20, seed: UInt64(i + 20)))
+            XCTAssertEqual(FileManager.default.contents(atPath: scratch.path("out") + scratch.path("src/media\(i).bin")), pseudoRandomBytes(4 << 20, seed: UInt64(i + 20)))
         }
     }
 
@@ -41,7 +42,7 @@ final class InterruptedBackupTests: XCTestCase {
         try scratch.initRepository(packTargetSize: 1 << 20)
         // 64 MiB: chunk sizes depend on the repository's random chunker key, and 32 MiB came to
         // as few as 19 packs, so the 21st put, which fails, never came.
-        for i in 0..<16 { try scratch.write("src/media\(i).bin", randomData(4 << 20, seed: UInt64(i + 40))) }
+        for i in 0..<16 { try scratch.write("src/media\(i).bin", pseudoRandomBytes(4 << 20, seed: UInt64(i + 40))) }
         let puts = CallCounter()
         let full = FaultInjectingStore(LocalObjectStore(root: scratch.repoPath)) { operation, key, _ in
             guard operation == .put, key.hasPrefix("packs/") else { return nil }

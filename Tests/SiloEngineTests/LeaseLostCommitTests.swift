@@ -3,6 +3,7 @@ import SiloEngine
 import SiloFormat
 import SiloRepository
 import SiloStorage
+import SiloTestSupport
 import XCTest
 
 /// A backup whose lease a prune may have taken for stale never leaves a snapshot behind.
@@ -12,7 +13,7 @@ final class LeaseLostCommitTests: XCTestCase {
         let repository = try s.initRepository(packTargetSize: 1 << 20)
         // Stands for a backup stopped for longer than the stale time: no refresh comes in time.
         let builder = try SnapshotBuilder(repository: repository, leaseTiming: Lease.Timing(staleAfter: 1.0, refreshEvery: 3600, margin: 0.5))
-        let chunk = try builder.storeChunk(randomData(100_000, seed: 3))
+        let chunk = try builder.storeChunk(pseudoRandomBytes(100_000, seed: 3))
         var node = Node(name: ByteString("file"), type: .file)
         node.content = [chunk]
         let tree = try builder.storeTree(Tree(nodes: [node]))

@@ -3,6 +3,7 @@ import SiloEngine
 import SiloFormat
 import SiloRepository
 import SiloStorage
+import SiloTestSupport
 import XCTest
 
 /// A restore reads each pack at most once, however the files' chunks are spread over packs,
@@ -12,10 +13,10 @@ final class PackOrderedRestoreTests: XCTestCase {
     func testFullRestoreReadsEachPackOnce() throws {
         let s = try Scratch()
         let repository = try s.initRepository(packTargetSize: 1 << 20)
-        for i in 0..<6 { try s.write("src/large\(i).bin", randomData((3 << 20) + i * 4099, seed: UInt64(100 + i))) }
+        for i in 0..<6 { try s.write("src/large\(i).bin", pseudoRandomBytes((3 << 20) + i * 4099, seed: UInt64(100 + i))) }
         for i in 0..<150 { try s.write("src/small/\(i).txt", textData(200 + i * 37, seed: i)) }
-        try s.write("src/copy-of-large0.bin", randomData(3 << 20, seed: 100))
-        let repeated = randomData(600 << 10, seed: 7)
+        try s.write("src/copy-of-large0.bin", pseudoRandomBytes(3 << 20, seed: 100))
+        let repeated = pseudoRandomBytes(600 << 10, seed: 7)
         try s.write("src/repeats.bin", repeated + repeated + repeated)
         try s.write("src/empty", Data())
         let before = TreeManifest(s.path("src"))
@@ -41,7 +42,7 @@ final class PackOrderedRestoreTests: XCTestCase {
     func testSmallSpansReadNoByteTwice() throws {
         let s = try Scratch()
         let repository = try s.initRepository(packTargetSize: 2 << 20)
-        for i in 0..<4 { try s.write("src/large\(i).bin", randomData((3 << 20) + i * 977, seed: UInt64(300 + i))) }
+        for i in 0..<4 { try s.write("src/large\(i).bin", pseudoRandomBytes((3 << 20) + i * 977, seed: UInt64(300 + i))) }
         for i in 0..<100 { try s.write("src/small/\(i).txt", textData(300 + i * 53, seed: i)) }
         let before = TreeManifest(s.path("src"))
         let snapshot = try s.backup(repository, [s.path("src")]).snapshot
@@ -61,7 +62,7 @@ final class PackOrderedRestoreTests: XCTestCase {
     func testRestoreOfOneFileReadsOnlyItsChunks() throws {
         let s = try Scratch()
         let repository = try s.initRepository(packTargetSize: 8 << 20)
-        for i in 0..<4 { try s.write("src/large\(i).bin", randomData(2 << 20, seed: UInt64(200 + i))) }
+        for i in 0..<4 { try s.write("src/large\(i).bin", pseudoRandomBytes(2 << 20, seed: UInt64(200 + i))) }
         let snapshot = try s.backup(repository, [s.path("src")]).snapshot
 
         let reads = ReadLog()
@@ -69,7 +70,7 @@ final class PackOrderedRestoreTests: XCTestCase {
         let summary = try s.restore(observed, snapshot, to: s.path("out"), includes: [s.path("src/large2.bin")])
         XCTAssertTrue(summary.problems.isEmpty, "\(summary.problems)")
         XCTAssertEqual(summary.files, 1)
-        XCTAssertEqual(FileManager.default.contents(atPath: s.path("out") + s.path("src/large2.bin")), randomData(2 << 20, seed: 202))
+        XCTAssertEqual(FileManager.default.contents(atPath: s.path("out") + s.path("src/large2.bin")), pseudoRandomBytes(2 << 20, seed: 202))
         // Its chunks, and at most the gaps between them that one read spans (under 1 MiB each,
         // `loadBlobs`' maxGap): the workers store chunks of different files interleaved.
         let node = try XCTUnwrap(try TreeWalker(repository: repository).node(at: ByteString(s.path("src/large2.bin")), root: snapshot.tree))
@@ -82,7 +83,7 @@ final class PackOrderedRestoreTests: XCTestCase {
 final class ReadLog: @unchecked Sendable {
     /// The scratch repository opened through a store that records what is read of its packs.
     func repository(_ s: Scratch) throws -> Repository {
-        let observing = FaultInjectingStore(LocalObjectStore(root: s.repoPath))
+        let observing = FaultInjectingStore(LocalObjectStore(root: s.repoPath), locality: .remote)
         observing.setCorruption { [self] key, data in
             if key.hasPrefix("packs/") { record(key, bytes: data.count) }
             return data

@@ -1,6 +1,7 @@
 import Foundation
 import SiloEngine
 import SiloRepository
+import SiloTestSupport
 import XCTest
 
 /// A second prune beside a live one is refused with its own error code (`locked`, exit 11),
@@ -9,7 +10,7 @@ final class PruneLockTests: XCTestCase {
     func testAPruneBesideALivePruneIsLocked() throws {
         let s = try Scratch()
         let repository = try s.initRepository()
-        try s.write("src/a.bin", randomData(100_000, seed: 3))
+        try s.write("src/a.bin", pseudoRandomBytes(100_000, seed: 3))
         _ = try s.backup(repository, [s.path("src")])
         let other = try repository.takeLease(.prune)
         defer { other.release() }

@@ -2,6 +2,7 @@ import Foundation
 import SiloEngine
 import SiloFormat
 import SiloRepository
+import SiloTestSupport
 import XCTest
 
 final class PruneTests: XCTestCase {
@@ -23,10 +24,10 @@ final class PruneTests: XCTestCase {
     func testTwoPhaseCollection() throws {
         let s = try Scratch()
         let repository = try s.initRepository(packTargetSize: 1 << 20)
-        try s.write("src/keep.bin", randomData(2 << 20, seed: 1))
+        try s.write("src/keep.bin", pseudoRandomBytes(2 << 20, seed: 1))
         var ids: [SnapshotID] = []
         for day in 0..<4 {
-            try s.write("src/day.bin", randomData(3 << 20, seed: UInt64(100 + day)))
+            try s.write("src/day.bin", pseudoRandomBytes(3 << 20, seed: UInt64(100 + day)))
             ids.append(try s.backup(repository, [s.path("src")], time: Date(timeIntervalSince1970: Double(1_700_000_000 + day * 86400))).id)
         }
         let before = try packBytes(s)
@@ -52,8 +53,8 @@ final class PruneTests: XCTestCase {
         XCTAssertTrue(report.isClean, "\(report.errors)")
         let latest = try repository.loadSnapshot(ids.last!)
         _ = try s.restore(repository, latest, to: s.path("out"))
-        XCTAssertEqual(FileManager.default.contents(atPath: s.path("out") + s.path("src/day.bin")), randomData(3 << 20, seed: 103))
-        XCTAssertEqual(FileManager.default.contents(atPath: s.path("out") + s.path("src/keep.bin")), randomData(2 << 20, seed: 1))
+        XCTAssertEqual(FileManager.default.contents(atPath: s.path("out") + s.path("src/day.bin")), pseudoRandomBytes(3 << 20, seed: 103))
+        XCTAssertEqual(FileManager.default.contents(atPath: s.path("out") + s.path("src/keep.bin")), pseudoRandomBytes(2 << 20, seed: 1))
     }
 
     /// The live set of one prune serves the next only while the snapshots are the same: a
@@ -74,7 +75,7 @@ final class PruneTests: XCTestCase {
         let afterForget = try prune(repository)
         XCTAssertLessThan(afterForget.liveChunks, first.liveChunks, "a forgotten snapshot's own chunks are no longer live")
 
-        try s.write("src/new.bin", randomData(2 << 20, seed: 77))
+        try s.write("src/new.bin", pseudoRandomBytes(2 << 20, seed: 77))
         _ = try s.backup(repository, [s.path("src")], time: Date(timeIntervalSince1970: 1_700_500_000))
         let afterBackup = try prune(repository)
         XCTAssertGreaterThan(afterBackup.liveChunks, afterForget.liveChunks, "a new snapshot's chunks are live")
@@ -87,10 +88,10 @@ final class PruneTests: XCTestCase {
     func testOnePruneFreesTheSpaceWhenNothingRuns() throws {
         let s = try Scratch()
         let repository = try s.initRepository(packTargetSize: 1 << 20)
-        try s.write("src/keep.bin", randomData(2 << 20, seed: 1))
+        try s.write("src/keep.bin", pseudoRandomBytes(2 << 20, seed: 1))
         var ids: [SnapshotID] = []
         for day in 0..<4 {
-            try s.write("src/day.bin", randomData(3 << 20, seed: UInt64(100 + day)))
+            try s.write("src/day.bin", pseudoRandomBytes(3 << 20, seed: UInt64(100 + day)))
             ids.append(try s.backup(repository, [s.path("src")], time: Date(timeIntervalSince1970: Double(1_700_000_000 + day * 86400))).id)
         }
         let before = try packBytes(s)
@@ -106,7 +107,7 @@ final class PruneTests: XCTestCase {
         let check = try Checker(repository: try s.open(), options: { var o = CheckOptions(); o.readData = true; return o }()).run()
         XCTAssertTrue(check.isClean, "\(check.errors)")
         _ = try s.restore(repository, try repository.loadSnapshot(ids.last!), to: s.path("out"))
-        XCTAssertEqual(FileManager.default.contents(atPath: s.path("out") + s.path("src/day.bin")), randomData(3 << 20, seed: 103))
+        XCTAssertEqual(FileManager.default.contents(atPath: s.path("out") + s.path("src/day.bin")), pseudoRandomBytes(3 << 20, seed: 103))
     }
 
     /// A backup that started before packs were marked may still use them: they are deleted only
@@ -114,7 +115,7 @@ final class PruneTests: XCTestCase {
     func testMarkedPacksWaitForEarlierBackupsAndAreNotReused() throws {
         let s = try Scratch()
         let repository = try s.initRepository(packTargetSize: 1 << 20)
-        let content = randomData(3 << 20, seed: 7)
+        let content = pseudoRandomBytes(3 << 20, seed: 7)
         try s.write("src/a.bin", content)
         let old = try s.backup(repository, [s.path("src")]).id
         try FileManager.default.removeItem(atPath: s.path("src/a.bin"))
@@ -147,7 +148,7 @@ final class PruneTests: XCTestCase {
     func testMarkedPackInUseAgainIsKept() throws {
         let s = try Scratch()
         let repository = try s.initRepository(packTargetSize: 1 << 20)
-        let content = randomData(3 << 20, seed: 9)
+        let content = pseudoRandomBytes(3 << 20, seed: 9)
         try s.write("src/a.bin", content)
         let old = try s.backup(repository, [s.path("src")]).id
         try repository.removeSnapshot(old)
@@ -169,7 +170,7 @@ final class PruneTests: XCTestCase {
     func testRepackOfMostlyDeadPacks() throws {
         let s = try Scratch()
         let repository = try s.initRepository(packTargetSize: 8 << 20)
-        for i in 0..<6 { try s.write("src/f\(i).bin", randomData(1 << 20, seed: UInt64(i + 20))) }
+        for i in 0..<6 { try s.write("src/f\(i).bin", pseudoRandomBytes(1 << 20, seed: UInt64(i + 20))) }
         let first = try s.backup(repository, [s.path("src")]).id
         for i in 1..<6 { try FileManager.default.removeItem(atPath: s.path("src/f\(i).bin")) }
         let kept = try s.backup(repository, [s.path("src")])
@@ -179,7 +180,7 @@ final class PruneTests: XCTestCase {
         _ = try prune(repository)
         XCTAssertLessThan(try packBytes(s), 3 << 20)
         _ = try s.restore(repository, kept.snapshot, to: s.path("out"))
-        XCTAssertEqual(FileManager.default.contents(atPath: s.path("out") + s.path("src/f0.bin")), randomData(1 << 20, seed: 20))
+        XCTAssertEqual(FileManager.default.contents(atPath: s.path("out") + s.path("src/f0.bin")), pseudoRandomBytes(1 << 20, seed: 20))
     }
 
     /// Small, fully live packs are not "mostly dead" because of their header and trailer: once
@@ -189,7 +190,7 @@ final class PruneTests: XCTestCase {
         let repository = try s.initRepository(packTargetSize: 1 << 20)
         var ids: [SnapshotID] = []
         for batch in 0..<8 {
-            for file in 0..<40 { try s.write("src/b\(batch)/f\(file)", randomData(64, seed: UInt64(batch * 1000 + file))) }
+            for file in 0..<40 { try s.write("src/b\(batch)/f\(file)", pseudoRandomBytes(64, seed: UInt64(batch * 1000 + file))) }
             ids.append(try s.backup(repository, [s.path("src")]).id)
             try FileManager.default.removeItem(atPath: s.path("src/b\(batch)"))
         }
@@ -205,6 +206,6 @@ final class PruneTests: XCTestCase {
         XCTAssertLessThan(try packBytes(s), before * 3 / 4, "the forgotten half is freed")
         let kept = try repository.loadSnapshot(ids[5])
         _ = try s.restore(repository, kept, to: s.path("out"))
-        XCTAssertEqual(FileManager.default.contents(atPath: s.path("out") + s.path("src/b5/f7")), randomData(64, seed: 5007))
+        XCTAssertEqual(FileManager.default.contents(atPath: s.path("out") + s.path("src/b5/f7")), pseudoRandomBytes(64, seed: 5007))
     }
 }

@@ -4,6 +4,7 @@ import SiloEngine
 import SiloFormat
 import SiloRepository
 import SiloStorage
+import SiloTestSupport
 import XCTest
 
 /// What a restore finds in its target does not redirect it: a non-directory where the snapshot
@@ -55,7 +56,7 @@ final class RestoreTargetSafetyTests: XCTestCase {
     func testADirectoryReplacedByALinkDuringTheRestoreIsNotWrittenThrough() throws {
         let s = try Scratch()
         let repository = try s.initRepository()
-        for i in 0..<20 { try s.write("src/a/d/f\(i).txt", randomData(1000 + i, seed: UInt64(i))) }
+        for i in 0..<20 { try s.write("src/a/d/f\(i).txt", pseudoRandomBytes(1000 + i, seed: UInt64(i))) }
         try s.write("src/ok.txt", Data("fine\n".utf8))
         XCTAssertEqual(chmod(s.path("src/a/d"), 0o1777), 0)
         let snapshot = try s.backup(repository, [s.path("src")]).snapshot

@@ -1,6 +1,7 @@
 import Foundation
 import SiloEngine
 import SiloFormat
+import SiloTestSupport
 import XCTest
 
 /// `restore --verify` reads back what a restore wrote: a restored file that no longer holds the
@@ -9,7 +10,7 @@ final class RestoreVerifierTests: XCTestCase {
     func testNamesEveryKindOfMismatch() throws {
         let s = try Scratch()
         let repository = try s.initRepository()
-        for name in ["flipped", "short", "long", "intact"] { try s.write("src/\(name)", randomData(300_000, seed: UInt64(name.count))) }
+        for name in ["flipped", "short", "long", "intact"] { try s.write("src/\(name)", pseudoRandomBytes(300_000, seed: UInt64(name.count))) }
         let snapshot = try s.backup(repository, [s.path("src")]).snapshot
         _ = try s.restore(repository, snapshot, to: s.path("out"))
         let restored = s.path("out") + s.path("src")

@@ -2,6 +2,7 @@ import Foundation
 import SiloEngine
 import SiloFormat
 import SiloRepository
+import SiloTestSupport
 import XCTest
 
 /// 90 days of 4-hourly snapshots of a changing tree, the seed's policy, prune: exactly the
@@ -13,12 +14,12 @@ final class RetentionEndToEndTests: XCTestCase {
     private func writeState(_ s: Scratch, round r: Int, under root: String) throws {
         let fm = FileManager.default
         try? fm.removeItem(atPath: s.path(root))
-        try s.write("\(root)/static.bin", randomData(200_000, seed: 1))
+        try s.write("\(root)/static.bin", pseudoRandomBytes(200_000, seed: 1))
         var dump = textData(300_000, seed: 5)
         let line = Data("row updated in round \(r)\n".utf8)
         dump.replaceSubrange((r * 997 % 250_000)..<(r * 997 % 250_000 + line.count), with: line)
         try s.write("\(root)/db/dump.sql", dump)
-        for u in max(0, r - 2)...r { try s.write("\(root)/uploads/u\(u).bin", randomData(20_000, seed: UInt64(1000 + u))) }
+        for u in max(0, r - 2)...r { try s.write("\(root)/uploads/u\(u).bin", pseudoRandomBytes(20_000, seed: UInt64(1000 + u))) }
     }
 
     func testNinetyDaysWithTheSeedPolicy() throws {

@@ -4,41 +4,11 @@ import SiloEngine
 import SiloFormat
 import SiloRepository
 import SiloStorage
+import SiloTestSupport
 import XCTest
 
-/// A scratch directory with a repository in it, removed at the end of the test.
-final class Scratch {
-    let root: String
-    var repoPath: String { root + "/repo" }
-    var cachePath: String { root + "/cache" }
-    let password = Data("test password".utf8)
-
-    init() throws {
-        root = NSTemporaryDirectory() + "silo-test-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-    }
-
-    deinit {
-        _ = try? FileManager.default.removeItem(atPath: root)
-    }
-
-    func path(_ relative: String) -> String { root + "/" + relative }
-
-    @discardableResult
-    func initRepository(encrypted: Bool = true, packTargetSize: Int = 16 << 20) throws -> Repository {
-        let store = LocalObjectStore(root: repoPath)
-        try store.createRoot()
-        var options = Repository.InitOptions()
-        options.encrypted = encrypted
-        options.scryptN = 1 << 10
-        options.packTargetSize = packTargetSize
-        return try Repository.initialize(store: store, password: encrypted ? password : nil, options: options, cacheRoot: cachePath)
-    }
-
-    func open(cache: String? = nil) throws -> Repository {
-        try Repository.open(store: LocalObjectStore(root: repoPath), password: password, cacheRoot: cache ?? cachePath)
-    }
-
+/// What engine tests do with a scratch repository (SiloTestSupport's `Scratch`).
+extension Scratch {
     func backup(_ repository: Repository, _ paths: [String], time: Date? = nil, configure: (inout BackupOptions) -> Void = { _ in })
         throws -> Archiver.Result {
         var options = BackupOptions(paths: paths, host: "testhost")
@@ -52,30 +22,6 @@ final class Scratch {
         options.includes = includes
         return try Restorer(repository: repository, snapshot: snapshot, options: options).run()
     }
-
-    func write(_ relative: String, _ data: Data) throws {
-        let full = path(relative)
-        try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        XCTAssertTrue(FileManager.default.createFile(atPath: full, contents: data))
-    }
-}
-
-func randomData(_ count: Int, seed: UInt64) -> Data {
-    var state = seed &+ 0x9E3779B97F4A7C15
-    var data = Data(count: count)
-    data.withUnsafeMutableBytes { raw in
-        let words = count / 8
-        let p = raw.baseAddress!
-        for i in 0..<words {
-            state ^= state << 13; state ^= state >> 7; state ^= state << 17
-            p.storeBytes(of: state, toByteOffset: i * 8, as: UInt64.self)
-        }
-        for i in (words * 8)..<count {
-            state ^= state << 13; state ^= state >> 7; state ^= state << 17
-            raw[i] = UInt8(truncatingIfNeeded: state)
-        }
-    }
-    return data
 }
 
 func textData(_ count: Int, seed: Int) -> Data {

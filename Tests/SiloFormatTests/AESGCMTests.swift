@@ -1,5 +1,6 @@
 import Foundation
 import SiloFormat
+import SiloTestSupport
 import XCTest
 
 final class AESGCMTests: XCTestCase {

@@ -1,5 +1,6 @@
 import Foundation
 @testable import SiloFormat
+import SiloTestSupport
 import XCTest
 
 final class FastCDCTests: XCTestCase {

@@ -2,26 +2,6 @@ import Foundation
 import SiloFormat
 import XCTest
 
-/// Deterministic pseudo-random bytes (SplitMix64), so that failures reproduce.
-func pseudoRandomBytes(_ count: Int, seed: UInt64) -> Data {
-    var state = seed
-    var data = Data(count: count)
-    data.withUnsafeMutableBytes { (raw: UnsafeMutableRawBufferPointer) in
-        var word: UInt64 = 0
-        for i in 0..<count {
-            if i % 8 == 0 {
-                state &+= 0x9E37_79B9_7F4A_7C15
-                var z = state
-                z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-                z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-                word = z ^ (z >> 31)
-            }
-            raw[i] = UInt8(truncatingIfNeeded: word >> UInt64((i % 8) * 8))
-        }
-    }
-    return data
-}
-
 /// Bytes from hex written independently of the code under test (spaces and newlines allowed).
 func hexBytes(_ text: String) -> Data {
     let digits = text.filter { !$0.isWhitespace }

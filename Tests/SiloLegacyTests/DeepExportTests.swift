@@ -3,6 +3,7 @@ import SiloEngine
 import SiloFormat
 import SiloRepository
 import SiloStorage
+import SiloTestSupport
 import XCTest
 @testable import SiloLegacy
 
@@ -13,11 +14,7 @@ final class DeepExportTests: XCTestCase {
         let depth = 6_000
         let root = NSTemporaryDirectory() + "silo-deep-export-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let store = LocalObjectStore(root: root + "/repo")
-        try store.createRoot()
-        var options = Repository.InitOptions()
-        options.encrypted = false
-        let repository = try Repository.initialize(store: store, password: nil, options: options, cacheRoot: root + "/cache")
+        let repository = try makeTestRepository(store: LocalObjectStore(root: root + "/repo"), password: nil, cacheRoot: root + "/cache")
 
         // `/d/d/…/d/file`, stored bottom-up.
         let builder = try SnapshotBuilder(repository: repository)

@@ -2,6 +2,7 @@ import Foundation
 import SiloFormat
 @testable import SiloRepository
 import SiloStorage
+import SiloTestSupport
 import XCTest
 
 /// A key file asking for more scrypt work than silo allows is never derived: a planted one

@@ -1,6 +1,7 @@
 import Foundation
 @testable import SiloRepository
 import SiloStorage
+import SiloTestSupport
 import XCTest
 
 /// When a lease counts as stale, and when its holder must count it as lost (FORMAT.md §11).

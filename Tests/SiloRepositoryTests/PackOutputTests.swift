@@ -2,6 +2,7 @@ import Foundation
 import SiloFormat
 @testable import SiloRepository
 import SiloStorage
+import SiloTestSupport
 import XCTest
 
 /// How packs reach the store: in pieces to a store that takes uploads (never whole in memory),

@@ -2,6 +2,7 @@ import Foundation
 import SiloFormat
 @testable import SiloRepository
 import SiloStorage
+import SiloTestSupport
 import XCTest
 
 final class RepositoryTests: XCTestCase {
@@ -80,25 +81,6 @@ final class RepositoryTests: XCTestCase {
         }
         let reopened = try Repository.open(store: LocalObjectStore(root: root + "/repo"), password: password, cacheRoot: root + "/cache")
         XCTAssertEqual(try reopened.catalog.contentDump(), before)
-    }
-
-    /// Catalog calls inside `inOneTransaction` join it: a failure rolls all of them back, and
-    /// success commits all of them.
-    func testCallsInsideOneTransactionCommitOrRollBackTogether() throws {
-        let catalog = try makeRepository().catalog
-        let ids = (0..<50).map { ChunkID(Crypto.sha256(Data("chunk \($0)".utf8))) }
-        struct Stop: Error {}
-        XCTAssertThrowsError(try catalog.inOneTransaction {
-            XCTAssertEqual(try catalog.addLive(Array(ids[0..<25])), 25)
-            XCTAssertEqual(try catalog.addLive(ids), 25, "the first call's rows are visible inside")
-            throw Stop()
-        })
-        XCTAssertEqual(try catalog.liveCount(), 0, "rolled back as a whole")
-        try catalog.inOneTransaction {
-            _ = try catalog.addLive(Array(ids[0..<25]))
-            _ = try catalog.addLive(ids)
-        }
-        XCTAssertEqual(try catalog.liveCount(), 50)
     }
 
     /// Another client's snapshot and index appear in this catalog on the next open.

@@ -1,5 +1,6 @@
 import Foundation
 import SiloStorage
+import SiloTestSupport
 import XCTest
 
 final class FaultInjectingStoreTests: XCTestCase {

@@ -4,6 +4,7 @@ import Foundation
 import Glibc
 #endif
 @testable import SiloStorage
+import SiloTestSupport
 import XCTest
 
 /// A temporary directory, removed when the value is released.

@@ -134,7 +134,7 @@ public final class Archiver: @unchecked Sendable {
 
     private func findParent(sources: [ByteString]) throws -> (id: SnapshotID, snapshot: Snapshot)? {
         if options.force { return nil }
-        let all = try repository.catalog.snapshots()
+        let all = try repository.snapshots()
         if let id = options.parent { return all.first { $0.id == id } }
         let wanted = sources.map { $0.displayString }
         return all.last { $0.snapshot.host == options.host && $0.snapshot.paths == wanted }

@@ -85,7 +85,7 @@ public final class SnapshotBuilder: @unchecked Sendable {
     public func ingest(_ profile: ContentProfile, progress: (Int) -> Void = { _ in },
                        read: (UnsafeMutableRawBufferPointer) throws -> Int) throws -> ([ChunkID], UInt64) {
         let chunker = try chunker(for: profile)
-        let deltas = profile.storesDeltas && repository.store is LocalObjectStore
+        let deltas = profile.storesDeltas && repository.store.isLocal
         var content: [ChunkID] = []
         var total: UInt64 = 0
         var filled = 0

@@ -10,7 +10,7 @@ public struct RepositoryStatistics: Sendable {
 
     public init(snapshots: [(id: SnapshotID, snapshot: Snapshot)], repository: Repository) throws {
         logicalBytes = snapshots.reduce(UInt64(0)) { $0 + $1.snapshot.summary.totalBytes }
-        index = try repository.catalog.totals()
+        index = try repository.indexTotals()
     }
 
     /// Logical size over unique plaintext.

@@ -30,7 +30,7 @@ public struct SnapshotSelector: Sendable {
     }
 
     public func resolve(_ reference: String, in repository: Repository) throws -> (id: SnapshotID, snapshot: Snapshot) {
-        let all = filter(try repository.catalog.snapshots())
+        let all = filter(try repository.snapshots())
         if reference == "latest" {
             guard let last = all.last else {
                 throw RepositoryError(.notFound, "no snapshot matches\(describeFilter); run `silo snapshots` to see them")

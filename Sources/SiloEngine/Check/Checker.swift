@@ -164,8 +164,8 @@ public final class Checker: @unchecked Sendable {
                 if stored < size { truncatedPacks[id] = stored }
             }
         }
-        if let local = repository.store as? LocalObjectStore {
-            let leftovers = try local.leftovers()
+        if let temporaryFiles = repository.store.temporaryFiles {
+            let leftovers = try temporaryFiles.leftovers()
             if !leftovers.isEmpty {
                 let bytes = leftovers.reduce(UInt64(0)) { $0 + $1.size }
                 note("\(leftovers.count) temporary file(s), \(bytes) bytes, left by interrupted runs (or written right now); harmless, prune removes those older than every running backup")

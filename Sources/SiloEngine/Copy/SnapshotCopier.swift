@@ -48,7 +48,7 @@ public final class SnapshotCopier {
         sameIDs = source.keys?.chunkID == destination.keys?.chunkID
         builder = try SnapshotBuilder(repository: destination)
         // After the builder's lease and catalog sync: the destination's snapshots as they are now.
-        sourceIdentities = Dictionary(try source.catalog.snapshots().map { ($0.id, Self.identity($0.id, $0.snapshot)) }) { a, _ in a }
+        sourceIdentities = Dictionary(try source.snapshots().map { ($0.id, Self.identity($0.id, $0.snapshot)) }) { a, _ in a }
         for (id, snapshot) in try destination.catalog.snapshots() { destinationByIdentity[Self.identity(id, snapshot)] = id }
     }
 

@@ -41,7 +41,7 @@ extension Pruner {
     /// listed here (FORMAT.md §11, "Sweep"; docs/model/prune.pml checks this order).
     func addSnapshotsSavedMeanwhile() throws {
         try repository.syncCatalog()
-        let added = try repository.catalog.snapshots().filter { !liveSnapshots.contains($0.id) }
+        let added = try repository.snapshots().filter { !liveSnapshots.contains($0.id) }
         guard !added.isEmpty else { return }
         say("\(added.count) snapshot(s) saved while prune ran: their data stays")
         try repository.catalog.inOneTransaction { try addToLiveSet(added, restart: false) }

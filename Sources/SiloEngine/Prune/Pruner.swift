@@ -143,10 +143,10 @@ public final class Pruner: @unchecked Sendable {
     /// live lease and the moment they were read. A writer takes its lease before it creates
     /// any, so a live writer's files are never that old.
     private func removeLeftovers(olderThan horizon: Double) throws {
-        guard let local = repository.store as? LocalObjectStore else { return }
+        guard let temporaryFiles = repository.store.temporaryFiles else { return }
         let limit = horizon - max(options.grace, 60)
-        for leftover in try local.leftovers() where leftover.modified.timeIntervalSince1970 < limit {
-            if !options.dryRun { try local.removeLeftover(leftover) }
+        for leftover in try temporaryFiles.leftovers() where leftover.modified.timeIntervalSince1970 < limit {
+            if !options.dryRun { try temporaryFiles.removeLeftover(leftover) }
             report.leftoversRemoved += 1
             report.leftoverBytes += leftover.size
         }

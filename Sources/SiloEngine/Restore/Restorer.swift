@@ -222,7 +222,7 @@ public final class Restorer: @unchecked Sendable {
 
     /// Writes the files' contents pack by pack (`PackPlan`), then their sizes and metadata.
     private func restoreContents(_ files: [FileJob], _ descriptors: DirectoryDescriptors) {
-        let span = options.readSpan ?? (repository.store is LocalObjectStore ? 4 << 20 : 32 << 20)
+        let span = options.readSpan ?? repository.store.preferredReadSpan
         let plan = PackPlan(files: files, span: span) { try repository.catalog.location(of: $0) }
         // The plan holds every location the restore needs: the pages that found them go back
         // to the heap, where the data read next can use them.

@@ -1,5 +1,6 @@
 import Foundation
 import SiloEngine
+import SiloFormat
 
 /// One database, dumped with `pg_dump -Fc -Z0` straight into the chunker (no temporary file),
 /// in an exported snapshot that a second connection reads at the same time to compute the

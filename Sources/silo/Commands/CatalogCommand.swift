@@ -21,8 +21,8 @@ struct CatalogCommand: ParsableCommand {
                 try repository.rebuildCatalog()
                 // It completes whatever is damaged; what it left out is said, with what to do.
                 for finding in repository.findings { output.warning("skipped: " + finding.advice) }
-                let totals = try repository.catalog.totals()
-                let snapshots = try repository.catalog.snapshots().count
+                let totals = try repository.indexTotals()
+                let snapshots = try repository.snapshots().count
                 output.line("catalog rebuilt: \(snapshots) snapshots, \(totals.packs) packs, \(totals.chunks) chunks in \(String(format: "%.2f", Date().timeIntervalSince(started))) s")
                 output.emit(["message_type": "summary", "snapshots": snapshots, "packs": totals.packs, "chunks": totals.chunks,
                              "skipped": repository.findings.map { ["kind": $0.kind.rawValue, "key": $0.key, "message": $0.message] }])

@@ -102,7 +102,7 @@ struct CopyCommand: ParsableCommand {
 
     private func selectSnapshots(in source: Repository) throws -> [(id: SnapshotID, snapshot: Snapshot)] {
         let selector = filter.selector
-        if snapshots.isEmpty { return selector.filter(try source.catalog.snapshots()) }
+        if snapshots.isEmpty { return selector.filter(try source.snapshots()) }
         var chosen: [(id: SnapshotID, snapshot: Snapshot)] = []
         for reference in snapshots {
             let found = try selector.resolve(reference, in: source)

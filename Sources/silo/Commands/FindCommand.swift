@@ -20,7 +20,7 @@ struct FindCommand: ParsableCommand {
             let repository = try global.openRepository()
             let walker = TreeWalker(repository: repository)
             var hits = 0
-            for (id, snap) in filter.selector.filter(try repository.catalog.snapshots()) {
+            for (id, snap) in filter.selector.filter(try repository.snapshots()) {
                 try walker.walk(snap.tree) { path, node in
                     let target = pattern.contains("/") ? path : node.name
                     if Paths.withCPath(target, { fnmatch(pattern, $0, 0) }) == 0 {

@@ -111,7 +111,7 @@ struct ForgetCommand: ParsableCommand {
 
     private func applyPolicy(_ repository: Repository, _ output: Output) throws -> Int32 {
         let grouping = SnapshotGrouping(parsing: groupBy)!
-        let groups = grouping.groups(filter.selector.filter(try repository.catalog.snapshots()))
+        let groups = grouping.groups(filter.selector.filter(try repository.snapshots()))
         let decided = groups.map { (group: $0, decisions: policy.apply(to: $0.snapshots)) }
         // Decided for every group before anything goes: a policy that keeps nothing of a group
         // (`--keep-tag typo`) is refused whole.

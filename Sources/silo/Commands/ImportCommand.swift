@@ -54,7 +54,7 @@ struct ImportCommand: ParsableCommand {
             options.time = time.flatMap(TimeParser.parse)
             options.expandDumps = expandDumps
             options.decryption = try decryption()
-            var snapshots = try repository.catalog.snapshots()
+            var snapshots = try repository.snapshots()
             var imported = 0
             for file in files {
                 let name = (file as NSString).lastPathComponent

@@ -39,9 +39,9 @@ struct InitCommand: ParsableCommand {
             options.packTargetSize = packSize << 20
             if let n = ProcessInfo.processInfo.environment["SILO_TEST_SCRYPT_N"].flatMap(UInt64.init) { options.scryptN = n }
             if let other = copyChunkerParamsFrom { options.chunkerSeed = try chunkerSeed(of: other) }
-            if let local = store as? LocalObjectStore { try refuseForeignContent(local) }
+            if let root = store.localRoot { try refuseForeignContent(root) }
             let password = insecureNoEncryption ? nil : try newPassword(output)
-            if let local = store as? LocalObjectStore { try local.createRoot() }
+            try store.createContainer()
             let repository = try Repository.initialize(store: store, password: password, options: options, cacheRoot: global.cacheRoot)
             output.line("created silo repository \(repository.config.id) at \(store.location)")
             if insecureNoEncryption { output.line("warning: the repository is NOT encrypted") }
@@ -54,10 +54,10 @@ struct InitCommand: ParsableCommand {
     /// A directory with files of its own is not taken over: a typo in `-r` must not scatter a
     /// repository among somebody's documents. (A directory with a config is refused later as
     /// an existing repository.)
-    private func refuseForeignContent(_ store: LocalObjectStore) throws {
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: store.root), !entries.isEmpty,
+    private func refuseForeignContent(_ root: String) throws {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: root), !entries.isEmpty,
               !entries.contains("config") else { return }
-        throw RepositoryError(.alreadyExists, "\(store.root) is not empty and is not a Silo repository; choose an empty or new directory")
+        throw RepositoryError(.alreadyExists, "\(root) is not empty and is not a Silo repository; choose an empty or new directory")
     }
 
     /// On a terminal the password is typed twice and a weak one is warned about; from

@@ -15,7 +15,7 @@ struct SnapshotsCommand: ParsableCommand {
         let output = global.output
         try runCommand(output) {
             let repository = try global.openRepository()
-            let snapshots = filter.selector.filter(try repository.catalog.snapshots())
+            let snapshots = filter.selector.filter(try repository.snapshots())
             func row(_ cells: [String]) -> String {
                 let widths = [8, 19, 12, 11, 11]
                 return zip(cells, widths).enumerated().map { i, pair in

@@ -14,7 +14,7 @@ struct StatsCommand: ParsableCommand {
         let output = global.output
         try runCommand(output) {
             let repository = try global.openRepository()
-            let snapshots = filter.selector.filter(try repository.catalog.snapshots())
+            let snapshots = filter.selector.filter(try repository.snapshots())
             let statistics = try RepositoryStatistics(snapshots: snapshots, repository: repository)
             let totals = statistics.index
             let logical = statistics.logicalBytes

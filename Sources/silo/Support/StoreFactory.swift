@@ -73,7 +73,7 @@ enum StoreFactory {
     /// Requests sent so far to the remote stores among `stores` (what a run costs on a paid
     /// service); nil when none is remote.
     static func requestCount(_ stores: ObjectStore...) -> Int? {
-        let remote = stores.compactMap { $0 as? S3ObjectStore }
-        return remote.isEmpty ? nil : remote.reduce(0) { $0 + $1.requestCount }
+        let counts = stores.compactMap(\.requestCount)
+        return counts.isEmpty ? nil : counts.reduce(0, +)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import SiloFormat
+import SiloRepository
 
 /// Which copy of each live chunk prune keeps, and which delta bases that pins.
 ///
@@ -17,8 +18,8 @@ extension Catalog {
     /// the bases of kept deltas to the live set, to the end of their chains. `restart` forgets
     /// earlier choices (a new run, or the index changed); otherwise only chunks added to the
     /// live set since the last call are visited. Live chunks no index names get no kept copy.
-    public func keepCopiesAndBases(restart: Bool) throws {
-        try lock.withLock {
+    package func keepCopiesAndBases(restart: Bool) throws {
+        try withSQL { db in
             try db.execute("""
                 CREATE TEMP TABLE IF NOT EXISTS kept(id BLOB PRIMARY KEY, pack BLOB NOT NULL) WITHOUT ROWID;
                 CREATE TEMP TABLE IF NOT EXISTS fresh(id BLOB PRIMARY KEY) WITHOUT ROWID;
@@ -52,9 +53,9 @@ extension Catalog {
     /// outside `leaving`: when the packs in `leaving` go, such a delta would stay indexed
     /// without its base, and a backup could reuse it. Prune repacks these packs too (their kept
     /// copies move, their dead deltas go), so a dead chain is freed, not carried.
-    public func packsWithDeltasLosingTheirBase(leaving: Set<PackID>) throws -> Set<PackID> {
-        try lock.withLock {
-            try fillPackSet("leaving", leaving)
+    package func packsWithDeltasLosingTheirBase(leaving: Set<PackID>) throws -> Set<PackID> {
+        try withSQL { db in
+            try fillPackSet(db, "leaving", leaving)
             var result = Set<PackID>()
             try db.prepare("""
                 SELECT DISTINCT d.pack FROM chunks d INDEXED BY chunks_by_base
@@ -70,9 +71,9 @@ extension Catalog {
     /// no pack outside `doomed` has one: deleting them would leave that delta indexed without
     /// its base. The sweep keeps them, whatever made the delta stay (it may be dead, in a
     /// marker not yet due, or in a pack kept because a backup used it).
-    public func packsHoldingBasesOfRemainingDeltas(doomed: Set<PackID>) throws -> Set<PackID> {
-        try lock.withLock {
-            try fillPackSet("doomed", doomed)
+    package func packsHoldingBasesOfRemainingDeltas(doomed: Set<PackID>) throws -> Set<PackID> {
+        try withSQL { db in
+            try fillPackSet(db, "doomed", doomed)
             var result = Set<PackID>()
             try db.prepare("""
                 SELECT DISTINCT b.pack FROM doomed k CROSS JOIN chunks b ON b.pack = k.pack
@@ -85,19 +86,19 @@ extension Catalog {
     }
 
     /// The kept copies stored in a pack, in pack order: what a repack of it must move.
-    public func keptEntries(inPack pack: PackID) throws -> [PackEntry] {
+    package func keptEntries(inPack pack: PackID) throws -> [PackEntry] {
         var result: [PackEntry] = []
-        try lock.withLock {
+        try withSQL { db in
             try db.prepare("""
                 SELECT c.id, c.type, c.compression, c.offset, c.length, c.raw_length, c.base FROM kept k
                 CROSS JOIN chunks c ON c.id = k.id AND c.pack = k.pack WHERE k.pack = ?1 ORDER BY c.offset
-                """).bind([pack.digest]).forEach { row in result.append(Self.entry(row, id: ChunkID(row.digest(0)), from: 1)) }
+                """).bind([pack.digest]).forEach { row in result.append(Catalog.entry(row, id: ChunkID(row.digest(0)), from: 1)) }
         }
         return result
     }
 
-    /// Fills the temporary table `name` (one pack ID per row) with `packs`. Under `lock`.
-    private func fillPackSet(_ name: String, _ packs: Set<PackID>) throws {
+    /// Fills the temporary table `name` (one pack ID per row) with `packs`.
+    private func fillPackSet(_ db: SQLiteDatabase, _ name: String, _ packs: Set<PackID>) throws {
         try db.execute("CREATE TEMP TABLE IF NOT EXISTS \(name)(pack BLOB PRIMARY KEY) WITHOUT ROWID; DELETE FROM \(name);")
         try db.transaction {
             let insert = try db.prepare("INSERT OR IGNORE INTO \(name) VALUES (?1)")

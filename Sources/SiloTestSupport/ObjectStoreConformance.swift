@@ -2,14 +2,14 @@ import Foundation
 import SiloStorage
 import XCTest
 
-/// The `ObjectStore` contract as executable checks. Every backend (the local directory today,
-/// S3-compatible services later) must pass all of them:
+/// The `ObjectStore` contract as executable checks. Every backend (the local directory, S3)
+/// must pass all of them:
 ///
 ///     try runObjectStoreConformance { MyStore(...) }
 ///
 /// or, for one test method per check, build an `ObjectStoreConformance` and call the checks
 /// one by one (see `LocalObjectStoreConformanceTests`). Each check asks for a fresh, empty store.
-func runObjectStoreConformance(
+public func runObjectStoreConformance(
     plantUnfinishedPut: ((ObjectStore, String) throws -> Void)? = nil,
     _ makeStore: @escaping () throws -> ObjectStore
 ) throws {
@@ -19,20 +19,20 @@ func runObjectStoreConformance(
     }
 }
 
-struct ObjectStoreConformance {
+public struct ObjectStoreConformance {
     /// Returns a new, empty store.
-    let makeStore: () throws -> ObjectStore
+    public let makeStore: () throws -> ObjectStore
     /// Leaves behind whatever an interrupted `put` of the given key leaves in this backend
     /// (a temp file, an unfinished multipart upload); nil when the backend has no such state.
-    let plantUnfinishedPut: ((ObjectStore, String) throws -> Void)?
+    public let plantUnfinishedPut: ((ObjectStore, String) throws -> Void)?
 
-    init(makeStore: @escaping () throws -> ObjectStore, plantUnfinishedPut: ((ObjectStore, String) throws -> Void)? = nil) {
+    public init(makeStore: @escaping () throws -> ObjectStore, plantUnfinishedPut: ((ObjectStore, String) throws -> Void)? = nil) {
         self.makeStore = makeStore
         self.plantUnfinishedPut = plantUnfinishedPut
     }
 
     /// Every check, by name; `runObjectStoreConformance` runs them all.
-    static let allChecks: [(String, @Sendable (ObjectStoreConformance) throws -> Void)] = [
+    public static let allChecks: [(String, @Sendable (ObjectStoreConformance) throws -> Void)] = [
         ("roundTripEmptyObject", { try $0.roundTripEmptyObject() }),
         ("roundTripOneByte", { try $0.roundTripOneByte() }),
         ("roundTripSeveralMiB", { try $0.roundTripSeveralMiB() }),
@@ -55,28 +55,8 @@ struct ObjectStoreConformance {
 
     // MARK: - helpers
 
-    /// Deterministic pseudo-random bytes (SplitMix64), so failures reproduce.
-    static func bytes(_ count: Int, seed: UInt64) -> Data {
-        var state = seed
-        var data = Data(count: count)
-        data.withUnsafeMutableBytes { (raw: UnsafeMutableRawBufferPointer) in
-            var word: UInt64 = 0
-            for i in 0..<count {
-                if i % 8 == 0 {
-                    state &+= 0x9E37_79B9_7F4A_7C15
-                    var z = state
-                    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-                    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-                    word = z ^ (z >> 31)
-                }
-                raw[i] = UInt8(truncatingIfNeeded: word >> UInt64((i % 8) * 8))
-            }
-        }
-        return data
-    }
-
     /// Asserts that `body` throws a `StorageError` with `code`.
-    static func assertStorageError<T>(_ code: StorageError.Code, _ what: String,
+    public static func assertStorageError<T>(_ code: StorageError.Code, _ what: String,
                                       file: StaticString = #filePath, line: UInt = #line,
                                       _ body: () throws -> T) {
         do {
@@ -102,30 +82,30 @@ struct ObjectStoreConformance {
 
     // MARK: - checks
 
-    func roundTripEmptyObject() throws {
+    public func roundTripEmptyObject() throws {
         try roundTrip(Data(), key: "empty")
     }
 
-    func roundTripOneByte() throws {
+    public func roundTripOneByte() throws {
         try roundTrip(Data([0x5A]), key: "data/one")
     }
 
-    func roundTripSeveralMiB() throws {
+    public func roundTripSeveralMiB() throws {
         // Not a multiple of any page or block size.
-        try roundTrip(Self.bytes(5 << 20 | 12345, seed: 1), key: "packs/ab/big-object")
+        try roundTrip(pseudoRandomBytes(5 << 20 | 12345, seed: 1), key: "packs/ab/big-object")
     }
 
     /// Bytes that start on a page boundary, as packs do: a store may write them another way
     /// (the local one past the page cache), whole pages and a tail. Sizes below, at and above
     /// whole pages; the buffer is changed after each put, as the pack writer reuses it.
-    func roundTripPageAlignedObjects() throws {
+    public func roundTripPageAlignedObjects() throws {
         let store = try makeStore()
         let capacity = (3 << 20) + 8192
         var memory: UnsafeMutableRawPointer?
         XCTAssertEqual(posix_memalign(&memory, 4096, capacity), 0)
         defer { free(memory) }
         for (index, size) in [(1 << 20) - 1, 1 << 20, (3 << 20) + 4096, (3 << 20) + 4097].enumerated() {
-            let expected = Self.bytes(size, seed: UInt64(20 + index))
+            let expected = pseudoRandomBytes(size, seed: UInt64(20 + index))
             expected.withUnsafeBytes { memory!.copyMemory(from: $0.baseAddress!, byteCount: size) }
             let key = "packs/aligned-\(index % 2)"
             try store.put(key, data: Data(bytesNoCopy: memory!, count: size, deallocator: .none))
@@ -137,26 +117,26 @@ struct ObjectStoreConformance {
         }
     }
 
-    func roundTripAllByteValues() throws {
+    public func roundTripAllByteValues() throws {
         var data = Data((0...255).map { UInt8($0) })
         data.append(contentsOf: (0...255).reversed().map { UInt8($0) })
         try roundTrip(data, key: "bytes")
     }
 
-    func overwriteReplaces() throws {
+    public func overwriteReplaces() throws {
         let store = try makeStore()
-        try store.put("config", data: Self.bytes(10_000, seed: 2))
+        try store.put("config", data: pseudoRandomBytes(10_000, seed: 2))
         let second = Data("short replacement".utf8)
         try store.put("config", data: second)
         XCTAssertEqual(try store.get("config"), second, "a put to an existing key must replace it completely")
         XCTAssertEqual(try store.stat("config").size, UInt64(second.count))
         XCTAssertEqual(try store.list(prefix: ""), ["config"], "an overwrite must not leave a second object")
-        let third = Self.bytes(20_000, seed: 3)
+        let third = pseudoRandomBytes(20_000, seed: 3)
         try store.put("config", data: third)
         XCTAssertEqual(try store.get("config"), third)
     }
 
-    func getMissingKeyIsNotFound() throws {
+    public func getMissingKeyIsNotFound() throws {
         let store = try makeStore()
         Self.assertStorageError(.notFound, "get of a key in an empty store") { try store.get("nothing") }
         try store.put("packs/aa/one", data: Data([1]))
@@ -169,7 +149,7 @@ struct ObjectStoreConformance {
     }
 
     /// A key that is only the folder of other keys is not an object (as on S3).
-    func folderIsNotAnObject() throws {
+    public func folderIsNotAnObject() throws {
         let store = try makeStore()
         try store.put("snapshots/abc", data: Data([1, 2, 3]))
         Self.assertStorageError(.notFound, "get of a folder") { try store.get("snapshots") }
@@ -178,9 +158,9 @@ struct ObjectStoreConformance {
         XCTAssertFalse(try store.exists("snapshots"))
     }
 
-    func rangedGet() throws {
+    public func rangedGet() throws {
         let store = try makeStore()
-        let data = Self.bytes(300_001, seed: 4)
+        let data = pseudoRandomBytes(300_001, seed: 4)
         try store.put("packs/00/range", data: data)
         func check(_ offset: Int, _ length: Int, file: StaticString = #filePath, line: UInt = #line) throws {
             let got = try store.get("packs/00/range", offset: UInt64(offset), length: length)
@@ -198,9 +178,9 @@ struct ObjectStoreConformance {
         try check(data.count, 0)                 // empty range at the very end
     }
 
-    func rangedGetOutOfRange() throws {
+    public func rangedGetOutOfRange() throws {
         let store = try makeStore()
-        let data = Self.bytes(1000, seed: 5)
+        let data = pseudoRandomBytes(1000, seed: 5)
         try store.put("range", data: data)
         Self.assertStorageError(.outOfRange, "range running past the end") { try store.get("range", offset: 990, length: 11) }
         Self.assertStorageError(.outOfRange, "range longer than the object") { try store.get("range", offset: 0, length: 1001) }
@@ -212,7 +192,7 @@ struct ObjectStoreConformance {
         XCTAssertEqual(try store.get("range"), data)
     }
 
-    func listByPrefix() throws {
+    public func listByPrefix() throws {
         let store = try makeStore()
         XCTAssertEqual(try store.list(prefix: ""), [], "a new store is empty")
         XCTAssertEqual(try store.list(prefix: "packs/"), [], "listing a folder that does not exist is empty, not an error")
@@ -250,7 +230,7 @@ struct ObjectStoreConformance {
         XCTAssertFalse(try store.list(prefix: "").contains("keys/k1"))
     }
 
-    func listHidesUnfinishedPuts() throws {
+    public func listHidesUnfinishedPuts() throws {
         guard let plantUnfinishedPut else { return }
         let store = try makeStore()
         try store.put("packs/aa/done", data: Data([1]))
@@ -262,16 +242,16 @@ struct ObjectStoreConformance {
         XCTAssertFalse(try store.exists("packs/aa/unfinished"))
     }
 
-    func statSizes() throws {
+    public func statSizes() throws {
         let store = try makeStore()
         for size in [0, 1, 4095, 4096, 4097, 1 << 20] {
             let key = "sizes/s\(size)"
-            try store.put(key, data: Self.bytes(size, seed: UInt64(size)))
+            try store.put(key, data: pseudoRandomBytes(size, seed: UInt64(size)))
             XCTAssertEqual(try store.stat(key), ObjectInfo(key: key, size: UInt64(size)))
         }
     }
 
-    func deleteThenNotFound() throws {
+    public func deleteThenNotFound() throws {
         let store = try makeStore()
         try store.put("snapshots/victim", data: Data("bye".utf8))
         try store.put("snapshots/survivor", data: Data("hi".utf8))
@@ -285,7 +265,7 @@ struct ObjectStoreConformance {
         XCTAssertEqual(try store.get("snapshots/victim"), Data("back".utf8))
     }
 
-    func deleteMissingKeyIsFine() throws {
+    public func deleteMissingKeyIsFine() throws {
         let store = try makeStore()
         try store.delete("never-written")
         try store.delete("no/such/folder/key")
@@ -295,12 +275,12 @@ struct ObjectStoreConformance {
         XCTAssertEqual(try store.list(prefix: ""), [])
     }
 
-    static let invalidKeys = [
+    public static let invalidKeys = [
         "", "../x", "a/../../x", "..", ".", "/abs", "/", "a//b", "a/", ".hidden", "dir/.hidden", "a/./b",
         "space in name", "tab\tname", "new\nline", "back\\slash", "é", "a*b", "a:b", "a?b",
     ]
 
-    func invalidKeysRejected() throws {
+    public func invalidKeysRejected() throws {
         let store = try makeStore()
         try store.put("existing", data: Data([1]))
         for key in Self.invalidKeys {
@@ -313,7 +293,7 @@ struct ObjectStoreConformance {
         XCTAssertEqual(try store.list(prefix: ""), ["existing"], "rejected puts must not have written anything")
     }
 
-    func validKeysAccepted() throws {
+    public func validKeysAccepted() throws {
         let store = try makeStore()
         let keys = ["z", "A-Z_0.9", "x.y", "a/b/c/d/e/f", "packs/" + String(repeating: "f", count: 64), "trailing.dot."]
         for key in keys {
@@ -323,7 +303,7 @@ struct ObjectStoreConformance {
         XCTAssertEqual(Set(try store.list(prefix: "")), Set(keys))
     }
 
-    func concurrentPutsAllVisible() throws {
+    public func concurrentPutsAllVisible() throws {
         let store = try makeStore()
         let threads = 8
         let perThread = 25
@@ -332,7 +312,7 @@ struct ObjectStoreConformance {
             for i in 0..<perThread {
                 let key = "packs/\(String(format: "%02x", i % 4))/t\(t)-\(i)"
                 do {
-                    try store.put(key, data: Self.bytes(1000 + t * 37 + i, seed: UInt64(t * 1000 + i)))
+                    try store.put(key, data: pseudoRandomBytes(1000 + t * 37 + i, seed: UInt64(t * 1000 + i)))
                     // Everybody also rewrites one shared key: the last writer wins, whole.
                     try store.put("shared", data: Data(repeating: UInt8(t), count: 5000))
                 } catch {
@@ -347,7 +327,7 @@ struct ObjectStoreConformance {
         for t in 0..<threads {
             for i in 0..<perThread {
                 let key = "packs/\(String(format: "%02x", i % 4))/t\(t)-\(i)"
-                XCTAssertTrue(try store.get(key) == Self.bytes(1000 + t * 37 + i, seed: UInt64(t * 1000 + i)), key)
+                XCTAssertTrue(try store.get(key) == pseudoRandomBytes(1000 + t * 37 + i, seed: UInt64(t * 1000 + i)), key)
             }
         }
         let shared = try store.get("shared")
@@ -358,9 +338,10 @@ struct ObjectStoreConformance {
 }
 
 /// Thread-safe collection of failure messages from concurrent work.
-final class ErrorCollector: @unchecked Sendable {
+public final class ErrorCollector: @unchecked Sendable {
     private let lock = NSLock()
     private var messages: [String] = []
-    func add(_ message: String) { lock.withLock { messages.append(message) } }
-    var all: [String] { lock.withLock { messages } }
+    public init() {}
+    public func add(_ message: String) { lock.withLock { messages.append(message) } }
+    public var all: [String] { lock.withLock { messages } }
 }

@@ -1,7 +1,8 @@
 import Foundation
+import SiloStorage
 
 /// Wraps a store and fails chosen operations on purpose, so tests can show what the layers
-/// above do when storage misbehaves. For tests only; users never configure it.
+/// above do when storage misbehaves. For tests only: it lives in SiloTestSupport, outside the product.
 public final class FaultInjectingStore: ObjectStore, @unchecked Sendable {
     public enum Operation: Sendable { case put, get, list, stat, delete }
 
@@ -17,8 +18,13 @@ public final class FaultInjectingStore: ObjectStore, @unchecked Sendable {
 
     public var location: String { base.location }
 
-    public init(_ base: ObjectStore, rule: @escaping Rule = { _, _, _ in nil }) {
+    /// Set to make the layers above treat the wrapped store as remote (or local) whatever it
+    /// is: a local directory standing in for S3.
+    private let localityOverride: StoreLocality?
+
+    public init(_ base: ObjectStore, locality: StoreLocality? = nil, rule: @escaping Rule = { _, _, _ in nil }) {
         self.base = base
+        self.localityOverride = locality
         self.rule = rule
     }
 
@@ -74,6 +80,12 @@ public final class FaultInjectingStore: ObjectStore, @unchecked Sendable {
 
     public var acceptsUploads: Bool { base.acceptsUploads }
     public var listingIsReadAfterWrite: Bool { base.listingIsReadAfterWrite }
+    public var locality: StoreLocality { localityOverride ?? base.locality }
+    public var preferredReadSpan: Int { localityOverride?.defaultReadSpan ?? base.preferredReadSpan }
+    public var hasAtomicReplace: Bool { base.hasAtomicReplace }
+    public var requestCount: Int? { base.requestCount }
+    public var temporaryFiles: (any TemporaryFiles)? { base.temporaryFiles }
+    public func createContainer() throws { try base.createContainer() }
 
     /// Uploads are checked once, at `finish`, as the `put` of their key: rules and call
     /// counts see one call per object either way.

@@ -1,6 +1,7 @@
 import Foundation
 @testable import SiloS3
 import SiloStorage
+import SiloTestSupport
 import XCTest
 
 /// The S3 backend over https, as real object stores serve it: the test server's stunnel front
