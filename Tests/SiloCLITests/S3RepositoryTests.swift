@@ -107,7 +107,12 @@ final class S3RepositoryTests: XCTestCase {
         let altered = PostgresTestServer.run("/usr/bin/python3", ["-c", Self.alterScript, prefix], environment: [:])
         XCTAssertEqual(altered.status, 0, altered.stderr)
         let check = try env.expect(13, ["check", "--read-data"])
-        XCTAssertTrue(check.stdout.contains("damaged") || check.stderr.contains("damaged") || check.stdout.contains("pack"), check.stdout + check.stderr)
+        // The altered pack is named, as damaged (its name is the last line the script printed).
+        let key = try XCTUnwrap(altered.stdout.split(separator: "\n").last.map(String.init))
+        let short = String(key.split(separator: "/").last?.prefix(8) ?? "")
+        let said = check.stdout + check.stderr
+        XCTAssertEqual(short.count, 8, key)
+        XCTAssertTrue(said.contains("pack \(short)") && said.contains("damaged"), said)
         let restore = try env.run(["restore", "latest", "--target", env.path("out")])
         XCTAssertEqual(restore.status, 13, restore.stderr)
     }
@@ -121,6 +126,7 @@ final class S3RepositoryTests: XCTestCase {
     data = bytearray(call("GET", "/test-bucket/" + pack))
     data[len(data) // 2] ^= 0x01
     call("PUT", "/test-bucket/" + pack, body=bytes(data))
+    print(pack)
     """#
 
     /// Prints how many multipart uploads under PREFIX are unfinished, and how many leases it has.

@@ -133,6 +133,8 @@ private final class RecordingStore: ObjectStore, @unchecked Sendable {
     private var failing = false
     private var packPutsNow = 0
     private var packPutsMost = 0
+    private var packPutsSeen = 0
+    private let secondPackBegan = DispatchSemaphore(value: 0)
     var mostPackPutsAtOnce: Int { lock.withLock { packPutsMost } }
     /// Every second pack `put` fails with "no space" while set.
     var failPackPuts: Bool {
@@ -155,15 +157,22 @@ private final class RecordingStore: ObjectStore, @unchecked Sendable {
             putKeys.append(key)
             return failing && key.hasPrefix("packs/") && putKeys.count % 2 == 0
         }
-        if fail { throw StorageError(.noSpace, key: key, "injected") }
+        if fail {
+            secondPackBegan.signal()  // a failed put ends the wait too: no second pack may come
+            throw StorageError(.noSpace, key: key, "injected")
+        }
         guard key.hasPrefix("packs/") else { return try base.put(key, data: data) }
-        // A pack takes a while, as over a network, so that uploads can overlap.
-        lock.withLock {
+        // The first pack's put waits (up to 10 s) for a second one to begin: a writer that
+        // uploads packs at once gets there in no time, one that uploads them in turn does not
+        // (and the test sees one at a time). No sleep decides the outcome.
+        let (first, seen) = lock.withLock { () -> (Bool, Int) in
             packPutsNow += 1
+            packPutsSeen += 1
             packPutsMost = max(packPutsMost, packPutsNow)
+            return (packPutsSeen == 1, packPutsSeen)
         }
         defer { lock.withLock { packPutsNow -= 1 } }
-        usleep(200_000)
+        if first { _ = secondPackBegan.wait(timeout: .now() + 10) } else if seen == 2 { secondPackBegan.signal() }
         try base.put(key, data: data)
     }
     func get(_ key: String) throws -> Data { try base.get(key) }

@@ -7,7 +7,7 @@ struct PruneCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prune",
         abstract: "Free the data no snapshot needs: mark unneeded packs, and delete them at once when no backup is running.",
-        discussion: "Safe beside running backups: a marked pack is deleted in the same run only when no backup lease is live (on a local repository), else by a later prune, once no backup that started before the mark is still running (docs/FORMAT.md §11).\n\n" + Help.examples(["silo prune", "silo prune --max-unused 10% --prune-dry-run"]))
+        discussion: "Safe beside running backups: a marked pack is deleted in the same run only when no backup lease is live (on a local repository), else by a later prune, once no backup that started before the mark is still running (docs/FORMAT.md §11).\n\n" + Help.examples(["silo prune", "silo prune --max-unused 10% --dry-run"]))
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var options: PruneArguments
