@@ -74,14 +74,8 @@ export SILO_PG_BINDIR=$PGBIN
 IMPORTED=$WORK/repo-import
 TAKEN=$WORK/repo-backup
 
-pg_was_running=0
-if "$PG_SERVER_SCRIPT" status >/dev/null 2>&1; then pg_was_running=1; fi
-SERVER_URL=$("$PG_SERVER_SCRIPT" start | tail -n 1) || die "scripts/postgres-test-server.sh start failed"
-[[ $SERVER_URL =~ ^postgresql://([^@/]+)@([^:/]+):([0-9]+)/ ]] || die "unexpected server URL '$SERVER_URL'"
-export PGUSER=${BASH_REMATCH[1]} PGHOST=${BASH_REMATCH[2]} PGPORT=${BASH_REMATCH[3]}
-PGPASSWORD=$(<"$PG_DIR/password")
-export PGPASSWORD DB_PASSWORD=$PGPASSWORD
-DB_URL=postgresql://$PGUSER@$PGHOST:$PGPORT/$DB
+start_pg_server
+DB_URL=$SERVER_BASE/$DB
 cleanup() {
     "$PGBIN/psql" -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
     if [[ $pg_was_running -eq 0 ]]; then "$PG_SERVER_SCRIPT" stop || true; fi

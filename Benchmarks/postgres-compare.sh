@@ -103,15 +103,7 @@ export RESTIC_CACHE_DIR=$WORK/cache/restic
 export SILO_PG_BINDIR=$PGBIN   # silo runs the same pg_dump/pg_restore as the other methods
 
 # --------------------------------------------------------------------------- server
-pg_was_running=0
-if "$PG_SERVER_SCRIPT" status >/dev/null 2>&1; then pg_was_running=1; fi
-SERVER_URL=$("$PG_SERVER_SCRIPT" start | tail -n 1) || die "scripts/postgres-test-server.sh start failed"
-[[ $SERVER_URL =~ ^postgresql://([^@/]+)@([^:/]+):([0-9]+)/ ]] || die "unexpected server URL '$SERVER_URL'"
-export PGUSER=${BASH_REMATCH[1]} PGHOST=${BASH_REMATCH[2]} PGPORT=${BASH_REMATCH[3]}
-[[ -r $PG_DIR/password ]] || die "cannot read the server's password file $PG_DIR/password"
-PGPASSWORD=$(<"$PG_DIR/password")
-export PGPASSWORD DB_PASSWORD=$PGPASSWORD
-SERVER_BASE=postgresql://$PGUSER@$PGHOST:$PGPORT
+start_pg_server
 DB_URL=$SERVER_BASE/$DB
 # The server is stopped again at exit (also after a failure) only if this script started it.
 stop_server() { if [[ $pg_was_running -eq 0 ]]; then "$PG_SERVER_SCRIPT" stop || true; pg_was_running=1; fi; }
@@ -173,7 +165,7 @@ accounts() { sql "$1" "SELECT count(*) || ' ' || coalesce(sum(abalance), 0) FROM
 
 # --------------------------------------------------------------------------- source database
 for d in "$DB" "$DB_SILO" "$DB_SILO_J2" "$DB_PG" "$DB_PG_J2"; do drop_db "$d" || die "could not drop database $d"; done
-log "scale $SCALE, $CYCLES cycles of pgbench -t $TRANSACTIONS -c 2 -j 2; server $SERVER_URL; scratch $WORK"
+log "scale $SCALE, $CYCLES cycles of pgbench -t $TRANSACTIONS -c 2 -j 2; server $SERVER_BASE; scratch $WORK"
 sql postgres "CREATE DATABASE $DB" >/dev/null || die "CREATE DATABASE $DB failed"
 init_start=$SECONDS
 "$PGBIN/pgbench" -i -q -s "$SCALE" "$DB" >"$WORK/logs/pgbench-init.log" 2>&1 ||

@@ -42,3 +42,20 @@ claim_scratch() {
     fi
     rm -rf "$dir"
 }
+
+# start_pg_server: the project's throwaway PostgreSQL server ($PG_SERVER_SCRIPT, data in
+# $PG_DIR), started if it is not running. Exports PGUSER, PGHOST, PGPORT, PGPASSWORD and
+# DB_PASSWORD (the password never goes on a command line) and sets SERVER_BASE
+# (postgresql://USER@HOST:PORT) and pg_was_running (1: leave it running at the end).
+start_pg_server() {
+    pg_was_running=0
+    if "$PG_SERVER_SCRIPT" status >/dev/null 2>&1; then pg_was_running=1; fi
+    local url
+    url=$("$PG_SERVER_SCRIPT" start | tail -n 1) || die "scripts/postgres-test-server.sh start failed"
+    [[ $url =~ ^postgresql://([^@/]+)@([^:/]+):([0-9]+)/ ]] || die "unexpected server URL '$url'"
+    export PGUSER=${BASH_REMATCH[1]} PGHOST=${BASH_REMATCH[2]} PGPORT=${BASH_REMATCH[3]}
+    [[ -r $PG_DIR/password ]] || die "cannot read the server's password file $PG_DIR/password"
+    PGPASSWORD=$(<"$PG_DIR/password")
+    export PGPASSWORD DB_PASSWORD=$PGPASSWORD
+    SERVER_BASE=postgresql://$PGUSER@$PGHOST:$PGPORT
+}

@@ -62,4 +62,22 @@ final class DumpHistoryImportTests: XCTestCase {
         XCTAssertEqual(files.count, 1, "\(files)")
         XCTAssertEqual(try String(contentsOfFile: restored + "/" + files[0], encoding: .utf8), Self.dump(day: 2))
     }
+
+    /// `pg_dump | silo backup --stdin --stdin-filename db.sql`: a stream named as a dump is stored
+    /// as one (deltas), one named otherwise as a file.
+    func testAStdinStreamNamedAsADumpIsStoredAsDeltas() throws {
+        for day in 0..<2 { try Data(Self.dump(day: day).utf8).write(to: URL(fileURLWithPath: env.path("dump\(day)"))) }
+        func added(_ name: String, day: Int) throws -> Int {
+            let run = PostgresTestServer.run("/bin/sh", ["-c", "exec \"$0\" backup --stdin --stdin-filename \(name) --json < \"$1\"",
+                                                         CLIEnvironment.binary, env.path("dump\(day)")], environment: env.environment)
+            XCTAssertEqual(run.status, 0, run.stderr)
+            let summary = run.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+                .first { $0["message_type"] as? String == "summary" }
+            return try XCTUnwrap(summary?["data_added_stored"] as? Int, run.stdout)
+        }
+        let dumpFirst = try added("db.sql", day: 0), dumpSecond = try added("db.sql", day: 1)
+        XCTAssertLessThan(dumpSecond, dumpFirst / 4, "as deltas: \(dumpFirst) then \(dumpSecond)")
+        let fileFirst = try added("db.txt", day: 0), fileSecond = try added("db.txt", day: 1)
+        XCTAssertGreaterThan(fileSecond, fileFirst / 2, "stored whole, in 1 MiB chunks that every day's changes touch: \(fileFirst) then \(fileSecond)")
+    }
 }

@@ -47,6 +47,26 @@ final class KeyPasswdTests: XCTestCase {
         try env.expect(0, ["snapshots", "-q"])
     }
 
+    /// The worst moments of `key passwd`: the old key's removal fails (EIO) or the process is
+    /// killed right at it (strace stops just that unlink). Both passwords then open the
+    /// repository, and the error says so: a repository never ends up with no key.
+    func testPasswdFailingOrKilledAtTheOldKeysRemovalLeavesBothKeys() throws {
+        for injected in ["error=EIO", "signal=SIGKILL"] {
+            let env = try CLIEnvironment()
+            try env.expect(0, ["init", "-q"])
+            let old = try XCTUnwrap(try keyFiles(env).first)
+            let run = PostgresTestServer.run("/usr/bin/strace", ["-f", "-o", "/dev/null", "-P", env.repo + "/keys/" + old,
+                                                                 "-e", "trace=unlink,unlinkat", "-e", "inject=unlink,unlinkat:\(injected)",
+                                                                 CLIEnvironment.binary, "key", "passwd"],
+                                             environment: env.environment.merging(["SILO_NEW_PASSWORD": "new horse"]) { _, new in new })
+            XCTAssertNotEqual(run.status, 0, injected)
+            if injected.hasPrefix("error") { XCTAssertTrue(run.stderr.contains("both passwords open the repository"), run.stderr) }
+            XCTAssertEqual(try keyFiles(env).count, 2, injected)
+            try env.expect(0, ["snapshots", "-q"])
+            try env.expect(0, ["snapshots", "-q"], environment: ["SILO_PASSWORD": "new horse"])
+        }
+    }
+
     func testKeyRemovedNamesTheFullID() throws {
         let env = try CLIEnvironment()
         try env.expect(0, ["init", "-q"])

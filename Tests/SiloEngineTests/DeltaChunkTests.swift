@@ -273,15 +273,11 @@ final class DeltaChunkTests: XCTestCase {
     }
 }
 
-/// Which streams count as database dumps when silo did not run the dump itself.
+/// Which content counts as a database dump when silo did not run the dump itself.
 final class ContentProfileTests: XCTestCase {
-    func testDumpsAreRecognisedByTheirFirstBytes() {
-        XCTAssertEqual(ContentProfile.detect(prefix: Data("PGDMP\u{1}\u{e}".utf8)), .database)
-        XCTAssertEqual(ContentProfile.detect(prefix: Data("--\n-- PostgreSQL database dump\n--\n".utf8)), .database)
-        XCTAssertEqual(ContentProfile.detect(prefix: Data("--\n-- PostgreSQL database cluster dump\n".utf8)), .database)
-        XCTAssertEqual(ContentProfile.detect(prefix: Data("PGDM".utf8)), .files)
-        XCTAssertEqual(ContentProfile.detect(prefix: Data("-- some other SQL\n".utf8)), .files)
-        XCTAssertEqual(ContentProfile.detect(prefix: Data()), .files)
+    func testDumpsAreRecognisedByTheirNames() {
+        for name in ["/db.sql", "/srv/o4o.dump", "app.pgdump"] { XCTAssertEqual(ContentProfile.of(name: name), .database, name) }
+        for name in ["/db.sql.gz", "/notes.txt", "sql", "/dump"] { XCTAssertEqual(ContentProfile.of(name: name), .files, name) }
         XCTAssertTrue(ContentProfile.database.storesDeltas)
         XCTAssertFalse(ContentProfile.files.storesDeltas)
     }

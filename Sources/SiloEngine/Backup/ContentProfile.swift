@@ -24,15 +24,4 @@ public enum ContentProfile: String, Sendable, CaseIterable {
     public static func of(name: String) -> ContentProfile {
         [".sql", ".dump", ".pgdump"].contains { name.hasSuffix($0) } ? .database : .files
     }
-
-    /// `.database` when `prefix`, the first bytes of a stream, starts the way pg_dump's output
-    /// does (plain SQL or the custom format), else `.files`: for streams whose producer silo does
-    /// not run itself (`backup --stdin`, a dump inside an imported archive).
-    public static func detect(prefix: Data) -> ContentProfile {
-        if prefix.starts(with: Data("PGDMP".utf8)) { return .database }
-        // A plain dump: "--\n-- PostgreSQL database dump\n--" (pg_dump) or "...database cluster dump" (pg_dumpall).
-        let head = String(decoding: prefix.prefix(64), as: UTF8.self)
-        if head.hasPrefix("--\n-- PostgreSQL database") { return .database }
-        return .files
-    }
 }

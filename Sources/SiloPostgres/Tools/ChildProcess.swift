@@ -59,19 +59,10 @@ final class ChildProcess: @unchecked Sendable {
             argv.forEach { free($0) }
             envp.forEach { free($0) }
         }
-        // silo blocks SIGINT and SIGTERM in its own threads (a sigwait thread handles them); the
-        // child gets the ordinary mask and dispositions, so that Ctrl-C and kill stop it too.
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t(), defaults = sigset_t()
-        sigemptyset(&empty)
-        sigemptyset(&defaults)
-        sigaddset(&defaults, SIGINT)
-        sigaddset(&defaults, SIGTERM)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        silo_spawnattr_default_signals(&attributes)  // Ctrl-C and kill reach the child
         let spawned = posix_spawnp(&pid, program, &actions, &attributes, argv, envp)
         for fd in [stdinPipe[0], stdoutPipe[1], stderrPipe[1], inputFile] where fd >= 0 { close(fd) }
         guard spawned == 0 else {

@@ -37,14 +37,13 @@ struct KeyCommand: ParsableCommand {
             commandName: "add", abstract: "Add a password (from SILO_NEW_PASSWORD, --new-password-file or a prompt).",
             discussion: Help.examples(["silo key add --new-password-file /root/silo-second.txt", "SILO_NEW_PASSWORD=… silo key add"]))
         @OptionGroup var global: GlobalOptions
-        @Option(name: .long, help: "Read the new password from this file.")
-        var newPasswordFile: String?
+        @OptionGroup var newPassword: NewPassword
 
         func run() throws {
             let output = global.output
             try runCommand(output) {
                 let repository = try global.openRepository()
-                let id = try repository.addKey(password: try NewPassword.read(file: newPasswordFile), scryptN: NewPassword.scryptN)
+                let id = try repository.addKey(password: try newPassword.read(), scryptN: NewPassword.scryptN)
                 output.line("added key \(id.shortHex)")
                 output.emit(["message_type": "key_added", "id": id.hex])
                 return ExitCodes.success
@@ -58,14 +57,13 @@ struct KeyCommand: ParsableCommand {
             discussion: Help.examples(["silo key passwd", "silo key passwd --new-password-file /root/silo-new.txt"],
                                       note: "A new key is added with the new password and read back, then the old key file is removed: interrupted, the repository keeps the old key, or both."))
         @OptionGroup var global: GlobalOptions
-        @Option(name: .long, help: "Read the new password from this file.")
-        var newPasswordFile: String?
+        @OptionGroup var newPassword: NewPassword
 
         func run() throws {
             let output = global.output
             try runCommand(output) {
                 let repository = try global.openRepository()
-                let change = try repository.changePassword(to: try NewPassword.read(file: newPasswordFile), scryptN: NewPassword.scryptN)
+                let change = try repository.changePassword(to: try newPassword.read(), scryptN: NewPassword.scryptN)
                 output.line("changed the password: added key \(change.added.shortHex), removed key \(change.removed.shortHex)")
                 output.emit(["message_type": "key_changed", "id": change.added.hex, "removed_id": change.removed.hex])
                 return ExitCodes.success
@@ -94,9 +92,12 @@ struct KeyCommand: ParsableCommand {
 }
 
 /// The new password of `key add` and `key passwd`: a file, SILO_NEW_PASSWORD, or typed twice.
-enum NewPassword {
-    static func read(file: String?) throws -> Data {
-        if let file { return try PasswordPrompt.readFile(file) }
+struct NewPassword: ParsableArguments {
+    @Option(name: .long, help: "Read the new password from this file.")
+    var newPasswordFile: String?
+
+    func read() throws -> Data {
+        if let file = newPasswordFile { return try PasswordPrompt.readFile(file) }
         if let env = ProcessInfo.processInfo.environment["SILO_NEW_PASSWORD"] { return Data(env.utf8) }
         guard let first = PasswordPrompt.read("enter new password: "), let again = PasswordPrompt.read("enter it again: ") else {
             throw RepositoryError(.invalidArgument, "no new password: set SILO_NEW_PASSWORD or use --new-password-file")
