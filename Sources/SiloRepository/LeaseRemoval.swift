@@ -1,4 +1,5 @@
 import Foundation
+import SiloFormat
 import SiloStorage
 
 extension Repository {
@@ -17,11 +18,31 @@ extension Repository {
         public let reason: Reason
     }
 
+    /// `unlock` without the local catalog: a backup that hangs (stopped, or stuck on a dead
+    /// mount) may hold the catalog's SQLite write lock, which every full `open` waits on; a dead
+    /// one has released it. The leases need only the store and the keys.
+    public static func removeLeases(store: ObjectStore, password: Data?, all: Bool) throws -> [RemovedLease] {
+        let config = try readConfig(store: store)
+        var keys: MasterKeys?
+        if config.isEncrypted {
+            guard let password, !password.isEmpty else {
+                throw RepositoryError(.wrongPassword, "this repository is encrypted: give its password with SILO_PASSWORD or --password-file")
+            }
+            keys = try openKey(store: store, password: password).keys
+        }
+        return try removeLeases(store: store, sealer: ObjectSealer(keys: keys), all: all)
+    }
+
     /// restic's `unlock`: deletes the leases no process holds any more (prune ignores them
     /// anyway; this tidies up and says which they were). With `all`, live leases go too: a
     /// backup that then runs on past a prune's mark is exactly the danger leases prevent, so
     /// only a user who knows every holder is gone asks for it.
     public func removeLeases(all: Bool, now: Date = Date(), timing: Lease.Timing = .standard) throws -> [RemovedLease] {
+        try Self.removeLeases(store: store, sealer: sealer, all: all, now: now, timing: timing)
+    }
+
+    static func removeLeases(store: ObjectStore, sealer: ObjectSealer, all: Bool, now: Date = Date(),
+                             timing: Lease.Timing = .standard) throws -> [RemovedLease] {
         var removed: [RemovedLease] = []
         let keys: [String]
         do {

@@ -64,4 +64,26 @@ final class UnlockTests: XCTestCase {
         XCTAssertEqual(result.jsonLines.first?["message_type"] as? String, "warning", result.stdout)
         XCTAssertEqual(leases(env), [])
     }
+
+    /// A hung backup (stopped inside a catalog transaction, or stuck on a dead mount) holds the
+    /// local catalog's write lock; `unlock`, the command for exactly that moment, needs no catalog.
+    /// The lock is held here by another process (Python's sqlite3), as such a backup holds it.
+    func testUnlockWorksWhileAnotherProcessHoldsTheCatalogLock() throws {
+        let env = try CLIEnvironment()
+        try env.expect(0, ["init", "-q"])
+        try env.expect(0, ["snapshots", "-q"])  // makes the catalog
+        let catalogs = (FileManager.default.enumerator(atPath: env.path("cache"))?.compactMap { $0 as? String } ?? []).filter { $0.hasSuffix("/catalog.sqlite") }
+        let catalog = env.path("cache") + "/" + (try XCTUnwrap(catalogs.first, "no catalog under the cache"))
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        holder.arguments = ["-c", "import sqlite3, sys, time\nc = sqlite3.connect(sys.argv[1], isolation_level=None)\nc.execute('BEGIN IMMEDIATE')\nprint('locked', flush=True)\ntime.sleep(120)", catalog]
+        let out = Pipe()
+        holder.standardOutput = out
+        try holder.run()
+        defer { holder.terminate(); holder.waitUntilExit() }
+        XCTAssertEqual(String(decoding: out.fileHandleForReading.readData(ofLength: 7), as: UTF8.self), "locked\n")
+
+        // A full open waits out SQLite's 30 s busy timeout, then fails ("database is locked", exit 1).
+        XCTAssertEqual(try env.expect(0, ["unlock"]).stdout, "no stale leases\n")
+    }
 }

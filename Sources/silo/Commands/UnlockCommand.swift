@@ -16,11 +16,13 @@ struct UnlockCommand: ParsableCommand {
     func run() throws {
         let output = global.output
         try runCommand(output) {
-            let repository = try global.openRepository()
+            // Not `openRepository`: a hung backup may hold the local catalog's lock (LeaseRemoval).
+            let store = try global.store()
+            let password = try Repository.needsPassword(store: store) ? try global.password() : nil
             if removeAll {
                 output.warning("--remove-all removes live leases too: a backup or prune still running can then lose data to a prune")
             }
-            let removed = try repository.removeLeases(all: removeAll)
+            let removed = try Repository.removeLeases(store: store, password: password, all: removeAll)
             for lease in removed {
                 output.line("removed \(lease.reason.rawValue) lease \(lease.key)\(lease.lease.map { " (\(describe($0)))" } ?? "")")
                 var object: [String: Any] = ["message_type": "lease_removed", "key": lease.key, "reason": lease.reason.rawValue]
