@@ -53,9 +53,10 @@ final class DumpHistoryImportTests: XCTestCase {
             added.append(try XCTUnwrap(lines.first { $0["message_type"] as? String == "imported" }?["data_added_stored"] as? Int))
         }
         // Stored whole, each later day costs about as much as the first (every chunk changed);
-        // as deltas, a small part of it.
-        XCTAssertLessThan(added[1], added[0] / 4, "\(added)")
-        XCTAssertLessThan(added[2], added[0] / 4, "\(added)")
+        // as deltas, a small part of it: 1-32% over 100 days of 50 repositories (each cuts at
+        // its own boundaries), most under 10%; a chunk spanning two old ones pays for one.
+        XCTAssertLessThan(added[1], added[0] / 2, "\(added)")
+        XCTAssertLessThan(added[2], added[0] / 2, "\(added)")
         let restored = env.path("restored")
         try env.expect(0, ["restore", "latest", "--target", restored, "-q"])
         let files = FileManager.default.enumerator(atPath: restored)?.compactMap { $0 as? String }.filter { $0.hasSuffix("dump.sql") } ?? []
@@ -76,7 +77,7 @@ final class DumpHistoryImportTests: XCTestCase {
             return try XCTUnwrap(summary?["data_added_stored"] as? Int, run.stdout)
         }
         let dumpFirst = try added("db.sql", day: 0), dumpSecond = try added("db.sql", day: 1)
-        XCTAssertLessThan(dumpSecond, dumpFirst / 4, "as deltas: \(dumpFirst) then \(dumpSecond)")
+        XCTAssertLessThan(dumpSecond, dumpFirst / 2, "as deltas: \(dumpFirst) then \(dumpSecond)")
         let fileFirst = try added("db.txt", day: 0), fileSecond = try added("db.txt", day: 1)
         XCTAssertGreaterThan(fileSecond, fileFirst / 2, "stored whole, in 1 MiB chunks that every day's changes touch: \(fileFirst) then \(fileSecond)")
     }

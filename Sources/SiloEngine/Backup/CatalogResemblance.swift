@@ -12,10 +12,10 @@ extension Catalog {
         }
     }
 
-    /// The chunk that shares most of `features`, and at least two, if any: the previous
-    /// version of a new chunk of a dump (the most recent chunk recorded for a feature wins).
-    package func similarChunk(_ features: [Int64]) throws -> ChunkID? {
-        guard !features.isEmpty else { return nil }
+    /// The chunks that share any of `features`, with how many each shares, most first (ties in
+    /// digest order, so a run's choice does not depend on hashing's per-process seed).
+    package func similarChunks(_ features: [Int64]) throws -> [(id: ChunkID, shared: Int)] {
+        guard !features.isEmpty else { return [] }
         var votes: [ChunkID: Int] = [:]
         try withSQL { db in
             let placeholders = features.indices.map { "?\($0 + 1)" }.joined(separator: ", ")
@@ -23,7 +23,9 @@ extension Catalog {
                 votes[ChunkID($0.digest(0)), default: 0] += 1
             }
         }
-        return votes.filter { $0.value >= 2 }.max { $0.value < $1.value }?.key
+        return votes.map { (id: $0.key, shared: $0.value) }.sorted {
+            $0.shared != $1.shared ? $0.shared > $1.shared : $0.id.digest.data.lexicographicallyPrecedes($1.id.digest.data)
+        }
     }
 
     /// Records the features of chunks now in the index (called after their index file).

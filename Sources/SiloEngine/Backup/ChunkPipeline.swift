@@ -48,19 +48,19 @@ final class ChunkPipeline: @unchecked Sendable {
         for buffer in spareBuffers { buffer.memory.deallocate() }
     }
 
-    /// Queues a new chunk, to be stored as a delta against `base` when given (and whole when
-    /// that fails). Throws the first error any worker met, so a failing disk stops the backup
-    /// promptly.
-    func submit(_ plaintext: Data, id: ChunkID, type: BlobType, base: ChunkID? = nil) throws {
-        try plaintext.withUnsafeBytes { try submit(copying: $0, id: id, type: type, base: base) }
+    /// Queues a new chunk, to be stored as a delta against the one of `bases` that gives the
+    /// smallest (and whole when none shrinks it). Throws the first error any worker met, so a
+    /// failing disk stops the backup promptly.
+    func submit(_ plaintext: Data, id: ChunkID, type: BlobType, bases: [ChunkID] = []) throws {
+        try plaintext.withUnsafeBytes { try submit(copying: $0, id: id, type: type, bases: bases) }
     }
 
     /// Queues a copy of `chunk`: the caller's bytes may change as soon as this returns.
-    func submit(copying chunk: UnsafeRawBufferPointer, id: ChunkID, type: BlobType, base: ChunkID? = nil) throws {
+    func submit(copying chunk: UnsafeRawBufferPointer, id: ChunkID, type: BlobType, bases: [ChunkID] = []) throws {
         if let error = lock.withLock({ failure }) { throw error }
-        guard base == nil, chunk.count < Self.batchedChunkLimit else {
+        guard bases.isEmpty, chunk.count < Self.batchedChunkLimit else {
             var job = Job(buffer: takeBuffer(count: chunk.count))
-            job.append(chunk, id: id, type: type, base: base)
+            job.append(chunk, id: id, type: type, bases: bases)
             dispatch(job)
             return
         }
@@ -69,7 +69,7 @@ final class ChunkPipeline: @unchecked Sendable {
             dispatch(pending)
         }
         var pending = batch ?? Job(buffer: takeBuffer(count: Self.batchSize))
-        pending.append(chunk, id: id, type: type, base: nil)
+        pending.append(chunk, id: id, type: type, bases: [])
         if pending.used >= Self.batchSize || pending.items.count >= Self.batchCountLimit {
             batch = nil
             dispatch(pending)
@@ -108,12 +108,18 @@ final class ChunkPipeline: @unchecked Sendable {
     private func store(_ plaintext: UnsafeRawBufferPointer, item: Job.Item, buffers: EncodingBuffers) {
         // A base that cannot be read (damaged, unreachable) costs only the saving: the chunk
         // is stored whole, and the backup goes on.
+        let deltas = item.bases.compactMap { base in
+            (try? loadChunk(base)).flatMap { codec.encodeDelta(plaintext, id: item.id, type: item.type, base: $0, baseID: base) }
+        }
+        let best = deltas.min { $0.stored.count < $1.stored.count }
         let blob: EncodedBlob
-        if let base = item.base, let basePlaintext = try? loadChunk(base),
-           let delta = codec.encodeDelta(plaintext, id: item.id, type: item.type, base: basePlaintext, baseID: base) {
-            blob = delta
+        if let best, best.stored.count < plaintext.count / 4 {
+            blob = best
         } else {
-            blob = codec.encode(plaintext, id: item.id, type: item.type, using: buffers)
+            // A delta no smaller than a quarter of the chunk may be no gain over the chunk
+            // whole (dumps compress 3-4x), and a needless base costs every restore a read.
+            let whole = codec.encode(plaintext, id: item.id, type: item.type, using: buffers)
+            blob = best.map { $0.stored.count < whole.stored.count ? $0 : whole } ?? whole
         }
         do {
             // The blob's bytes may live in `buffers`: added (copied into a pack) before the
@@ -145,7 +151,7 @@ private struct Job: Sendable {
     struct Item: Sendable {
         let id: ChunkID
         let type: BlobType
-        let base: ChunkID?
+        let bases: [ChunkID]
         let offset: Int
         let count: Int
     }
@@ -158,10 +164,10 @@ private struct Job: Sendable {
 
     func hasRoom(for count: Int) -> Bool { used + count <= buffer.memory.count }
 
-    mutating func append(_ chunk: UnsafeRawBufferPointer, id: ChunkID, type: BlobType, base: ChunkID?) {
+    mutating func append(_ chunk: UnsafeRawBufferPointer, id: ChunkID, type: BlobType, bases: [ChunkID]) {
         precondition(hasRoom(for: chunk.count))
         if chunk.count > 0 { (buffer.memory.baseAddress! + used).copyMemory(from: chunk.baseAddress!, byteCount: chunk.count) }
-        items.append(Item(id: id, type: type, base: base, offset: used, count: chunk.count))
+        items.append(Item(id: id, type: type, bases: bases, offset: used, count: chunk.count))
         used += chunk.count
     }
 

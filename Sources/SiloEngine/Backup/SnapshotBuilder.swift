@@ -90,6 +90,9 @@ public final class SnapshotBuilder: @unchecked Sendable {
         var total: UInt64 = 0
         var filled = 0
         var eof = false
+        // The chunk just before, or the base it was given: the other half of a stored chunk
+        // that a new cut split in two resembles it in none of its features.
+        var neighbour: ChunkID?
         let capacity = readBuffer.count
         let base = readBuffer.baseAddress!
         while true {
@@ -104,13 +107,16 @@ public final class SnapshotBuilder: @unchecked Sendable {
                 let chunk = UnsafeRawBufferPointer(start: base + start, count: length)
                 let id = repository.codec.identifier.id(of: chunk)
                 if try writer.claim(id), !countDry(length) {
-                    var base: ChunkID?
+                    var bases: [ChunkID] = []
                     if deltas {
                         let features = Resemblance.features(chunk)
-                        base = try deltaBase(for: id, features: features)
+                        bases = try deltaBases(for: id, features: features, neighbour: neighbour)
                         resemblance.append((id, features))
                     }
-                    try pipeline.submit(copying: chunk, id: id, type: .data, base: base)
+                    neighbour = bases.first
+                    try pipeline.submit(copying: chunk, id: id, type: .data, bases: bases)
+                } else {
+                    neighbour = id
                 }
                 content.append(id)
                 start += length
@@ -124,20 +130,33 @@ public final class SnapshotBuilder: @unchecked Sendable {
         return (content, total)
     }
 
-    /// A stored chunk that resembles the new chunk `id`, fewer than `deltaDepth` hops from the
-    /// end of its delta chain; nil when there is none. Every chunk of the chain must have been
-    /// indexed, outside packs marked for deletion, before this backup started (FORMAT.md §10,
-    /// §11): a chunk this run only claimed is not durable, and a copy only in a marked pack may
-    /// be deleted. The new chunk itself never appears in its chain.
-    private func deltaBase(for id: ChunkID, features: [Int64]) throws -> ChunkID? {
-        guard let candidate = try repository.catalog.similarChunk(features), candidate != id else { return nil }
+    /// The stored chunks to try as the base of a delta for the new chunk `id`, best first; the
+    /// pipeline keeps the smallest delta. One when a chunk shares nearly all features with `id`
+    /// (its previous version); else up to three: the two that share most, and `neighbour` (a
+    /// chunk split by a new cut leaves its features in one half only, and a chunk spanning two
+    /// old ones shares a part with each, so the leader may not be the better base).
+    private func deltaBases(for id: ChunkID, features: [Int64], neighbour: ChunkID?) throws -> [ChunkID] {
+        let similar = try repository.catalog.similarChunks(features).filter { $0.id != id }
+        if let best = similar.first, best.shared >= Resemblance.featureCount - 1 {
+            return try isUsableBase(best.id, for: id) ? [best.id] : []
+        }
+        var candidates = similar.prefix(2).map(\.id)
+        if let neighbour, !candidates.contains(neighbour) { candidates.append(neighbour) }
+        return try candidates.filter { try isUsableBase($0, for: id) }
+    }
+
+    /// Whether the chain from `candidate` to its full chunk is shorter than `deltaDepth` and
+    /// every chunk of it was indexed, outside packs marked for deletion, before this backup
+    /// started (FORMAT.md §10, §11): a chunk this run only claimed is not durable, and a copy
+    /// only in a marked pack may be deleted. The new chunk `id` itself never appears in it.
+    private func isUsableBase(_ candidate: ChunkID, for id: ChunkID) throws -> Bool {
         var current = candidate
         for _ in 0..<Self.deltaDepth {
-            guard current != id, try writer.isIndexed(current), let location = try repository.catalog.location(of: current) else { return nil }
-            guard location.entry.compression == .zstdDelta, let base = location.entry.base else { return candidate }
+            guard current != id, try writer.isIndexed(current), let location = try repository.catalog.location(of: current) else { return false }
+            guard location.entry.compression == .zstdDelta, let base = location.entry.base else { return true }
             current = base
         }
-        return nil
+        return false
     }
 
     /// Stores one chunk of file content as it is (once) and returns its ID: for content whose
