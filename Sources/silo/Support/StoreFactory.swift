@@ -8,8 +8,13 @@ import SiloStorage
 /// directory (`local:PATH` or just `PATH`).
 enum StoreFactory {
     /// `caBundle` (`--cacert`): the CAs an `https://` endpoint's certificate must come from,
-    /// in place of `AWS_CA_BUNDLE` and the system's.
+    /// in place of `AWS_CA_BUNDLE` and the system's. Every store is metered: what a run asked
+    /// of it is counted alike for each backend.
     static func store(for given: String, caBundle: String? = nil) throws -> ObjectStore {
+        MeteredStore(try backend(for: given, caBundle: caBundle))
+    }
+
+    private static func backend(for given: String, caBundle: String?) throws -> ObjectStore {
         let location = lowercasingScheme(given)
         if location.hasPrefix("s3:") {
             do {
