@@ -349,6 +349,7 @@ public final class Archiver: @unchecked Sendable {
     private func warn(_ path: ByteString, _ message: String) {
         let warning = BackupWarning(path: path.displayString, message: message)
         warnings.append(warning)
+        progress.errorReported()
         onWarning(warning)
     }
 }
