@@ -25,7 +25,9 @@ final class TagChangeTests: XCTestCase {
             operation == .delete && key.hasPrefix("snapshots/") ? StorageError(.io, key: key, "injected: the process died here") : nil
         }
         let broken = try Repository.open(store: failing, password: scratch.password, cacheRoot: scratch.cachePath)
-        XCTAssertThrowsError(try TagChange(add: ["keep"]).apply(to: backup.id, backup.snapshot, in: broken))
+        let brokenLease = try broken.takeLease(.backup)
+        XCTAssertThrowsError(try TagChange(add: ["keep"]).apply(to: backup.id, backup.snapshot, in: broken, lease: brokenLease))
+        brokenLease.release()
         let both = try scratch.open().snapshots()
         XCTAssertEqual(both.count, 2, "the new snapshot was written first; the old one stays")
         XCTAssertEqual(Set(both.map(\.snapshot.tags)), [[], ["keep"]])
@@ -34,11 +36,13 @@ final class TagChangeTests: XCTestCase {
 
         // Unbroken: the old object goes; a second change keeps the first ID as the original.
         let repository = try scratch.open()
+        let lease = try repository.takeLease(.backup)
+        defer { lease.release() }
         let retagged = try XCTUnwrap(both.first { $0.id != backup.id })
         try repository.removeSnapshot(backup.id)
-        let again = try XCTUnwrap(try TagChange(set: ["monthly"]).apply(to: retagged.id, retagged.snapshot, in: repository))
+        let again = try XCTUnwrap(try TagChange(set: ["monthly"]).apply(to: retagged.id, retagged.snapshot, in: repository, lease: lease))
         XCTAssertEqual(try repository.snapshots().map(\.id), [again.id])
         XCTAssertEqual(again.snapshot.original, backup.id)
-        XCTAssertNil(try TagChange(add: ["monthly"]).apply(to: again.id, again.snapshot, in: repository), "already as asked: nothing written")
+        XCTAssertNil(try TagChange(add: ["monthly"]).apply(to: again.id, again.snapshot, in: repository, lease: lease), "already as asked: nothing written")
     }
 }

@@ -25,13 +25,20 @@ public struct TagChange: Sendable, Equatable {
     /// Writes the snapshot anew with the changed tags, then removes the old object
     /// (`Repository.replaceSnapshot`). The new snapshot's `original` names the first snapshot
     /// it descends from, as a copy's does, so that `copy` still knows it for the same snapshot.
-    /// Returns the new ID, or nil when the tags are already as asked and nothing was written.
-    public func apply(to id: SnapshotID, _ snapshot: Snapshot, in repository: Repository) throws -> (id: SnapshotID, snapshot: Snapshot)? {
+    /// Both happen under `lease` (a backup lease, which a prune sees as a backup running),
+    /// confirmed first: an interruption never falls between the write and the delete, and
+    /// after one nothing more is changed. Returns the new ID, or nil when the tags are already
+    /// as asked and nothing was written.
+    public func apply(to id: SnapshotID, _ snapshot: Snapshot, in repository: Repository,
+                      lease: HeldLease) throws -> (id: SnapshotID, snapshot: Snapshot)? {
         let tags = applied(to: snapshot.tags)
         guard tags != snapshot.tags else { return nil }
         var changed = snapshot
         changed.tags = tags
         changed.original = snapshot.original ?? id
-        return (try repository.replaceSnapshot(id, with: changed), changed)
+        return try lease.whileCommitting {
+            try lease.confirm()
+            return (try repository.replaceSnapshot(id, with: changed), changed)
+        }
     }
 }

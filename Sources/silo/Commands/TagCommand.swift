@@ -14,8 +14,8 @@ struct TagCommand: ParsableCommand {
             note: """
                 Without SNAPSHOT, every snapshot that --host, --path and --tag select is changed: all of them when no filter \
                 is given, as restic does. A changed snapshot gets a new ID; its `original` keeps the first ID. The new \
-                snapshot is written before the old one is removed, so an interruption in between leaves both (they differ \
-                only in their tags; remove the unwanted one with `silo forget ID`). --set '' removes every tag.
+                snapshot is written before the old one is removed, so a crash in between leaves both (they differ only in \
+                their tags; remove the unwanted one with `silo forget ID`); Ctrl-C waits for the pair. --set '' removes every tag.
                 """))
 
     @OptionGroup var global: GlobalOptions
@@ -44,10 +44,13 @@ struct TagCommand: ParsableCommand {
             let chosen = snapshots.isEmpty
                 ? filter.selector.filter(try repository.snapshots())
                 : try snapshots.map { try filter.selector.resolve($0, in: repository) }
+            let lease = try repository.takeLease(.backup)
+            lease.keepAlive()
+            defer { lease.release() }
             var seen = Set<SnapshotID>()
             var changed = 0
             for (id, snapshot) in chosen where seen.insert(id).inserted {
-                guard let (newID, retagged) = try change.apply(to: id, snapshot, in: repository) else { continue }
+                guard let (newID, retagged) = try change.apply(to: id, snapshot, in: repository, lease: lease) else { continue }
                 changed += 1
                 let tags = retagged.tags.isEmpty ? "no tags" : "[" + retagged.tags.joined(separator: ",") + "]"
                 output.line("tagged \(id.shortHex) -> \(newID.shortHex)  \(tags)")
