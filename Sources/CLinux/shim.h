@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/ioctl.h>
 
 // pipe2 is declared only under _GNU_SOURCE; a pipe created close-on-exec in one call cannot
 // leak into a child another thread spawns at the same moment.
@@ -27,3 +28,10 @@ static inline int silo_spawnattr_default_signals(posix_spawnattr_t *attributes) 
 // O_DIRECT is declared only under _GNU_SOURCE (glibc always has __O_DIRECT), and its value
 // differs between architectures.
 static inline int silo_o_direct(void) { return __O_DIRECT; }
+
+// ioctl is variadic, which Swift cannot call: the width of the terminal on fd, 0 when fd is
+// not a terminal or does not know its size.
+static inline int silo_terminal_columns(int fd) {
+    struct winsize size;
+    return ioctl(fd, TIOCGWINSZ, &size) == 0 ? size.ws_col : 0;
+}

@@ -123,6 +123,15 @@ final class RetentionPolicyTests: XCTestCase {
         XCTAssertNil(SnapshotGrouping(parsing: "hosts"))
     }
 
+    func testNewestPerGroupKeepsTheOrderGiven() {
+        let snapshots = [snap("2025-01-01T00:00:00Z", host: "web1"), snap("2025-01-02T00:00:00Z", host: "web2"),
+                         snap("2025-01-03T00:00:00Z", host: "web1"), snap("2025-01-04T00:00:00Z", host: "web1")]
+        XCTAssertEqual(SnapshotGrouping().newest(1, of: snapshots).map(\.id), [snapshots[1].id, snapshots[3].id])
+        XCTAssertEqual(SnapshotGrouping().newest(2, of: snapshots).map(\.id), [snapshots[1].id, snapshots[2].id, snapshots[3].id])
+        XCTAssertEqual(SnapshotGrouping(parsing: "")!.newest(1, of: snapshots).map(\.id), [snapshots[3].id])
+        XCTAssertEqual(SnapshotGrouping().newest(9, of: snapshots).count, 4)
+    }
+
     func testDurationsAndTheSeedDefault() {
         XCTAssertEqual(RetentionDuration(parsing: "1y2m3d4h"), RetentionDuration(years: 1, months: 2, days: 3, hours: 4))
         XCTAssertNil(RetentionDuration(parsing: "3"))

@@ -170,7 +170,7 @@ public final class Archiver: @unchecked Sendable {
             }
             if !child.hasFileSource {
                 // A directory that only holds streams: it exists in the snapshot alone.
-                var node = Self.syntheticNode(name: name, type: .dir, mode: 0o700)
+                var node = syntheticNode(name: name, type: .dir, mode: 0o700)
                 let parentSubtree = parentNodes[name]?.subtree.flatMap { try? repository.loadTree($0) }
                 node.subtree = try archiveVirtual(child, path: childPath, parentTree: parentSubtree)
                 summary.directories += 1
@@ -321,7 +321,7 @@ public final class Archiver: @unchecked Sendable {
             }
         }
         try stream.finish()
-        var node = Self.syntheticNode(name: [], type: .file, mode: 0o600)
+        var node = syntheticNode(name: [], type: .file, mode: 0o600)
         node.content = content
         node.size = size
         summary.bytesRead += size
@@ -330,13 +330,18 @@ public final class Archiver: @unchecked Sendable {
         return node
     }
 
-    /// A node for something that is not on disk: owned by this process, dated now.
-    static func syntheticNode(name: ByteString, type: NodeType, mode: UInt32) -> Node {
+    /// A node for something that is not on disk (a database dump, standard input): owned by
+    /// this process, dated now. Its owner's names are recorded as a file's are, so that
+    /// listings show them rather than bare ids.
+    private func syntheticNode(name: ByteString, type: NodeType, mode: UInt32) -> Node {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         let nanoseconds = MetadataReader.nanoseconds(now)
-        return Node(name: name, type: type, mode: mode, uid: getuid(), gid: getgid(),
-                    mtime: nanoseconds, atime: nanoseconds, ctime: nanoseconds)
+        var node = Node(name: name, type: type, mode: mode, uid: getuid(), gid: getgid(),
+                        mtime: nanoseconds, atime: nanoseconds, ctime: nanoseconds)
+        node.user = metadata.userName(node.uid)
+        node.group = metadata.groupName(node.gid)
+        return node
     }
 
     private func storeTree(_ tree: Tree) throws -> ChunkID { try builder.storeTree(tree) }
@@ -344,6 +349,7 @@ public final class Archiver: @unchecked Sendable {
     private func warn(_ path: ByteString, _ message: String) {
         let warning = BackupWarning(path: path.displayString, message: message)
         warnings.append(warning)
+        progress.errorReported()
         onWarning(warning)
     }
 }

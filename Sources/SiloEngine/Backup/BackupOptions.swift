@@ -53,6 +53,7 @@ public final class BackupProgress: @unchecked Sendable {
     private var _totalBytes: UInt64 = 0
     private var _scanDone = false
     private var _current = ""
+    private var _errors = 0
     public let started = Date()
 
     public init() {}
@@ -63,20 +64,24 @@ public final class BackupProgress: @unchecked Sendable {
         public let totalFiles: Int
         public let totalBytes: UInt64
         public let scanDone: Bool
+        /// The file being read or written, as the user knows it (empty before the first).
         public let current: String
+        /// Files that could not be read (backup) or restored so far.
+        public let errors: Int
         public let elapsed: Double
     }
 
     public var snapshot: Snapshot {
         lock.withLock {
             Snapshot(filesDone: _filesDone, bytesDone: _bytesDone, totalFiles: _totalFiles, totalBytes: _totalBytes,
-                     scanDone: _scanDone, current: _current, elapsed: Date().timeIntervalSince(started))
+                     scanDone: _scanDone, current: _current, errors: _errors, elapsed: Date().timeIntervalSince(started))
         }
     }
 
     func fileStarted(_ path: String) { lock.withLock { _current = path } }
     func bytes(_ n: Int) { lock.withLock { _bytesDone += UInt64(n) } }
     func fileDone() { lock.withLock { _filesDone += 1 } }
+    func errorReported() { lock.withLock { _errors += 1 } }
     func scanned(files: Int, bytes: UInt64) {
         lock.withLock {
             _totalFiles += files

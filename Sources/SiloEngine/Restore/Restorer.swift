@@ -261,6 +261,7 @@ public final class Restorer: @unchecked Sendable {
         for key in order {
             let (file, items) = writes[key]!
             let fd = file.open(in: descriptors)
+            progress.fileStarted(file.job.target.displayString)
             var problem: RestoreProblem?
             if fd >= 0 {
                 for item in items {
@@ -422,6 +423,7 @@ public final class Restorer: @unchecked Sendable {
 
     private func report(_ problem: RestoreProblem) {
         lock.withLock { summary.problems.append(problem) }
+        progress.errorReported()
         onProblem(problem)
     }
 }

@@ -186,6 +186,14 @@ public struct SnapshotGrouping: Sendable, Equatable {
         return parts.joined(separator: "; ")
     }
 
+    /// The `count` newest snapshots of each group, in the order `snapshots` had them.
+    public func newest(_ count: Int, of snapshots: [(id: SnapshotID, snapshot: Snapshot)]) -> [(id: SnapshotID, snapshot: Snapshot)] {
+        let kept = Set(groups(snapshots).flatMap { group in
+            group.snapshots.sorted { ($0.snapshot.time, $0.id.hex) > ($1.snapshot.time, $1.id.hex) }.prefix(count).map(\.id)
+        })
+        return snapshots.filter { kept.contains($0.id) }
+    }
+
     public func groups(_ snapshots: [(id: SnapshotID, snapshot: Snapshot)]) -> [(key: String, snapshots: [(id: SnapshotID, snapshot: Snapshot)])] {
         var groups: [String: [(id: SnapshotID, snapshot: Snapshot)]] = [:]
         for entry in snapshots { groups[key(entry.snapshot), default: []].append(entry) }

@@ -14,8 +14,8 @@ struct LsCommand: ParsableCommand {
     @Argument(help: "Snapshot: ID, ID prefix, or latest.")
     var snapshot: String
 
-    @Argument(help: "Directory inside the snapshot (default /).")
-    var path: String = "/"
+    @Argument(help: "Directory inside the snapshot (default: the snapshot's source paths; / lists the root).")
+    var path: String?
 
     @Flag(name: [.short, .long], help: "Long listing: mode, owner, size, time.")
     var long = false
@@ -29,19 +29,34 @@ struct LsCommand: ParsableCommand {
             let repository = try global.openRepository()
             let (_, snap) = try filter.selector.resolve(snapshot, in: repository)
             let walker = TreeWalker(repository: repository)
-            let start = Paths.absolute(path)
-            guard let tree = try walker.tree(at: start, root: snap.tree) else {
-                if let node = try walker.node(at: start, root: snap.tree) {
-                    print(node, path: start, output: output)
-                    return ExitCodes.success
-                }
-                throw RepositoryError(.notFound, "\(path) is not in the snapshot")
-            }
-            try walker.walk(tree, path: start == [47] ? [47] : start) { p, node in
-                print(node, path: p, output: output)
-                return recursive
-            }
+            // Without a path the sources are what the snapshot holds: `backup /a/x /b/y` lists
+            // both, where the root alone would show only their first directory, `/a`.
+            let starts = path.map { [$0] } ?? (recursive ? ["/"] : snap.paths)
+            for start in starts { try list(Paths.absolute(start), given: path ?? start, root: snap.tree, walker: walker, output: output) }
             return ExitCodes.success
+        }
+    }
+
+    private func list(_ start: ByteString, given: String, root: ChunkID, walker: TreeWalker, output: Output) throws {
+        let isRoot = start == [UInt8(ascii: "/")]
+        guard let tree = try walker.tree(at: start, root: root) else {
+            guard let node = try walker.node(at: start, root: root) else {
+                guard path == nil else { throw RepositoryError(.notFound, "\(given) is not in the snapshot") }
+                // A source that vanished while it was backed up: the others are still listed.
+                output.warning("source \(given) is not in the snapshot")
+                return
+            }
+            print(node, path: start, output: output)
+            return
+        }
+        if path == nil && !isRoot, let node = try walker.node(at: start, root: root) {
+            // A source directory is named itself, not listed: `ls` shows what was backed up.
+            print(node, path: start, output: output)
+            return
+        }
+        try walker.walk(tree, path: start) { p, node in
+            print(node, path: p, output: output)
+            return recursive
         }
     }
 
@@ -68,11 +83,18 @@ enum NodeFormat {
         case .socket: type = "s"
         case .file: type = "-"
         }
-        var s = String(type)
         let m = node.mode
-        let bits: [(UInt32, Character)] = [(0o400, "r"), (0o200, "w"), (0o100, "x"), (0o40, "r"), (0o20, "w"), (0o10, "x"), (0o4, "r"), (0o2, "w"), (0o1, "x")]
-        for (bit, c) in bits { s.append(m & bit != 0 ? c : "-") }
-        return s
+        // As GNU ls: setuid, setgid and sticky take the place of the x they go with, lower
+        // case when that x is set too, upper case when it is not.
+        func triple(shift: UInt32, special: UInt32, letter: Character) -> String {
+            let r: Character = m & (0o4 << shift) != 0 ? "r" : "-"
+            let w: Character = m & (0o2 << shift) != 0 ? "w" : "-"
+            let executable = m & (0o1 << shift) != 0
+            let x: Character = m & special != 0 ? (executable ? letter : Character(letter.uppercased())) : (executable ? "x" : "-")
+            return String([r, w, x])
+        }
+        return String(type) + triple(shift: 6, special: 0o4000, letter: "s") + triple(shift: 3, special: 0o2000, letter: "s")
+            + triple(shift: 0, special: 0o1000, letter: "t")
     }
 
     static func json(_ node: Node, path: ByteString) -> [String: Any] {

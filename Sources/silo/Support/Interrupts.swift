@@ -68,6 +68,8 @@ enum Interrupts {
     }
 
     private static func stop(signal: Int32, json: Bool) {
+        // The progress line goes first and is not drawn again: the cleanup below takes a while.
+        StatusLine.end()
         if var changed = lock.withLock({ terminal }) {
             tcsetattr(changed.fd, TCSAFLUSH, &changed.settings)
             _ = write(changed.fd, "\n", 1)

@@ -1,3 +1,4 @@
+import CLinux
 import Foundation
 import SiloEngine
 
@@ -6,8 +7,6 @@ import SiloEngine
 final class Output: @unchecked Sendable {
     let json: Bool
     let quiet: Bool
-    private let lock = NSLock()
-    private var progressShown = false
 
     init(json: Bool, quiet: Bool) {
         self.json = json
@@ -55,15 +54,7 @@ final class Output: @unchecked Sendable {
         write(String(decoding: data, as: UTF8.self) + "\n", to: stream)
     }
 
-    private func write(_ text: String, to stream: Int32) {
-        lock.withLock {
-            if progressShown {
-                Output.raw("\r\u{1B}[K", STDERR_FILENO)
-                progressShown = false
-            }
-            Output.raw(text, stream)
-        }
-    }
+    private func write(_ text: String, to stream: Int32) { StatusLine.write(text, to: stream) }
 
     static func raw(_ text: String, _ fd: Int32) {
         var bytes = Array(text.utf8)
@@ -82,25 +73,26 @@ final class Output: @unchecked Sendable {
         return try body()
     }
 
-    /// Shows a progress line on a terminal every quarter second until `stop` is called.
+    /// Shows a progress line on a terminal every quarter second until `stop` is called. The
+    /// width is asked each time, so a resized window is followed.
     private func startProgress(_ progress: BackupProgress, verb: String) -> ProgressTicker? {
         guard showsProgress else { return nil }
         let ticker = ProgressTicker()
-        Thread.detachNewThread { [self] in
+        Thread.detachNewThread {
             while !ticker.isStopped {
-                let text = Format.progress(progress.snapshot, verb: verb)
-                lock.withLock {
-                    Output.raw("\r\u{1B}[K" + text, STDERR_FILENO)
-                    progressShown = true
-                }
+                StatusLine.draw(Format.progress(progress.snapshot, verb: verb, width: Output.terminalColumns))
                 usleep(250_000)
             }
-            lock.withLock {
-                if progressShown { Output.raw("\r\u{1B}[K", STDERR_FILENO); progressShown = false }
-                ticker.finished.signal()
-            }
+            StatusLine.clear()
+            ticker.finished.signal()
         }
         return ticker
+    }
+
+    /// The width of the terminal on stderr (80 when it does not say).
+    static var terminalColumns: Int {
+        let columns = Int(silo_terminal_columns(STDERR_FILENO))
+        return columns > 0 ? columns : 80
     }
 }
 
@@ -132,15 +124,48 @@ enum Format {
         return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
     }
 
-    static func progress(_ p: BackupProgress.Snapshot, verb: String) -> String {
+    /// The progress line in at most `width - 1` columns (a character in the last column makes
+    /// some terminals wrap). The file count always shows (cut only if even it does not fit);
+    /// the other counters are left out when the width is short, the rate first, then the ETA,
+    /// the bytes, the error count; the current file gets what is left, shortened in the
+    /// middle, where a path says least.
+    static func progress(_ p: BackupProgress.Snapshot, verb: String, width: Int) -> String {
         let rate = p.elapsed > 0 ? Double(p.bytesDone) / p.elapsed : 0
-        var text = "[\(duration(p.elapsed))] \(verb) \(p.filesDone) files, \(bytes(p.bytesDone))"
-        if p.totalBytes > 0 { text += " / \(bytes(p.totalBytes))" }
-        text += ", \(bytes(UInt64(rate)))/s"
+        // The total is known once the scan has counted every file (a restore knows it at once).
+        let files = p.scanDone && p.totalFiles > 0 ? "\(p.filesDone) / \(p.totalFiles)" : "\(p.filesDone)"
+        let head = "[\(duration(p.elapsed))] \(verb) \(files) files"
+        // In the order shown, each with its rank: lower ranks are kept first.
+        var parts: [(text: String, rank: Int)] = [(bytes(p.bytesDone) + (p.totalBytes > 0 ? " / \(bytes(p.totalBytes))" : ""), 1),
+                                                  ("\(bytes(UInt64(rate)))/s", 3)]
         if p.scanDone, rate > 0, p.totalBytes > p.bytesDone {
-            text += ", ETA \(duration(Double(p.totalBytes - p.bytesDone) / rate))"
+            parts.append(("ETA \(duration(Double(p.totalBytes - p.bytesDone) / rate))", 2))
         }
-        return text
+        if p.errors > 0 { parts.append(("\(p.errors) error\(p.errors == 1 ? "" : "s")", 0)) }
+        let room = max(1, width - 1)
+        guard head.count < room else { return String(head.prefix(room)) }
+        var kept = Set<Int>()
+        var used = head.count
+        for index in parts.indices.sorted(by: { parts[$0].rank < parts[$1].rank }) where used + 2 + parts[index].text.count <= room {
+            kept.insert(index)
+            used += 2 + parts[index].text.count
+        }
+        let text = ([head] + parts.indices.filter(kept.contains).map { parts[$0].text }).joined(separator: ", ")
+        let left = room - text.count - 2
+        // A name that gets fewer columns than this says too little to be worth showing.
+        guard !p.current.isEmpty, left >= 12 else { return text }
+        return text + "  " + middleShortened(printable(p.current), to: left)
+    }
+
+    /// `text` in at most `count` characters, its middle replaced by "…" when it is longer.
+    static func middleShortened(_ text: String, to count: Int) -> String {
+        guard text.count > count else { return text }
+        let head = (count - 1) / 2
+        return String(text.prefix(head)) + "…" + String(text.suffix(count - 1 - head))
+    }
+
+    /// A file name may hold newlines and escapes: on one terminal line they would break it.
+    private static func printable(_ text: String) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : $0 }))
     }
 
     static func date(_ date: Date) -> String {
