@@ -18,6 +18,12 @@ public struct RunLockHeld: Error, CustomStringConvertible, Sendable {
     /// Who holds it, as it wrote into the lock file; nil when it has not written yet.
     public let holder: RunLock.Holder?
 
+    public init(configuration: String, lockFile: String, holder: RunLock.Holder?) {
+        self.configuration = configuration
+        self.lockFile = lockFile
+        self.holder = holder
+    }
+
     public var description: String {
         var text = "another silo run of \(configuration) is running"
         if let holder {
@@ -43,6 +49,13 @@ public final class RunLock: @unchecked Sendable {
         public var host: String
         public var started: Date
         public var configuration: String
+
+        public init(pid: Int32, host: String, started: Date, configuration: String) {
+            self.pid = pid
+            self.host = host
+            self.started = started
+            self.configuration = configuration
+        }
     }
 
     public let path: String
