@@ -333,4 +333,63 @@ final class RunHistoryTests: XCTestCase {
         clock.advance(1000)
         XCTAssertEqual(try history.run(id)?.status, .crashed)
     }
+
+    /// Writers on their own connections (as separate processes would be) wait for each other.
+    func testConcurrentWritersOnSeparateConnections() throws {
+        let scratch = ScratchState()
+        let directory = scratch.directory
+        _ = try RunHistory(directory: directory)
+        let failures = NSLock()
+        nonisolated(unsafe) var errors: [String] = []
+        DispatchQueue.concurrentPerform(iterations: 4) { worker in
+            do {
+                let history = try RunHistory(directory: directory)
+                for i in 0..<20 {
+                    let run = try history.beginRun(configuration: "/c\(worker).yaml", trigger: .schedule)
+                    let step = try history.beginStep(run: run, kind: .backup, name: "s\(i)")
+                    try history.endStep(step, StepOutcome(status: .succeeded))
+                    _ = try history.lastRun()
+                    try history.endRun(run, status: .succeeded, exitCode: 0)
+                }
+            } catch {
+                failures.withLock { errors.append("\(error)") }
+            }
+        }
+        XCTAssertEqual(errors, [])
+        let history = try RunHistory(directory: scratch.directory)
+        XCTAssertEqual(try history.runs().count, 80)
+        XCTAssertEqual(try history.runs(RunQuery(configuration: "/c2.yaml")).count, 20)
+    }
+
+    func testAnInterruptedRunEndsItsOpenSteps() throws {
+        let scratch = ScratchState()
+        let history = try history(scratch, TestClock())
+        let run = try history.beginRun(configuration: config, trigger: .manual)
+        _ = try history.beginStep(run: run, kind: .backup, name: "home")
+        try history.endRun(run, status: .interrupted, exitCode: 130, error: "interrupted by SIGINT")
+        XCTAssertEqual(try history.steps(of: run).map(\.status), [.interrupted])
+        XCTAssertEqual(try history.consecutiveFailures(source: "home"), 1)
+    }
+
+    /// A file a newer silo migrated further still opens: migrations only ever add.
+    func testAFileFromANewerSiloOpens() throws {
+        let scratch = ScratchState()
+        let clock = TestClock()
+        let id = try run(try history(scratch, clock), clock)
+        let sqlite = Process()
+        sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        sqlite.arguments = ["-c", """
+            import sqlite3, sys
+            db = sqlite3.connect(sys.argv[1])
+            db.execute("ALTER TABLE runs ADD COLUMN future TEXT")
+            db.execute("INSERT INTO migrations VALUES ('0099-future', 0)")
+            db.commit()
+            """, scratch.directory.file(RunHistory.fileName)]
+        try sqlite.run()
+        sqlite.waitUntilExit()
+        XCTAssertEqual(sqlite.terminationStatus, 0)
+        let reopened = try history(scratch, clock)
+        XCTAssertEqual(try reopened.lastRun()?.id, id)
+        XCTAssertEqual(try reopened.appliedMigrations(), ["0001-runs-and-steps", "0099-future"])
+    }
 }
