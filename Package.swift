@@ -2,6 +2,7 @@
 import PackageDescription
 
 // Layers, imports pointing down only (see docs/ARCHITECTURE.md):
+// silo (CLI) → SiloOps (state, run history, run lock; on CSQLite3 alone);
 // silo (CLI) → SiloPostgres, SiloLegacy → SiloEngine → SiloRepository → SiloFormat, SiloStorage → C shims;
 // SiloS3 → SiloStorage (a backend the CLI picks by URL).
 // Every target names each module its files import: `make test` runs scripts/check-imports.sh and
@@ -33,9 +34,11 @@ let package = Package(
         .target(name: "SiloEngine", dependencies: ["SiloRepository", "SiloFormat", "SiloStorage", "CLinux"]),
         .target(name: "SiloPostgres", dependencies: ["SiloEngine", "SiloRepository", "SiloFormat", "CLibPQ", "CLinux"]),
         .target(name: "SiloLegacy", dependencies: ["SiloEngine", "SiloRepository", "SiloFormat", "CZlib", "CZstd", "COpenSSL"]),
+        // Operations: the state directory, run history and run lock (docs/ARCHITECTURE.md, "SiloOps").
+        .target(name: "SiloOps", dependencies: ["CSQLite3"]),
         .executableTarget(
             name: "silo",
-            dependencies: ["SiloEngine", "SiloRepository", "SiloFormat", "SiloStorage", "SiloPostgres", "SiloLegacy", "SiloS3", "CLinux",
+            dependencies: ["SiloEngine", "SiloRepository", "SiloFormat", "SiloStorage", "SiloPostgres", "SiloLegacy", "SiloS3", "SiloOps", "CLinux",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // What tests share (the store conformance suite, fault injection, scratch repositories,
@@ -56,6 +59,7 @@ let package = Package(
         .testTarget(name: "SiloEngineTests", dependencies: ["SiloEngine", "SiloRepository", "SiloFormat", "SiloStorage", "CLinux", "SiloTestSupport"]),
         .testTarget(name: "SiloPostgresTests", dependencies: ["SiloPostgres"]),
         .testTarget(name: "SiloLegacyTests", dependencies: ["SiloLegacy", "SiloEngine", "SiloRepository", "SiloFormat", "SiloStorage", "SiloTestSupport"]),
-        .testTarget(name: "SiloCLITests", dependencies: ["silo", "SiloTestSupport", "SiloRepository", "SiloLegacy", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .testTarget(name: "SiloOpsTests", dependencies: ["SiloOps"]),
+        .testTarget(name: "SiloCLITests", dependencies: ["silo", "SiloTestSupport", "SiloRepository", "SiloLegacy", "SiloOps", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     ]
 )

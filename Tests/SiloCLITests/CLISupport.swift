@@ -33,6 +33,8 @@ final class CLIEnvironment {
             "SILO_REPOSITORY": root + "/repo",
             "SILO_PASSWORD": "correct horse",
             "SILO_CACHE_DIR": root + "/cache",
+            // Never the real /var/lib/silo (the tests run as root).
+            "SILO_STATE_DIR": root + "/state",
             "SILO_TEST_SCRYPT_N": "1024",
         ]
     }

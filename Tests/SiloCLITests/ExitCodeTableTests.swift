@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SiloLegacy
+import SiloOps
 import SiloRepository
 import XCTest
 @testable import silo
@@ -41,6 +42,13 @@ final class ExitCodeTableTests: XCTestCase {
         // A legacy archive's wrong password is not the repository's (12): scripts tell them apart.
         XCTAssertEqual(SiloError(classifying: LegacyArchiveError(.wrongPassword, "x")).code, .fatal)
         XCTAssertEqual(SiloError(classifying: LegacyArchiveError(.truncated, "x")).message, "x")
+        // A second `silo run` of one configuration: restic's "lock failed", naming the holder.
+        let held = RunLockHeld(configuration: "/etc/silo/silo.yaml", lockFile: "/var/lib/silo/run-0.lock",
+                               holder: RunLock.Holder(pid: 42, host: "web1", started: Date(timeIntervalSince1970: 0), configuration: "/etc/silo/silo.yaml"))
+        XCTAssertEqual(SiloError(classifying: held).code, .locked)
+        XCTAssertEqual(SiloError(classifying: held).code.rawValue, 11)
+        XCTAssertTrue(SiloError(classifying: held).message.contains("pid 42 on web1, since 1970-01-01T00:00:00Z"))
+        XCTAssertEqual(SiloError(classifying: OpsError(.stateDamaged, "x")).code, .fatal)
         struct Other: Error {}
         XCTAssertEqual(SiloError(classifying: Other()).code, .fatal)
     }

@@ -33,7 +33,7 @@ final class HelpAndUsageTests: XCTestCase {
         for option in ["-r, --repo", "--password-file", "--password-command", "--cache-dir", "--cacert", "--json", "-q, --quiet"] {
             XCTAssertTrue(help.contains(option), "\(option) missing:\n\(help)")
         }
-        for variable in ["SILO_REPOSITORY", "SILO_PASSWORD ", "SILO_PASSWORD_FILE", "SILO_PASSWORD_COMMAND", "SILO_CACHE_DIR",
+        for variable in ["SILO_REPOSITORY", "SILO_PASSWORD ", "SILO_PASSWORD_FILE", "SILO_PASSWORD_COMMAND", "SILO_CACHE_DIR", "SILO_STATE_DIR",
                          "AWS_ACCESS_KEY_ID", "AWS_CA_BUNDLE", "https_proxy"] {
             XCTAssertTrue(help.contains(variable), "\(variable) missing:\n\(help)")
         }

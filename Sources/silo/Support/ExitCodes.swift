@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SiloLegacy
+import SiloOps
 import SiloPostgres
 import SiloRepository
 import SiloS3
@@ -16,7 +17,8 @@ struct SiloError: Error, CustomStringConvertible {
         case fatal = 1
         case partial = 3
         case noRepository = 10
-        /// A lock cannot be taken: another prune is running (restic's code for the same).
+        /// A lock cannot be taken: another prune, or another `silo run` of the same configuration,
+        /// is running (restic's code for the same).
         case locked = 11
         case wrongPassword = 12
         case integrity = 13
@@ -34,7 +36,7 @@ struct SiloError: Error, CustomStringConvertible {
             case .fatal: return "fatal"
             case .partial: return "partial"
             case .noRepository: return "no repository"
-            case .locked: return "locked (another prune)"
+            case .locked: return "locked (another prune or run)"
             case .wrongPassword: return "wrong or missing password"
             case .integrity: return "integrity failure"
             case .unsupportedVersion: return "newer format"
@@ -66,6 +68,8 @@ struct SiloError: Error, CustomStringConvertible {
         // A malformed S3 URL, like every other bad repository location (invalidArgument).
         case let error as S3Error: self.init(.fatal, error.message)
         case let error as ValidationError: self.init(.usage, error.message)
+        case let error as RunLockHeld: self.init(.locked, error.description)
+        case let error as OpsError: self.init(error.code == .invalidArgument ? .usage : .fatal, error.message)
         case let error: self.init(.fatal, "\(error)")
         }
     }

@@ -1,0 +1,63 @@
+import Foundation
+
+/// What `silo run` does around its work, in the order that keeps the history honest:
+/// take the run lock (a held lock is recorded as a `lock_held` run and rethrown), mark runs
+/// left `running` by dead processes as crashed (only the lock holder may say so for sure),
+/// begin the run; at the end, end it, apply the history's retention, release the lock.
+public final class RunSession: @unchecked Sendable {
+    public let history: RunHistory
+    public let run: Int64
+    /// The runs `start` found crashed (their processes gone) and marked so.
+    public let crashed: [Int64]
+    private let lock: RunLock
+    private let retentionDays: Int
+    private var finished = false
+
+    private init(history: RunHistory, run: Int64, crashed: [Int64], lock: RunLock, retentionDays: Int) {
+        self.history = history
+        self.run = run
+        self.crashed = crashed
+        self.lock = lock
+        self.retentionDays = retentionDays
+    }
+
+    /// Starts a run of `configuration`. Throws `RunLockHeld` (after recording the attempt as
+    /// `lock_held` with `lockHeldExitCode`) when another run of it holds the lock. `now` is
+    /// for tests.
+    public static func start(configuration: String, trigger: RunTrigger, in directory: StateDirectory,
+                             retentionDays: Int = RunHistory.defaultRetentionDays, lockHeldExitCode: Int32 = 11,
+                             process: ProcessIdentity = .current,
+                             now: @escaping @Sendable () -> Date = { Date() }) throws -> RunSession {
+        let key = ConfigurationIdentity.key(for: configuration)
+        let history = try RunHistory(directory: directory, now: now)
+        let lock: RunLock
+        do {
+            lock = try RunLock.acquire(configuration: key, in: directory, process: process, now: now)
+        } catch let held as RunLockHeld {
+            try history.recordFailedRun(configuration: key, trigger: trigger, status: .lockHeld, exitCode: lockHeldExitCode,
+                                        error: held.description, process: process)
+            throw held
+        }
+        let crashed = try history.markCrashed()
+        let run = try history.beginRun(configuration: key, trigger: trigger, process: process)
+        return RunSession(history: history, run: run, crashed: crashed, lock: lock, retentionDays: retentionDays)
+    }
+
+    public func beginStep(_ kind: StepKind, name: String) throws -> Int64 {
+        try history.beginStep(run: run, kind: kind, name: name)
+    }
+
+    public func endStep(_ step: Int64, _ outcome: StepOutcome) throws {
+        try history.endStep(step, outcome)
+    }
+
+    /// Ends the run, deletes history older than the retention (never the last successes),
+    /// and releases the lock — the lock even when writing the history fails.
+    public func finish(status: RunStatus, exitCode: Int32?, error: String? = nil, summary: String? = nil) throws {
+        guard !finished else { return }
+        finished = true
+        defer { lock.release() }
+        try history.endRun(run, status: status, exitCode: exitCode, error: error, summary: summary)
+        try history.deleteRuns(olderThanDays: retentionDays)
+    }
+}
