@@ -2,6 +2,7 @@
 import PackageDescription
 
 // Layers, imports pointing down only (see docs/ARCHITECTURE.md):
+// silo (CLI) → SiloConfig (operations: the configuration file; Foundation and Yams only);
 // silo (CLI) → SiloPostgres, SiloLegacy → SiloEngine → SiloRepository → SiloFormat, SiloStorage → C shims;
 // SiloS3 → SiloStorage (a backend the CLI picks by URL).
 // Every target names each module its files import: `make test` runs scripts/check-imports.sh and
@@ -14,6 +15,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
@@ -33,9 +35,11 @@ let package = Package(
         .target(name: "SiloEngine", dependencies: ["SiloRepository", "SiloFormat", "SiloStorage", "CLinux"]),
         .target(name: "SiloPostgres", dependencies: ["SiloEngine", "SiloRepository", "SiloFormat", "CLibPQ", "CLinux"]),
         .target(name: "SiloLegacy", dependencies: ["SiloEngine", "SiloRepository", "SiloFormat", "CZlib", "CZstd", "COpenSSL"]),
+        // The configuration file (docs/CONFIG.md): knows nothing of the CLI, the engine or PostgreSQL.
+        .target(name: "SiloConfig", dependencies: [.product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "silo",
-            dependencies: ["SiloEngine", "SiloRepository", "SiloFormat", "SiloStorage", "SiloPostgres", "SiloLegacy", "SiloS3", "CLinux",
+            dependencies: ["SiloEngine", "SiloRepository", "SiloFormat", "SiloStorage", "SiloPostgres", "SiloLegacy", "SiloS3", "SiloConfig", "CLinux",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // What tests share (the store conformance suite, fault injection, scratch repositories,
@@ -56,6 +60,7 @@ let package = Package(
         .testTarget(name: "SiloEngineTests", dependencies: ["SiloEngine", "SiloRepository", "SiloFormat", "SiloStorage", "CLinux", "SiloTestSupport"]),
         .testTarget(name: "SiloPostgresTests", dependencies: ["SiloPostgres"]),
         .testTarget(name: "SiloLegacyTests", dependencies: ["SiloLegacy", "SiloEngine", "SiloRepository", "SiloFormat", "SiloStorage", "SiloTestSupport"]),
+        .testTarget(name: "SiloConfigTests", dependencies: ["SiloConfig"]),
         .testTarget(name: "SiloCLITests", dependencies: ["silo", "SiloTestSupport", "SiloRepository", "SiloLegacy", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     ]
 )

@@ -37,6 +37,7 @@ enum Help {
         ("SILO_PASSWORD_FILE", "a file holding it (--password-file)"),
         ("SILO_PASSWORD_COMMAND", "a command printing it (--password-command)"),
         ("SILO_CACHE_DIR", "the catalog cache (else $XDG_CACHE_HOME/silo)"),
+        ("SILO_CONFIG", "the configuration file (--config)"),
         ("SILO_NEW_PASSWORD", "the new password of key add and key passwd"),
         ("SILO_FROM_PASSWORD", "another repository's password (copy --from, init)"),
         ("SILO_TO_PASSWORD", "the other repository's password (copy --to)"),
