@@ -60,7 +60,8 @@ let package = Package(
         .testTarget(name: "SiloEngineTests", dependencies: ["SiloEngine", "SiloRepository", "SiloFormat", "SiloStorage", "CLinux", "SiloTestSupport"]),
         .testTarget(name: "SiloPostgresTests", dependencies: ["SiloPostgres"]),
         .testTarget(name: "SiloLegacyTests", dependencies: ["SiloLegacy", "SiloEngine", "SiloRepository", "SiloFormat", "SiloStorage", "SiloTestSupport"]),
-        .testTarget(name: "SiloConfigTests", dependencies: ["SiloConfig"]),
+        // Yams: the documentation test turns each YAML example into JSON for the JSON Schema check.
+        .testTarget(name: "SiloConfigTests", dependencies: ["SiloConfig", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "SiloCLITests", dependencies: ["silo", "SiloTestSupport", "SiloRepository", "SiloLegacy", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     ]
 )
