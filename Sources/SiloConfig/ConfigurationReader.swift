@@ -86,9 +86,8 @@ struct ConfigurationReader {
     }
 
     private mutating func readRepositoryPassword(_ fields: NodeReader.Fields) -> RepositoryPassword? {
-        if let file = fields["password_file"], let command = fields["password_command"] {
+        if fields.has("password_file"), let command = fields["password_command"] {
             reader.report("password_file and password_command exclude each other; give one", at: command, fields.path("password_command"))
-            _ = file
             return nil
         }
         if let node = fields["password_file"], let path = reader.word(node, fields.path("password_file")) {

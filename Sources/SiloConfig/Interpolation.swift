@@ -22,42 +22,40 @@ enum Interpolation {
                 index += 1
                 continue
             }
-            do {
-                if index + 2 < characters.count, characters[index + 1] == "$", characters[index + 2] == "{" {
-                    result += "${"
-                    index += 3
-                    continue
-                }
-                if index + 1 < characters.count, characters[index + 1] == "{" {
-                    guard let close = characters[(index + 2)...].firstIndex(of: "}") else {
-                        throw Failure(offset: index, message: "`${` without a closing `}` (write `$${` for a literal `${`)")
-                    }
-                    let body = String(characters[(index + 2)..<close])
-                    let name: String
-                    let fallback: String?
-                    if let separator = body.range(of: ":-") {
-                        name = String(body[..<separator.lowerBound])
-                        fallback = String(body[separator.upperBound...])
-                    } else {
-                        name = body
-                        fallback = nil
-                    }
-                    guard isVariableName(name) else {
-                        throw Failure(offset: index, message: "`${\(body)}` is not a variable reference: a name is letters, digits and _, not starting with a digit")
-                    }
-                    if let value = environment[name], !(value.isEmpty && fallback != nil) {
-                        result += value
-                    } else if let fallback {
-                        result += fallback
-                    } else {
-                        throw Failure(offset: index, message: "environment variable \(name) is not set: set it, or give a default as ${\(name):-value}")
-                    }
-                    index = close + 1
-                    continue
-                }
+            if index + 2 < characters.count, characters[index + 1] == "$", characters[index + 2] == "{" {
+                result += "${"
+                index += 3
+                continue
             }
-            result.append(character)
-            index += 1
+            guard index + 1 < characters.count, characters[index + 1] == "{" else {
+                result.append(character)
+                index += 1
+                continue
+            }
+            guard let close = characters[(index + 2)...].firstIndex(of: "}") else {
+                throw Failure(offset: index, message: "`${` without a closing `}` (write `$${` for a literal `${`)")
+            }
+            let body = String(characters[(index + 2)..<close])
+            let name: String
+            let fallback: String?
+            if let separator = body.range(of: ":-") {
+                name = String(body[..<separator.lowerBound])
+                fallback = String(body[separator.upperBound...])
+            } else {
+                name = body
+                fallback = nil
+            }
+            guard isVariableName(name) else {
+                throw Failure(offset: index, message: "`${\(body)}` is not a variable reference: a name is letters, digits and _, not starting with a digit")
+            }
+            if let value = environment[name], !(value.isEmpty && fallback != nil) {
+                result += value
+            } else if let fallback {
+                result += fallback
+            } else {
+                throw Failure(offset: index, message: "environment variable \(name) is not set: set it, or give a default as ${\(name):-value}")
+            }
+            index = close + 1
         }
         return result
     }

@@ -189,6 +189,7 @@ final class NodeReader {
             guard let text = string(node, path) else { return .null }
             if let key, SecretPolicy.isSecretKey(key), SecretPolicy.isLiteral(scalar.string) { noteLiteralSecret(at: node, path) }
             noteURLPassword(raw: scalar.string, at: node, path)
+            if SecretPolicy.isWebhookURL(scalar.string) { noteLiteralSecret(at: node, path) }
             if scalar.style == .plain, let integer = Int(text), !Interpolation.hasReference(scalar.string) { return .integer(integer) }
             if scalar.style == .plain, text == "true" || text == "false" { return .boolean(text == "true") }
             return .string(text)
