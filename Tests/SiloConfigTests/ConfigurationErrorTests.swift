@@ -135,4 +135,41 @@ final class ConfigurationErrorTests: XCTestCase {
         let missing = issues(of: scratch.path("nothing.yaml"))
         XCTAssertEqual(missing.map(\.description), ["\(scratch.path("nothing.yaml")): cannot read the configuration: no such file (write one with `silo config init`, or name another with --config or SILO_CONFIG)"])
     }
+
+    func testEveryReferencedFileAndHookIsChecked() throws {
+        let scratch = try ConfigScratch()
+        try scratch.write("db.password", "pw\n", mode: 0o640)
+        let file = try scratch.configuration(minimalRepository + """
+            copies:
+              - name: offsite
+                location: s3:https://s3.example.com/bucket/silo
+                password_file: offsite.password
+                password_command: pass show silo
+            sources:
+              www:
+                paths: [/srv/www]
+                exclude_file: [excludes.txt]
+                hooks:
+                  after:
+                    - command: echo done
+                      timeout: soon
+              db:
+                postgres:
+                  url: mysql://root@localhost/app
+                  password_file: db.password
+                exclude: ["*.tmp"]
+            """)
+        XCTAssertEqual(issues(of: file).map { "\($0.position!.line):\($0.position!.column) \($0.keyPath): \($0.message)" }, [
+            "8:23 copies[0].password_command: password_file and password_command exclude each other; give one",
+            "12:20 sources.www.exclude_file[0]: exclude file \(scratch.path("excludes.txt")) cannot be used: no such file or directory",
+            "16:20 sources.www.hooks.after[0].timeout: 'soon' is not a timeout: expected \(Cadence.durationGrammar)",
+            "19:12 sources.db.postgres.url: 'mysql://root@localhost/app' is not a database URL: expected postgresql://USER@HOST:PORT/DB",
+            "20:22 sources.db.postgres.password_file: password file \(scratch.path("db.password")) has mode 0640: others can read it; run chmod 600 \(scratch.path("db.password"))",
+            "21:5 sources.db.exclude: 'exclude' applies to paths sources only, not to a postgres source",
+        ])
+        // The shape alone, for examples whose files are elsewhere: the file checks are left out.
+        XCTAssertThrowsError(try ConfigurationLoader.parse(try String(contentsOfFile: file, encoding: .utf8), file: file, options: .shapeOnly)) { error in
+            XCTAssertEqual((error as? ConfigurationError)?.issues.count, 4)
+        }
+    }
 }
