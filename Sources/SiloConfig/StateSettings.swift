@@ -1,6 +1,7 @@
 /// `state`: the local database of what the repository cannot give back (run history, alert
 /// states); `/var/lib/silo` for root, else `$XDG_STATE_HOME/silo` (`~/.local/state/silo`).
 public struct StateSettings: Sendable, Equatable {
+    /// Over a year: retention compliance (12 monthly snapshots) and trends are judged from it.
     public static let defaultHistoryDays = 400
 
     public var directory: String
