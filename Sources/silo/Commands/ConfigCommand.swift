@@ -97,7 +97,15 @@ struct ConfigCommand: ParsableCommand {
                     throw SiloError(.fatal, "\(target) already exists: not overwritten (use --force to replace it, or --output FILE)")
                 }
                 let directory = (target as NSString).deletingLastPathComponent
-                if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]) }
+                if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
+                    do {
+                        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                    } catch {
+                        // Foundation's message is a sentence about "the operation"; the call's errno says what went wrong.
+                        let reason = String(cString: strerror(errno))
+                        throw SiloError(.fatal, "cannot create \(directory) for the configuration: \(reason.prefix(1).lowercased() + reason.dropFirst()) (choose another place with --output FILE)")
+                    }
+                }
                 let passwordFile = global.passwordFile ?? ((directory.isEmpty ? "." : directory) + "/repository.password")
                 let absolutePasswordFile = URL(fileURLWithPath: passwordFile).standardizedFileURL.path
                 let template = ConfigurationTemplate(platform: discovered, fromEnvironment: fromEnv, environment: global.environment,
