@@ -3,6 +3,7 @@ import PackageDescription
 
 // Layers, imports pointing down only (see docs/ARCHITECTURE.md):
 // silo (CLI) → SiloOps (state, run history, run lock; on CSQLite3 alone);
+// silo (CLI) → SiloConfig (operations: the configuration file; Foundation and Yams only);
 // silo (CLI) → SiloPostgres, SiloLegacy → SiloEngine → SiloRepository → SiloFormat, SiloStorage → C shims;
 // SiloS3 → SiloStorage (a backend the CLI picks by URL).
 // Every target names each module its files import: `make test` runs scripts/check-imports.sh and
@@ -15,6 +16,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
@@ -34,11 +36,13 @@ let package = Package(
         .target(name: "SiloEngine", dependencies: ["SiloRepository", "SiloFormat", "SiloStorage", "CLinux"]),
         .target(name: "SiloPostgres", dependencies: ["SiloEngine", "SiloRepository", "SiloFormat", "CLibPQ", "CLinux"]),
         .target(name: "SiloLegacy", dependencies: ["SiloEngine", "SiloRepository", "SiloFormat", "CZlib", "CZstd", "COpenSSL"]),
+        // Operations: the configuration file (docs/CONFIG.md): knows nothing of the CLI, the engine or PostgreSQL.
+        .target(name: "SiloConfig", dependencies: [.product(name: "Yams", package: "Yams")]),
         // Operations: the state directory, run history and run lock (docs/ARCHITECTURE.md, "SiloOps").
         .target(name: "SiloOps", dependencies: ["CSQLite3"]),
         .executableTarget(
             name: "silo",
-            dependencies: ["SiloEngine", "SiloRepository", "SiloFormat", "SiloStorage", "SiloPostgres", "SiloLegacy", "SiloS3", "SiloOps", "CLinux",
+            dependencies: ["SiloEngine", "SiloRepository", "SiloFormat", "SiloStorage", "SiloPostgres", "SiloLegacy", "SiloS3", "SiloConfig", "SiloOps", "CLinux",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // What tests share (the store conformance suite, fault injection, scratch repositories,
@@ -60,6 +64,8 @@ let package = Package(
         .testTarget(name: "SiloPostgresTests", dependencies: ["SiloPostgres"]),
         .testTarget(name: "SiloLegacyTests", dependencies: ["SiloLegacy", "SiloEngine", "SiloRepository", "SiloFormat", "SiloStorage", "SiloTestSupport"]),
         .testTarget(name: "SiloOpsTests", dependencies: ["SiloOps"]),
+        // Yams: the documentation test turns each YAML example into JSON for the JSON Schema check.
+        .testTarget(name: "SiloConfigTests", dependencies: ["SiloConfig", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "SiloCLITests", dependencies: ["silo", "SiloTestSupport", "SiloRepository", "SiloLegacy", "SiloOps", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     ]
 )

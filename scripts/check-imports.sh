@@ -9,7 +9,7 @@ swift package dump-package | python3 -c '
 import json, os, re, sys
 package = json.load(sys.stdin)
 targets = {t["name"]: t for t in package["targets"]}
-products = {"ArgumentParser"}
+products = {"ArgumentParser", "Yams"}
 known = set(targets) | products
 failed = False
 for name, target in targets.items():

@@ -50,7 +50,8 @@ final class ProgressLineTests: XCTestCase {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         process.arguments = [env.path("terminal.py"), String(columns), interrupt ? "1" : "0"] + command
-        process.environment = env.environment
+        // A line every 10 ms: a run of a second shows the states a slower one would.
+        process.environment = env.environment.merging(["SILO_TEST_PROGRESS_INTERVAL_MS": "10"]) { $1 }
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice

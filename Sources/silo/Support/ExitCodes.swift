@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SiloConfig
 import SiloLegacy
 import SiloOps
 import SiloPostgres
@@ -62,6 +63,8 @@ struct SiloError: Error, CustomStringConvertible {
         switch RepositoryError.wrap(error, context: "error") {
         case let error as SiloError: self = error
         case let error as UsageError: self.init(.usage, error.message)
+        // A configuration that cannot be used is a usage error, as borgmatic's `config validate` says.
+        case let error as ConfigurationError: self.init(.usage, error.description)
         case let error as RepositoryError: self.init(Self.code(for: error.code), error.message)
         case let error as PostgresError: self.init(error.code == .verification ? .integrity : .fatal, error.message)
         case let error as LegacyArchiveError: self.init(Self.code(for: error.code), error.message)

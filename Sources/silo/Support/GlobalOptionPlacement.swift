@@ -25,6 +25,7 @@ enum GlobalOptionPlacement {
         Option(names: ["--password-command"], valueName: "CMD", help: "run CMD (sh -c); its first line is the password"),
         Option(names: ["--cache-dir"], valueName: "DIR", help: "directory of the local catalog cache"),
         Option(names: ["--cacert"], valueName: "FILE", help: "trust only the CAs in this PEM file for https://"),
+        Option(names: ["--config"], valueName: "FILE", help: "the configuration file (docs/CONFIG.md)"),
         Option(names: ["--json"], valueName: nil, help: "one JSON object per line (docs/JSON.md)"),
         Option(names: ["-q", "--quiet"], valueName: nil, help: "print only results and errors"),
     ]

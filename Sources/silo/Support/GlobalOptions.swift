@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SiloConfig
 import SiloEngine
 import SiloFormat
 import SiloRepository
@@ -28,7 +29,13 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Trust https:// servers whose certificate a CA in this PEM file signed, instead of the system's CAs (or AWS_CA_BUNDLE).", valueName: "file"))
     var cacert: String?
 
+    @Option(name: .long, help: ArgumentHelp("The configuration file (or SILO_CONFIG; default /etc/silo/silo.yaml).", valueName: "file"))
+    var config: String?
+
     var output: Output { Output(json: json, quiet: quiet) }
+
+    /// `--config`, else `SILO_CONFIG`, else /etc/silo/silo.yaml.
+    var configurationPath: String { ConfigurationLoader.path(explicit: config, environment: environment) }
 
     var environment: [String: String] { ProcessInfo.processInfo.environment }
 

@@ -39,6 +39,7 @@ enum Help {
         ("SILO_CACHE_DIR", "the catalog cache (else $XDG_CACHE_HOME/silo)"),
         ("SILO_STATE_DIR", "the state: run history (else /var/lib/silo for"),
         ("", "root, $XDG_STATE_HOME/silo otherwise)"),
+        ("SILO_CONFIG", "the configuration file (--config)"),
         ("SILO_NEW_PASSWORD", "the new password of key add and key passwd"),
         ("SILO_FROM_PASSWORD", "another repository's password (copy --from, init)"),
         ("SILO_TO_PASSWORD", "the other repository's password (copy --to)"),

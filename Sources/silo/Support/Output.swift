@@ -78,15 +78,23 @@ final class Output: @unchecked Sendable {
     private func startProgress(_ progress: BackupProgress, verb: String) -> ProgressTicker? {
         guard showsProgress else { return nil }
         let ticker = ProgressTicker()
+        let interval = Self.progressInterval
         Thread.detachNewThread {
             while !ticker.isStopped {
                 StatusLine.draw(Format.progress(progress.snapshot, verb: verb, width: Output.terminalColumns))
-                usleep(250_000)
+                usleep(interval)
             }
             StatusLine.clear()
             ticker.finished.signal()
         }
         return ticker
+    }
+
+    /// Microseconds between two drawings of the progress line: a quarter second, or for tests
+    /// `SILO_TEST_PROGRESS_INTERVAL_MS` (at least 5), so that a run of a second draws many.
+    private static var progressInterval: UInt32 {
+        let milliseconds = ProcessInfo.processInfo.environment["SILO_TEST_PROGRESS_INTERVAL_MS"].flatMap(UInt32.init) ?? 250
+        return max(5, min(milliseconds, 1000)) * 1000
     }
 
     /// The width of the terminal on stderr (80 when it does not say).

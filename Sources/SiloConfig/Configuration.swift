@@ -1,0 +1,42 @@
+/// The whole configuration file (docs/CONFIG.md), as loaded: interpolated, defaults filled in,
+/// paths absolute. `ConfigurationLoader` makes one; nothing else needs the YAML.
+public struct Configuration: Sendable, Equatable {
+    /// Where it was read from (for messages and `config show`).
+    public var file: String
+    public var repository: RepositorySettings
+    public var copies: [CopySettings]
+    /// In the file's order.
+    public var sources: [SourceSettings]
+    public var retention: RetentionSettings
+    public var checks: CheckSettings
+    /// Hooks around the whole run.
+    public var hooks: HookSettings
+    public var state: StateSettings
+    /// Sections later layers read (`notifications`, `monitoring`, `services`, `recovery`):
+    /// accepted as mappings, kept as written (interpolated).
+    public var reserved: [(name: String, value: ConfigValue)]
+
+    public static let reservedSections = ["notifications", "monitoring", "services", "recovery"]
+
+    public init(file: String, repository: RepositorySettings, copies: [CopySettings] = [], sources: [SourceSettings] = [],
+                retention: RetentionSettings = RetentionSettings(), checks: CheckSettings = CheckSettings(),
+                hooks: HookSettings = HookSettings(), state: StateSettings, reserved: [(name: String, value: ConfigValue)] = []) {
+        self.file = file
+        self.repository = repository
+        self.copies = copies
+        self.sources = sources
+        self.retention = retention
+        self.checks = checks
+        self.hooks = hooks
+        self.state = state
+        self.reserved = reserved
+    }
+
+    public func source(named name: String) -> SourceSettings? { sources.first { $0.name == name } }
+
+    public static func == (lhs: Configuration, rhs: Configuration) -> Bool {
+        lhs.file == rhs.file && lhs.repository == rhs.repository && lhs.copies == rhs.copies && lhs.sources == rhs.sources
+            && lhs.retention == rhs.retention && lhs.checks == rhs.checks && lhs.hooks == rhs.hooks && lhs.state == rhs.state
+            && lhs.reserved.map(\.name) == rhs.reserved.map(\.name) && lhs.reserved.map(\.value) == rhs.reserved.map(\.value)
+    }
+}
