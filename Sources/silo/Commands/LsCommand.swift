@@ -52,7 +52,7 @@ struct LsCommand: ParsableCommand {
         } else {
             output.result(name)
         }
-        output.emit(NodeFormat.json(node, path: path))
+        output.emit(NodeMessage(node, path: path))
     }
 }
 
@@ -73,17 +73,5 @@ enum NodeFormat {
         let bits: [(UInt32, Character)] = [(0o400, "r"), (0o200, "w"), (0o100, "x"), (0o40, "r"), (0o20, "w"), (0o10, "x"), (0o4, "r"), (0o2, "w"), (0o1, "x")]
         for (bit, c) in bits { s.append(m & bit != 0 ? c : "-") }
         return s
-    }
-
-    static func json(_ node: Node, path: ByteString) -> [String: Any] {
-        var object: [String: Any] = [
-            "message_type": "node", "path": path.displayString, "name": node.name.displayString, "type": node.type.rawValue,
-            "mode": node.mode, "uid": node.uid, "gid": node.gid, "mtime_ns": node.mtime,
-        ]
-        if let size = node.size { object["size"] = size }
-        if let user = node.user { object["user"] = user }
-        if let group = node.group { object["group"] = group }
-        if let target = node.linkTarget { object["link_target"] = target.displayString }
-        return object
     }
 }

@@ -29,26 +29,11 @@ struct SnapshotsCommand: ParsableCommand {
                 let tags = s.tags.isEmpty ? "" : "  [" + s.tags.joined(separator: ",") + "]"
                 output.result(row([id.shortHex, Format.date(s.date), s.host, Format.bytes(s.summary.totalBytes),
                                    Format.bytes(s.summary.bytesAdded), s.paths.joined(separator: ", ") + tags]))
-                output.emit(Self.json(id, s))
+                output.emit(SnapshotMessage(id, s))
             }
             let statistics = try RepositoryStatistics(snapshots: snapshots, repository: repository)
             output.line("\(snapshots.count) snapshot(s); \(Format.bytes(statistics.logicalBytes)) of data in them stored in \(Format.bytes(statistics.index.packBytes)) (deduplication and compression ratio \(String(format: "%.1f", statistics.overallRatio))x)")
             return ExitCodes.success
         }
-    }
-
-    static func json(_ id: SnapshotID, _ s: Snapshot) -> [String: Any] {
-        var object: [String: Any] = [
-            "message_type": "snapshot", "id": id.hex, "short_id": id.shortHex, "time": Timestamp.iso8601(s.date),
-            "time_ns": s.time, "host": s.host, "username": s.username, "tags": s.tags, "paths": s.paths, "tree": s.tree.hex,
-            "parent": s.parent?.hex ?? NSNull(), "total_bytes": s.summary.totalBytes, "data_added": s.summary.rawBytesAdded,
-            "data_added_stored": s.summary.bytesAdded, "files_new": s.summary.filesNew, "files_changed": s.summary.filesChanged,
-            "files_unmodified": s.summary.filesUnmodified,
-        ]
-        if let origin = s.origin { object["origin"] = origin }
-        if let digest = s.originSHA256 { object["origin_sha256"] = digest }
-        if let size = s.originSize { object["origin_size"] = size }
-        if let original = s.original { object["original"] = original.hex }
-        return object
     }
 }

@@ -33,9 +33,7 @@ final class Output: @unchecked Sendable {
     /// command ends with when this error ends it.
     func error(_ text: String, exitCode: Int32? = nil) {
         if json {
-            var object: [String: Any] = ["message_type": "error", "message": text]
-            if let exitCode { object["exit_code"] = Int(exitCode) }
-            emit(object, to: STDERR_FILENO)
+            emit(ErrorMessage(message: text, exitCode: exitCode), to: STDERR_FILENO)
         } else {
             write("silo: " + text + "\n", to: STDERR_FILENO)
         }
@@ -43,16 +41,15 @@ final class Output: @unchecked Sendable {
 
     func warning(_ text: String) {
         if json {
-            emit(["message_type": "warning", "message": text])
+            emit(WarningMessage(message: text))
         } else {
             write("warning: " + text + "\n", to: STDERR_FILENO)
         }
     }
 
-    func emit(_ object: [String: Any], to stream: Int32 = STDOUT_FILENO) {
+    func emit(_ message: some JSONMessage, to stream: Int32 = STDOUT_FILENO) {
         guard json else { return }
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-        write(String(decoding: data, as: UTF8.self) + "\n", to: stream)
+        write(String(decoding: message.jsonLine, as: UTF8.self) + "\n", to: stream)
     }
 
     private func write(_ text: String, to stream: Int32) {
