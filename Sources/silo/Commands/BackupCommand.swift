@@ -139,7 +139,7 @@ struct BackupCommand: ParsableCommand {
             let s = result.snapshot.summary
             output.line("Files:       \(s.filesNew) new, \(s.filesChanged) changed, \(s.filesUnmodified) unmodified")
             output.line("Dirs:        \(s.directories), other entries: \(s.otherNodes)")
-            output.line("Added:       \(Format.bytes(s.bytesAdded)) stored (\(Format.bytes(s.rawBytesAdded)) before compression and encryption, \(s.chunksAdded) chunks)")
+            output.line("Added:       \(Format.added(stored: s.bytesAdded, plaintext: s.rawBytesAdded)), \(s.chunksAdded) chunks")
             output.line("Processed:   \(Format.bytes(s.totalBytes)) in \(Format.duration(s.durationSeconds)) (\(String(format: "%.2f", s.durationSeconds)) s)")
             output.line("snapshot \(result.id.shortHex) saved\(result.warnings.isEmpty ? "" : ", with \(result.warnings.count) warning(s)")")
             // On a remote store every request costs time (and money): say how many this took.

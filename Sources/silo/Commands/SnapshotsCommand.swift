@@ -31,6 +31,8 @@ struct SnapshotsCommand: ParsableCommand {
                                    Format.bytes(s.summary.bytesAdded), s.paths.joined(separator: ", ") + tags]))
                 output.emit(SnapshotMessage(id, s))
             }
+            // The column is the stored size, as `backup`'s "Added:" line puts first.
+            output.line("Added: the bytes each backup added as stored (compressed and encrypted); `--json` gives both, data_added_stored and data_added (before compression and encryption)")
             let statistics = try RepositoryStatistics(snapshots: snapshots, repository: repository)
             output.line("\(snapshots.count) snapshot(s); \(Format.bytes(statistics.logicalBytes)) of data in them stored in \(Format.bytes(statistics.index.packBytes)) (deduplication and compression ratio \(String(format: "%.1f", statistics.overallRatio))x)")
             return ExitCodes.success

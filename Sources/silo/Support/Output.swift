@@ -124,6 +124,12 @@ enum Format {
         return unit == 0 ? "\(n) B" : String(format: "%.2f %@", value, units[unit])
     }
 
+    /// What a backup added, in the words both `backup` and `snapshots` use: the stored bytes
+    /// (compressed and encrypted) first, the plaintext they hold after.
+    static func added(stored: UInt64, plaintext: UInt64) -> String {
+        "\(bytes(stored)) stored (\(bytes(plaintext)) before compression and encryption)"
+    }
+
     static func duration(_ seconds: Double) -> String {
         let s = Int(seconds.rounded())
         return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
