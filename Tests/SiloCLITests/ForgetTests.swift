@@ -85,4 +85,22 @@ final class ForgetTests: XCTestCase {
         XCTAssertNotEqual(try env.run(["forget", ids[1], "ffffffff"]).status, 0)
         XCTAssertEqual(try count(env), 3)
     }
+
+    /// `forget --prune --json` prints forget's `summary` and prune's as `prune_summary`, so that a
+    /// script tells them apart; plain `prune` still calls its own `summary`.
+    func testForgetPruneJSONTellsTheTwoSummariesApart() throws {
+        let env = try fiveDays()
+        let lines = try env.expect(0, ["forget", "--keep-last", "1", "--prune", "--json"]).jsonLines
+        let types = lines.compactMap { $0["message_type"] as? String }.filter { $0 != "decision" }
+        XCTAssertEqual(types.filter { $0 != "warning" }, ["summary", "prune_summary"], "\(lines)")
+        let forget = try XCTUnwrap(lines.first { $0["message_type"] as? String == "summary" })
+        XCTAssertEqual(forget["kept"] as? Int, 1)
+        XCTAssertEqual(forget["removed"] as? Int, 4)
+        XCTAssertNil(forget["live_chunks"])
+        let prune = try XCTUnwrap(lines.first { $0["message_type"] as? String == "prune_summary" })
+        XCTAssertNotNil(prune["live_chunks"] as? Int)
+        XCTAssertNil(prune["kept"])
+        let plain = try env.expect(0, ["prune", "--json"]).jsonLines.compactMap { $0["message_type"] as? String }
+        XCTAssertEqual(plain.filter { $0 != "warning" }, ["summary"])
+    }
 }

@@ -30,7 +30,7 @@ final class SnapshotsListingTests: XCTestCase {
         let byHost = try env.expect(0, ["snapshots", "--latest", "1", "--group-by", "host", "--json"]).jsonLines
         XCTAssertEqual(times(byHost), ["2025-03-01T05:00:00Z", "2025-03-01T06:00:00Z"])
         let human = try env.expect(0, ["snapshots", "--latest", "1"]).stdout.split(separator: "\n")
-        XCTAssertEqual(human.count, 1 + 3 + 1, human.joined(separator: "\n"))
+        XCTAssertEqual(human.count, 1 + 3 + 2, "header, 3 snapshots, the Added legend, the summary: " + human.joined(separator: "\n"))
         XCTAssertTrue(human[1].contains("2025-03-01") && human[1].contains(env.path("other")), String(human[1]))
         try env.expect(64, ["snapshots", "--latest", "0"])
         try env.expect(64, ["snapshots", "--latest", "x"])

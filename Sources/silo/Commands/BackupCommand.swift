@@ -139,21 +139,17 @@ struct BackupCommand: ParsableCommand {
             let s = result.snapshot.summary
             output.line("Files:       \(s.filesNew) new, \(s.filesChanged) changed, \(s.filesUnmodified) unmodified")
             output.line("Dirs:        \(s.directories), other entries: \(s.otherNodes)")
-            output.line("Added:       \(Format.bytes(s.bytesAdded)) stored (\(Format.bytes(s.rawBytesAdded)) before compression and encryption, \(s.chunksAdded) chunks)")
+            output.line("Added:       \(Format.added(stored: s.bytesAdded, plaintext: s.rawBytesAdded)), \(s.chunksAdded) chunks")
             output.line("Processed:   \(Format.bytes(s.totalBytes)) in \(Format.duration(s.durationSeconds)) (\(String(format: "%.2f", s.durationSeconds)) s)")
             output.line("snapshot \(result.id.shortHex) saved\(result.warnings.isEmpty ? "" : ", with \(result.warnings.count) warning(s)")")
-            var summary: [String: Any] = [
-                "message_type": "summary", "snapshot_id": result.id.hex, "files_new": s.filesNew, "files_changed": s.filesChanged,
-                "files_unmodified": s.filesUnmodified, "dirs": s.directories, "total_bytes": s.totalBytes, "bytes_read": s.bytesRead,
-                "data_added": s.rawBytesAdded, "data_added_stored": s.bytesAdded, "chunks_added": s.chunksAdded,
-                "warnings": result.warnings.count, "duration_seconds": s.durationSeconds, "dry_run": false,
-            ]
             // On a remote store every request costs time (and money): say how many this took.
-            if let requests = StoreFactory.requestCount(repository.store) {
-                summary["storage_requests"] = requests
-                output.line("Requests:    \(requests) to \(repository.store.location)")
-            }
-            output.emit(summary)
+            let requests = StoreFactory.requestCount(repository.store)
+            if let requests { output.line("Requests:    \(requests) to \(repository.store.location)") }
+            output.emit(BackupSummaryMessage(dryRun: false, snapshotId: result.id.hex, filesNew: s.filesNew, filesChanged: s.filesChanged,
+                                             filesUnmodified: s.filesUnmodified, dirs: s.directories, totalBytes: s.totalBytes,
+                                             bytesRead: s.bytesRead, dataAdded: s.rawBytesAdded, dataAddedStored: s.bytesAdded,
+                                             chunksAdded: s.chunksAdded, warnings: result.warnings.count, durationSeconds: s.durationSeconds,
+                                             storageRequests: requests))
             return result.warnings.isEmpty ? ExitCodes.success : ExitCodes.partial
         }
     }
@@ -169,10 +165,10 @@ extension BackupCommand {
         output.line("Read:        \(Format.bytes(s.bytesRead)) of \(Format.bytes(s.totalBytes))")
         output.line("Would add:   \(Format.bytes(s.rawBytesAdded)) before compression and encryption (\(s.chunksAdded) chunks)")
         output.line("dry run: nothing was written to the repository\(preview.warnings.isEmpty ? "" : ", \(preview.warnings.count) warning(s)")")
-        output.emit(["message_type": "summary", "dry_run": true, "files_new": s.filesNew, "files_changed": s.filesChanged,
-                     "files_unmodified": s.filesUnmodified, "dirs": s.directories, "total_bytes": s.totalBytes, "bytes_read": s.bytesRead,
-                     "data_added": s.rawBytesAdded, "chunks_added": s.chunksAdded, "warnings": preview.warnings.count,
-                     "duration_seconds": s.durationSeconds])
+        output.emit(BackupSummaryMessage(dryRun: true, snapshotId: nil, filesNew: s.filesNew, filesChanged: s.filesChanged,
+                                         filesUnmodified: s.filesUnmodified, dirs: s.directories, totalBytes: s.totalBytes, bytesRead: s.bytesRead,
+                                         dataAdded: s.rawBytesAdded, dataAddedStored: nil, chunksAdded: s.chunksAdded,
+                                         warnings: preview.warnings.count, durationSeconds: s.durationSeconds, storageRequests: nil))
     }
 
     /// The paths of `--files-from` (one a line; `#` comments, blank lines and the spaces around

@@ -24,8 +24,8 @@ struct CatalogCommand: ParsableCommand {
                 let totals = try repository.indexTotals()
                 let snapshots = try repository.snapshots().count
                 output.line("catalog rebuilt: \(snapshots) snapshots, \(totals.packs) packs, \(totals.chunks) chunks in \(String(format: "%.2f", Date().timeIntervalSince(started))) s")
-                output.emit(["message_type": "summary", "snapshots": snapshots, "packs": totals.packs, "chunks": totals.chunks,
-                             "skipped": repository.findings.map { ["kind": $0.kind.rawValue, "key": $0.key, "message": $0.message] }])
+                output.emit(CatalogRebuildSummaryMessage(snapshots: snapshots, packs: totals.packs, chunks: totals.chunks,
+                                                         skipped: repository.findings.map { .init(kind: $0.kind.rawValue, key: $0.key, message: $0.message) }))
                 return ExitCodes.success
             }
         }

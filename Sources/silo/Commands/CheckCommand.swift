@@ -43,12 +43,7 @@ struct CheckCommand: ParsableCommand {
             output.line("checked \(report.snapshots) snapshots, \(report.trees) trees, \(report.packs) packs" +
                         (report.packsRead > 0 ? "; read \(report.packsRead) packs, \(report.chunksRead) chunks, \(Format.bytes(report.bytesRead))" : "") +
                         " in \(String(format: "%.2f", seconds)) s")
-            output.emit([
-                "message_type": "summary", "errors": report.errors, "snapshots": report.snapshots, "trees": report.trees,
-                "packs": report.packs, "packs_read": report.packsRead, "chunks_read": report.chunksRead, "bytes_read": report.bytesRead,
-                "damaged_chunks": report.damaged.map { ["chunk": $0.chunk.hex, "pack": $0.pack.hex, "reason": $0.reason] },
-                "affected": report.affected.map { ["snapshot": $0.snapshot.hex, "path": $0.path] },
-            ])
+            output.emit(CheckSummaryMessage(report))
             if report.isClean {
                 output.line("no errors were found")
                 return ExitCodes.success

@@ -29,8 +29,8 @@ struct ConfigCommand: ParsableCommand {
                     return ExitCodes.usage
                 }
                 output.line("configuration OK: \(path) (\(configuration.sources.count) sources, \(configuration.copies.count) copies)")
-                output.emit(["message_type": "summary", "file": path, "valid": true, "errors": 0,
-                             "sources": configuration.sources.map(\.name), "copies": configuration.copies.map(\.name)])
+                output.emit(ConfigSummaryMessage(file: path, valid: true, errors: 0,
+                                                 sources: configuration.sources.map(\.name), copies: configuration.copies.map(\.name)))
                 return ExitCodes.success
             }
         }
@@ -54,8 +54,7 @@ struct ConfigCommand: ParsableCommand {
                     return ExitCodes.usage
                 }
                 if !output.json { Output.raw(configuration.yaml(masked: true), STDOUT_FILENO) }
-                output.emit(["message_type": "configuration", "file": configuration.file,
-                             "configuration": ConfigCommand.json(configuration.effectiveValue.maskingSecrets())])
+                output.emit(ConfigurationMessage(file: configuration.file, configuration: JSONValue(configuration.effectiveValue.maskingSecrets())))
                 return ExitCodes.success
             }
         }
@@ -121,8 +120,7 @@ struct ConfigCommand: ParsableCommand {
                     printer.line("wrote a new random repository password to \(absolutePasswordFile): keep a copy off this machine, without it no backup can be read")
                 }
                 printer.line("next: silo --config \(target) config validate")
-                printer.emit(["message_type": "config_written", "file": target, "password_file": absolutePasswordFile,
-                              "password_file_created": createdPassword])
+                printer.emit(ConfigWrittenMessage(file: target, passwordFile: absolutePasswordFile, passwordFileCreated: createdPassword))
                 return ExitCodes.success
             }
         }
@@ -132,28 +130,13 @@ struct ConfigCommand: ParsableCommand {
     static func report(_ error: ConfigurationError, output: Output) {
         if output.json {
             for issue in error.issues {
-                var object: [String: Any] = ["message_type": "config_error", "file": issue.file, "key_path": issue.keyPath.description, "message": issue.message]
-                if let position = issue.position {
-                    object["line"] = position.line
-                    object["column"] = position.column
-                }
-                output.emit(object)
+                output.emit(ConfigErrorMessage(file: issue.file, line: issue.position?.line, column: issue.position?.column,
+                                               keyPath: issue.keyPath.description, message: issue.message))
             }
-            output.emit(["message_type": "summary", "file": error.issues.first?.file ?? "", "valid": false, "errors": error.issues.count])
+            output.emit(ConfigSummaryMessage(file: error.issues.first?.file ?? "", valid: false, errors: error.issues.count, sources: nil, copies: nil))
             output.error("the configuration has \(error.issues.count) error(s)", exitCode: ExitCodes.usage)
         } else {
             Output.raw(error.issues.map { $0.description + "\n" }.joined(), STDERR_FILENO)
-        }
-    }
-
-    static func json(_ value: ConfigValue) -> Any {
-        switch value {
-        case .string(let text): return text
-        case .integer(let number): return number
-        case .boolean(let flag): return flag
-        case .null: return NSNull()
-        case .list(let items): return items.map(json)
-        case .mapping(let pairs): return Dictionary(pairs.map { ($0.key, json($0.value)) }, uniquingKeysWith: { first, _ in first })
         }
     }
 

@@ -55,7 +55,7 @@ struct CopyCommand: ParsableCommand {
             let (toCopy, present) = copier.plan(wanted)
             for (from, to) in present {
                 output.line("snapshot \(from.shortHex) is already in the destination as \(to.shortHex)")
-                output.emit(["message_type": "skipped", "snapshot_id": from.hex, "destination_id": to.hex])
+                output.emit(CopySkippedMessage(snapshotId: from.hex, destinationId: to.hex))
             }
             let started = Date()
             // A snapshot whose data is damaged is named and left behind; the intact ones are
@@ -69,25 +69,21 @@ struct CopyCommand: ParsableCommand {
                 } catch let error as RepositoryError where error.code == .integrity {
                     damaged.append(id)
                     output.error("snapshot \(id.shortHex) of \(Format.date(snapshot.date)) was not copied: \(error.message)")
-                    output.emit(["message_type": "not_copied", "snapshot_id": id.hex, "reason": error.message])
+                    output.emit(NotCopiedMessage(snapshotId: id.hex, reason: error.message))
                     continue
                 }
                 let sent = copier.totals.storedBytesSent - before.storedBytesSent
                 output.line("snapshot \(id.shortHex) of \(Format.date(snapshot.date)) copied as \(copied.shortHex): \(copier.totals.blobsSent - before.blobsSent) blobs, \(Format.bytes(sent)) sent")
-                output.emit(["message_type": "copied", "snapshot_id": id.hex, "destination_id": copied.hex,
-                             "blobs_sent": copier.totals.blobsSent - before.blobsSent, "bytes_sent": sent])
+                output.emit(CopiedMessage(snapshotId: id.hex, destinationId: copied.hex, blobsSent: copier.totals.blobsSent - before.blobsSent, bytesSent: sent))
             }
             let totals = copier.totals
             let seconds = Date().timeIntervalSince(started)
             output.line("copied \(toCopy.count - damaged.count) snapshot(s), skipped \(present.count)" + (damaged.isEmpty ? "" : ", \(damaged.count) not copied (damaged)") + ": \(totals.blobsSent) blobs, \(Format.bytes(totals.rawBytesSent)) of data sent as \(Format.bytes(totals.storedBytesSent)) in \(String(format: "%.2f", seconds)) s")
-            var summary: [String: Any] = [
-                "message_type": "summary", "snapshots_copied": toCopy.count - damaged.count, "snapshots_skipped": present.count,
-                "snapshots_not_copied": damaged.map(\.hex),
-                "blobs_sent": totals.blobsSent, "data_sent": totals.rawBytesSent, "data_sent_stored": totals.storedBytesSent,
-                "chunks_read": totals.chunksRead, "chunking_differs": copier.chunkingDiffers, "duration_seconds": seconds,
-            ]
-            if let requests = StoreFactory.requestCount(source.store, destination.store) { summary["storage_requests"] = requests }
-            output.emit(summary)
+            output.emit(CopySummaryMessage(snapshotsCopied: toCopy.count - damaged.count, snapshotsSkipped: present.count,
+                                           snapshotsNotCopied: damaged.map(\.hex), blobsSent: totals.blobsSent, dataSent: totals.rawBytesSent,
+                                           dataSentStored: totals.storedBytesSent, chunksRead: totals.chunksRead,
+                                           chunkingDiffers: copier.chunkingDiffers, durationSeconds: seconds,
+                                           storageRequests: StoreFactory.requestCount(source.store, destination.store)))
             return damaged.isEmpty ? ExitCodes.success : ExitCodes.integrity
         }
     }

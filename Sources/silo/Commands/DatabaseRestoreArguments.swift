@@ -69,13 +69,11 @@ struct DatabaseRestoreArguments: ParsableArguments {
         if let previous = report.previous { output.line("the previous database is kept as \(previous); `silo db rollback \(report.database)` swaps it back") }
         output.line("timings: " + report.timings.map { String(format: "%@ %.2f s", $0.step, $0.seconds) }.joined(separator: ", ")
                     + String(format: "; total %.2f s", total))
-        var summary: [String: Any] = ["message_type": "summary", "snapshot_id": snapshotID.hex, "database": report.database,
-                                      "tables_verified": report.tablesVerified, "rows_verified": report.rowsVerified,
-                                      "duration_seconds": total, "test": test, "warnings": report.warnings.count]
-        if let previous = report.previous { summary["previous_database"] = previous }
-        if let table = report.table { summary["table"] = table }
-        summary["timings"] = Dictionary(report.timings.map { ($0.step, $0.seconds) }, uniquingKeysWith: { $0 + $1 })
-        output.emit(summary)
+        output.emit(DatabaseRestoreSummaryMessage(snapshotId: snapshotID.hex, database: report.database, tablesVerified: report.tablesVerified,
+                                                  rowsVerified: report.rowsVerified, durationSeconds: total, test: test,
+                                                  warnings: report.warnings.count,
+                                                  timings: Dictionary(report.timings.map { ($0.step, $0.seconds) }, uniquingKeysWith: { $0 + $1 }),
+                                                  previousDatabase: report.previous, table: report.table))
         // Restored and verified, but without what the warnings name: a partial restore.
         return report.warnings.isEmpty ? ExitCodes.success : ExitCodes.partial
     }

@@ -28,7 +28,7 @@ struct DbRollbackCommand: ParsableCommand {
             let target = try server.map { try ConnectionTarget(url: $0) } ?? ConnectionTarget()
             let (failed, restored) = try DatabaseRollback.run(name, server: target)
             output.line(failed.isEmpty ? "\(restored) is \(name) again" : "\(name) moved aside as \(failed); \(restored) is \(name) again")
-            output.emit(["message_type": "summary", "database": name, "failed_database": failed, "restored_from": restored])
+            output.emit(RollbackSummaryMessage(database: name, failedDatabase: failed, restoredFrom: restored))
             return ExitCodes.success
         }
     }

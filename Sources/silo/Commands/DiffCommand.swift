@@ -23,7 +23,7 @@ struct DiffCommand: ParsableCommand {
             let changes = try SnapshotDiff(repository: repository).changes(from: a.snapshot.tree, to: b.snapshot.tree)
             for change in changes {
                 output.result("\(change.kind)    \(change.path)")
-                output.emit(["message_type": "change", "modifier": String(change.kind), "path": change.path])
+                output.emit(ChangeMessage(modifier: String(change.kind), path: change.path))
             }
             var counts: [Character: Int] = [:]
             for change in changes { counts[change.kind, default: 0] += 1 }

@@ -111,8 +111,8 @@ struct ExportCommand: ParsableCommand {
             let message = String(format: "exported snapshot %@: %d members, %@ of content, %@ written in %.2f s",
                                  id.shortHex, summary.members, Format.bytes(summary.contentBytes), Format.bytes(file.bytesWritten), seconds)
             if toStdout { FileHandle.standardError.write(Data((message + "\n").utf8)) } else { out.line(message + " to " + target) }
-            out.emit(["message_type": "summary", "snapshot_id": id.hex, "file": target, "format": kind, "members": summary.members,
-                      "content_bytes": summary.contentBytes, "archive_bytes": file.bytesWritten, "duration_seconds": seconds],
+            out.emit(ExportSummaryMessage(snapshotId: id.hex, file: target, format: kind, members: summary.members,
+                                          contentBytes: summary.contentBytes, archiveBytes: file.bytesWritten, durationSeconds: seconds),
                      to: toStdout ? STDERR_FILENO : STDOUT_FILENO)
             return ExitCodes.success
         }

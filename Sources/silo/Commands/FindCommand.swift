@@ -26,10 +26,7 @@ struct FindCommand: ParsableCommand {
                     if Paths.withCPath(target, { fnmatch(pattern, $0, 0) }) == 0 {
                         hits += 1
                         output.result("\(id.shortHex)  \(Format.date(snap.date))  \(path.displayString)\(node.type == .dir ? "/" : "")")
-                        var object = NodeFormat.json(node, path: path)
-                        object["message_type"] = "match"
-                        object["snapshot"] = id.hex
-                        output.emit(object)
+                        output.emit(MatchMessage(node: NodeMessage(node, path: path), snapshot: id.hex))
                     }
                     return true
                 }

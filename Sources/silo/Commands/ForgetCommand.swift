@@ -89,7 +89,7 @@ struct ForgetCommand: ParsableCommand {
         try runCommand(output) {
             let repository = try global.openRepository()
             let removed = snapshots.isEmpty ? try applyPolicy(repository, output) : try removeNamed(repository, output)
-            if prune && !dryRun { try PruneArguments.run(pruneArguments.pruneOptions, repository: repository, output: output) }
+            if prune && !dryRun { try PruneArguments.run(pruneArguments.pruneOptions, repository: repository, output: output, afterForget: true) }
             return removed
         }
     }
@@ -101,11 +101,10 @@ struct ForgetCommand: ParsableCommand {
         for (id, snapshot) in chosen where seen.insert(id).inserted {
             output.line("  remove  \(id.shortHex)  \(Format.date(snapshot.date))")
             if !dryRun { try repository.removeSnapshot(id) }
-            output.emit(["message_type": "decision", "group": "", "id": id.hex, "time": Timestamp.iso8601(snapshot.date),
-                         "keep": false, "reasons": ["named"], "dry_run": dryRun])
+            output.emit(DecisionMessage(group: "", id: id.hex, time: Timestamp.iso8601(snapshot.date), keep: false, reasons: ["named"], dryRun: dryRun))
         }
         output.line("\(seen.count) \(dryRun ? "would be removed (dry run)" : "removed"); their data stays until `silo prune`")
-        output.emit(["message_type": "summary", "kept": 0, "removed": seen.count, "dry_run": dryRun])
+        output.emit(ForgetSummaryMessage(kept: 0, removed: seen.count, dryRun: dryRun))
         return ExitCodes.success
     }
 
@@ -133,12 +132,12 @@ struct ForgetCommand: ParsableCommand {
                     output.line("  remove  \(decision.id.shortHex)  \(when)")
                     if !dryRun { try repository.removeSnapshot(decision.id) }
                 }
-                output.emit(["message_type": "decision", "group": group.key, "id": decision.id.hex, "time": Timestamp.iso8601(decision.snapshot.date),
-                             "keep": decision.keep, "reasons": decision.reasons, "dry_run": dryRun])
+                output.emit(DecisionMessage(group: group.key, id: decision.id.hex, time: Timestamp.iso8601(decision.snapshot.date),
+                                            keep: decision.keep, reasons: decision.reasons, dryRun: dryRun))
             }
         }
         output.line("\(keptCount) kept, \(removed) \(dryRun ? "would be removed (dry run)" : "removed"); the data of removed snapshots stays until `silo prune`")
-        output.emit(["message_type": "summary", "kept": keptCount, "removed": removed, "dry_run": dryRun])
+        output.emit(ForgetSummaryMessage(kept: keptCount, removed: removed, dryRun: dryRun))
         return ExitCodes.success
     }
 }

@@ -52,7 +52,7 @@ struct HistoryCommand: ParsableCommand {
                 if configurations.count > 1 { cells.append(run.configuration) }
                 cells.append(Self.details(run, steps))
                 output.result(Self.row(cells))
-                output.emit(Self.json(run, steps))
+                output.emit(RunMessage(run, steps))
             }
             output.line(runs.isEmpty ? "no runs match" : "\(runs.count) run(s)")
             return ExitCodes.success
@@ -86,31 +86,5 @@ struct HistoryCommand: ParsableCommand {
             parts.append(done.isEmpty ? "\(steps.count) step(s)" : done.map { "\($0.kind.rawValue) \($0.name)".trimmingCharacters(in: .whitespaces) }.joined(separator: ", "))
         }
         return parts.joined(separator: "; ")
-    }
-
-    static func json(_ run: RunRecord, _ steps: [StepRecord]) -> [String: Any] {
-        [
-            "message_type": "run", "id": run.id, "configuration": run.configuration, "trigger": run.trigger.rawValue,
-            "host": run.process.host, "pid": Int(run.process.pid), "started": Timestamp.iso8601(run.started),
-            "ended": run.ended.map(Timestamp.iso8601) ?? NSNull(), "duration_seconds": run.duration.map(rounded) ?? NSNull(),
-            "status": run.status.rawValue, "exit_code": run.exitCode.map { Int($0) } ?? NSNull(), "error": run.error ?? NSNull(),
-            "summary": object(run.summary), "steps": steps.map(json),
-        ]
-    }
-
-    private static func json(_ step: StepRecord) -> [String: Any] {
-        [
-            "id": step.id, "kind": step.kind.rawValue, "name": step.name, "started": Timestamp.iso8601(step.started),
-            "ended": step.ended.map(Timestamp.iso8601) ?? NSNull(), "duration_seconds": step.duration.map(rounded) ?? NSNull(),
-            "status": step.status.rawValue, "snapshot_id": step.snapshot ?? NSNull(), "data_added": step.bytesAdded ?? NSNull(),
-            "data_added_stored": step.bytesAddedStored ?? NSNull(), "storage_requests": step.storageRequests ?? NSNull(),
-            "error": step.error ?? NSNull(), "details": object(step.details),
-        ]
-    }
-
-    private static func rounded(_ seconds: TimeInterval) -> Double { (seconds * 1000).rounded() / 1000 }
-
-    private static func object(_ text: String?) -> Any {
-        text.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) } ?? NSNull()
     }
 }

@@ -60,7 +60,7 @@ struct ImportCommand: ParsableCommand {
                 let name = (file as NSString).lastPathComponent
                 if let previous = try ImportIdentity.previous(of: file, options: options, in: snapshots) {
                     output.line("\(name): already imported as snapshot \(previous.id.shortHex) (same content, host and tags), skipped")
-                    output.emit(["message_type": "skipped", "archive": name, "snapshot_id": previous.id.hex])
+                    output.emit(ImportSkippedMessage(archive: name, snapshotId: previous.id.hex))
                     continue
                 }
                 let result = try TarImporter(repository: repository, options: options).run(file)
@@ -71,11 +71,11 @@ struct ImportCommand: ParsableCommand {
                 output.line(String(format: "%@: snapshot %@ at %@, %d members, %@ of content, %@ stored new, %.1f MB/s of archive",
                                    name, result.id.shortHex, Timestamp.iso8601(result.snapshot.date), result.members,
                                    Format.bytes(result.contentBytes), Format.bytes(s.bytesAdded), rate))
-                output.emit(["message_type": "imported", "archive": name, "snapshot_id": result.id.hex, "time": Timestamp.iso8601(result.snapshot.date),
-                             "members": result.members, "archive_bytes": result.archiveBytes, "content_bytes": result.contentBytes,
-                             "data_added_stored": s.bytesAdded, "duration_seconds": result.seconds])
+                output.emit(ImportedMessage(archive: name, snapshotId: result.id.hex, time: Timestamp.iso8601(result.snapshot.date),
+                                            members: result.members, archiveBytes: result.archiveBytes, contentBytes: result.contentBytes,
+                                            dataAddedStored: s.bytesAdded, durationSeconds: result.seconds))
             }
-            output.emit(["message_type": "summary", "imported": imported, "skipped": files.count - imported])
+            output.emit(ImportSummaryMessage(imported: imported, skipped: files.count - imported))
             return ExitCodes.success
         }
     }

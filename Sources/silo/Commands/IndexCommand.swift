@@ -27,9 +27,9 @@ struct IndexCommand: ParsableCommand {
                     output.line("took \(missing.count) missing pack(s) out of the index; the next backup stores their data again if the source still has it")
                 }
                 for pack in result.packsUnreadable { output.error("pack \(pack.hex) has no readable trailer; run `silo check --read-data`") }
-                output.emit(["message_type": "summary", "packs_indexed": result.packsIndexed, "index_files_written": result.indexFilesWritten,
-                             "damaged_index_files_removed": result.damagedIndexFilesRemoved, "packs_missing": missing.map(\.hex),
-                             "packs_unreadable": result.packsUnreadable.map(\.hex)])
+                output.emit(IndexRebuildSummaryMessage(packsIndexed: result.packsIndexed, indexFilesWritten: result.indexFilesWritten,
+                                                       damagedIndexFilesRemoved: result.damagedIndexFilesRemoved, packsMissing: missing.map(\.hex),
+                                                       packsUnreadable: result.packsUnreadable.map(\.hex)))
                 return result.packsUnreadable.isEmpty ? ExitCodes.success : ExitCodes.integrity
             }
         }

@@ -45,8 +45,7 @@ struct InitCommand: ParsableCommand {
             let repository = try Repository.initialize(store: store, password: password, options: options, cacheRoot: global.cacheRoot)
             output.line("created silo repository \(repository.config.id) at \(store.location)")
             if insecureNoEncryption { output.line("warning: the repository is NOT encrypted") }
-            output.emit(["message_type": "initialized", "id": repository.config.id, "repository": store.location,
-                         "encrypted": !insecureNoEncryption])
+            output.emit(InitializedMessage(id: repository.config.id, repository: store.location, encrypted: !insecureNoEncryption))
             return ExitCodes.success
         }
     }

@@ -22,10 +22,8 @@ struct KeyCommand: ParsableCommand {
                     let problem = key.file.parameterProblem
                     output.result("\(key.isCurrent ? "*" : " ")\(key.id.shortHex)  \(key.file.username)@\(key.file.host)  \(key.file.created)"
                                   + (problem.map { "  (never tried: it \($0); remove it with `silo key remove \(key.id.shortHex)`)" } ?? ""))
-                    var object: [String: Any] = ["message_type": "key", "id": key.id.hex, "current": key.isCurrent, "user": key.file.username,
-                                                 "host": key.file.host, "created": key.file.created]
-                    if let problem { object["never_tried"] = problem }
-                    output.emit(object)
+                    output.emit(KeyMessage(id: key.id.hex, current: key.isCurrent, user: key.file.username, host: key.file.host,
+                                           created: key.file.created, neverTried: problem))
                 }
                 return ExitCodes.success
             }
@@ -45,7 +43,7 @@ struct KeyCommand: ParsableCommand {
                 let repository = try global.openRepository()
                 let id = try repository.addKey(password: try newPassword.read(), scryptN: NewPassword.scryptN)
                 output.line("added key \(id.shortHex)")
-                output.emit(["message_type": "key_added", "id": id.hex])
+                output.emit(KeyAddedMessage(id: id.hex))
                 return ExitCodes.success
             }
         }
@@ -65,7 +63,7 @@ struct KeyCommand: ParsableCommand {
                 let repository = try global.openRepository()
                 let change = try repository.changePassword(to: try newPassword.read(), scryptN: NewPassword.scryptN)
                 output.line("changed the password: added key \(change.added.shortHex), removed key \(change.removed.shortHex)")
-                output.emit(["message_type": "key_changed", "id": change.added.hex, "removed_id": change.removed.hex])
+                output.emit(KeyChangedMessage(id: change.added.hex, removedId: change.removed.hex))
                 return ExitCodes.success
             }
         }
@@ -84,7 +82,7 @@ struct KeyCommand: ParsableCommand {
                 let repository = try global.openRepository()
                 let removed = try repository.removeKey(id)
                 output.line("removed key \(removed.shortHex)")
-                output.emit(["message_type": "key_removed", "id": removed.hex])
+                output.emit(KeyRemovedMessage(id: removed.hex))
                 return ExitCodes.success
             }
         }

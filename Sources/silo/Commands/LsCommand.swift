@@ -67,7 +67,7 @@ struct LsCommand: ParsableCommand {
         } else {
             output.result(name)
         }
-        output.emit(NodeFormat.json(node, path: path))
+        output.emit(NodeMessage(node, path: path))
     }
 }
 
@@ -95,17 +95,5 @@ enum NodeFormat {
         }
         return String(type) + triple(shift: 6, special: 0o4000, letter: "s") + triple(shift: 3, special: 0o2000, letter: "s")
             + triple(shift: 0, special: 0o1000, letter: "t")
-    }
-
-    static func json(_ node: Node, path: ByteString) -> [String: Any] {
-        var object: [String: Any] = [
-            "message_type": "node", "path": path.displayString, "name": node.name.displayString, "type": node.type.rawValue,
-            "mode": node.mode, "uid": node.uid, "gid": node.gid, "mtime_ns": node.mtime,
-        ]
-        if let size = node.size { object["size"] = size }
-        if let user = node.user { object["user"] = user }
-        if let group = node.group { object["group"] = group }
-        if let target = node.linkTarget { object["link_target"] = target.displayString }
-        return object
     }
 }

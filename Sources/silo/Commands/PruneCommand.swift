@@ -56,21 +56,15 @@ struct PruneArguments: ParsableArguments {
         return options
     }
 
-    static func run(_ options: PruneOptions, repository: Repository, output: Output) throws {
+    /// `afterForget`: under `forget --prune`, whose own `summary` comes first.
+    static func run(_ options: PruneOptions, repository: Repository, output: Output, afterForget: Bool = false) throws {
         let report = try Pruner(repository: repository, options: options) { message in
             if message.hasPrefix("warning: ") { output.warning(String(message.dropFirst(9))) } else { output.line(message) }
         }.run()
         for line in summaryLines(report) { output.line(line) }
         output.line(String(format: "done in %.2f s%@", report.seconds, options.dryRun ? " (dry run: nothing changed)" : ""))
-        output.emit(["message_type": "summary", "live_chunks": report.liveChunks, "packs_deleted": report.packsDeleted, "bytes_freed": report.bytesFreed,
-                     "index_files_rewritten": report.indexFilesRewritten, "packs_marked": report.packsMarked, "bytes_marked": report.bytesMarked,
-                     "packs_deleted_now": report.packsDeletedNow, "bytes_freed_now": report.bytesFreedNow,
-                     "packs_repacked": report.packsRepacked, "bytes_repacked": report.bytesRepacked, "bytes_moved": report.bytesMoved,
-                     "bytes_repacked_unused": report.bytesRepackedUnused, "packs_repacked_for_dead_deltas": report.packsRepackedForDeadDeltas,
-                     "packs_waiting": report.packsWaiting, "bytes_waiting": report.bytesWaiting,
-                     "wait_reasons": PruneReport.WaitReason.allCases.filter { report.waitReasons.contains($0) }.map(\.rawValue),
-                     "packs_revived": report.packsRevived, "packs_kept_as_bases": report.packsKeptAsBases, "packs_missing": report.packsMissing.map(\.hex),
-                     "leftovers_removed": report.leftoversRemoved, "leftover_bytes": report.leftoverBytes, "duration_seconds": report.seconds, "dry_run": options.dryRun])
+        let summary = PruneSummaryMessage(report, dryRun: options.dryRun)
+        if afterForget { output.emit(ForgetPruneSummaryMessage(prune: summary)) } else { output.emit(summary) }
     }
 
     /// The summary: what was freed now, what was moved, and what waits and why.

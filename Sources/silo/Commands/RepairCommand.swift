@@ -24,7 +24,7 @@ struct RepairCommand: ParsableCommand {
                 let removed = try repository.removeDamagedSnapshots()
                 for key in removed { output.line("removed damaged snapshot \(key)") }
                 output.line(removed.isEmpty ? "no damaged snapshot found" : "removed \(removed.count) damaged snapshot(s); `silo prune` collects the data only they needed")
-                output.emit(["message_type": "summary", "removed": removed])
+                output.emit(RepairSnapshotsSummaryMessage(removed: removed))
                 return ExitCodes.success
             }
         }

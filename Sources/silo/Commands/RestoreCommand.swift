@@ -61,8 +61,10 @@ struct RestoreCommand: ParsableCommand {
                 let preview = try RestorePreview(repository: repository, snapshot: snap, options: options)
                 output.line("would restore snapshot \(id.shortHex) into \(target): \(preview.files) files, \(preview.directories) dirs, \(preview.others) other, \(Format.bytes(preview.bytes))")
                 output.line("dry run: nothing was written")
-                output.emit(["message_type": "summary", "dry_run": true, "snapshot_id": id.hex, "files": preview.files, "dirs": preview.directories,
-                             "others": preview.others, "bytes": preview.bytes])
+                output.emit(RestoreSummaryMessage(dryRun: true, snapshotId: id.hex, files: preview.files, dirs: preview.directories,
+                                                  others: preview.others, bytes: preview.bytes, errors: nil, filesNotRestored: nil,
+                                                  durationSeconds: nil, storageRequests: nil, verifiedFiles: nil, verifiedBytes: nil,
+                                                  verifyMismatches: nil))
                 return ExitCodes.success
             }
             let restorer = Restorer(repository: repository, snapshot: snap, options: options) { problem in
@@ -81,15 +83,12 @@ struct RestoreCommand: ParsableCommand {
                             + (report.mismatches.isEmpty ? "all match the snapshot" : "\(report.mismatches.count) differ from the snapshot (named above)"))
                 verified = report
             }
-            var json: [String: Any] = ["message_type": "summary", "dry_run": false, "snapshot_id": id.hex, "files": summary.files, "dirs": summary.directories,
-                                       "others": summary.others, "bytes": summary.bytes, "errors": summary.problems.count, "files_not_restored": summary.filesNotRestored, "duration_seconds": seconds]
-            if let requests = StoreFactory.requestCount(repository.store) { json["storage_requests"] = requests }
-            if let verified {
-                json["verified_files"] = verified.filesChecked
-                json["verified_bytes"] = verified.bytesChecked
-                json["verify_mismatches"] = verified.mismatches.count
-            }
-            output.emit(json)
+            output.emit(RestoreSummaryMessage(dryRun: false, snapshotId: id.hex, files: summary.files, dirs: summary.directories,
+                                              others: summary.others, bytes: summary.bytes, errors: summary.problems.count,
+                                              filesNotRestored: summary.filesNotRestored, durationSeconds: seconds,
+                                              storageRequests: StoreFactory.requestCount(repository.store),
+                                              verifiedFiles: verified?.filesChecked, verifiedBytes: verified?.bytesChecked,
+                                              verifyMismatches: verified?.mismatches.count))
             if summary.problems.contains(where: \.isIntegrityFailure) {
                 output.error("some files were NOT restored because their stored data is damaged; run `silo check --read-data`")
                 return ExitCodes.integrity

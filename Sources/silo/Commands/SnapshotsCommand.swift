@@ -41,34 +41,21 @@ struct SnapshotsCommand: ParsableCommand {
                 let tags = s.tags.isEmpty ? "" : "  [" + s.tags.joined(separator: ",") + "]"
                 output.result(row([id.shortHex, Format.date(s.date), s.host, Format.bytes(s.summary.totalBytes),
                                    Format.bytes(s.summary.bytesAdded), s.paths.joined(separator: ", ") + tags]))
-                output.emit(Self.json(id, s))
+                output.emit(SnapshotMessage(id, s))
             }
+            // The column is the stored size, as `backup`'s "Added:" line puts first.
+            output.line("Added: the bytes each backup added as stored (compressed and encrypted); `--json` gives both, data_added_stored and data_added (before compression and encryption)")
             guard snapshots.count == all.count else {
                 // What the repository stores is shared by all its snapshots: a part of the list
                 // is described by its own figures only.
                 let total = snapshots.reduce(UInt64(0)) { $0 + $1.snapshot.summary.totalBytes }
                 let added = snapshots.reduce(UInt64(0)) { $0 + $1.snapshot.summary.bytesAdded }
-                output.line("\(snapshots.count) of \(all.count) snapshot(s) listed; \(Format.bytes(total)) of data in them; their backups added \(Format.bytes(added)) to the repository")
+                output.line("\(snapshots.count) of \(all.count) snapshot(s) listed; \(Format.bytes(total)) of data in them; their backups added \(Format.bytes(added)) to the repository (stored)")
                 return ExitCodes.success
             }
             let statistics = try RepositoryStatistics(snapshots: snapshots, repository: repository)
             output.line("\(snapshots.count) snapshot(s); \(Format.bytes(statistics.logicalBytes)) of data in them stored in \(Format.bytes(statistics.index.packBytes)) (deduplication and compression ratio \(String(format: "%.1f", statistics.overallRatio))x)")
             return ExitCodes.success
         }
-    }
-
-    static func json(_ id: SnapshotID, _ s: Snapshot) -> [String: Any] {
-        var object: [String: Any] = [
-            "message_type": "snapshot", "id": id.hex, "short_id": id.shortHex, "time": Timestamp.iso8601(s.date),
-            "time_ns": s.time, "host": s.host, "username": s.username, "tags": s.tags, "paths": s.paths, "tree": s.tree.hex,
-            "parent": s.parent?.hex ?? NSNull(), "total_bytes": s.summary.totalBytes, "data_added": s.summary.rawBytesAdded,
-            "data_added_stored": s.summary.bytesAdded, "files_new": s.summary.filesNew, "files_changed": s.summary.filesChanged,
-            "files_unmodified": s.summary.filesUnmodified,
-        ]
-        if let origin = s.origin { object["origin"] = origin }
-        if let digest = s.originSHA256 { object["origin_sha256"] = digest }
-        if let size = s.originSize { object["origin_size"] = size }
-        if let original = s.original { object["original"] = original.hex }
-        return object
     }
 }

@@ -30,9 +30,9 @@ struct StatsCommand: ParsableCommand {
             for (id, s) in snapshots {
                 output.line("  \(id.shortHex)  \(Format.date(s.date))  +\(Format.bytes(s.summary.bytesAdded))")
             }
-            output.emit(["message_type": "stats", "snapshots": snapshots.count, "total_size": logical, "unique_size": totals.rawBytes,
-                         "stored_size": totals.storedBytes, "pack_bytes": totals.packBytes, "chunks": totals.chunks, "packs": totals.packs,
-                         "dedup_ratio": dedup, "compression_ratio": compression])
+            output.emit(StatsMessage(snapshots: snapshots.count, totalSize: logical, uniqueSize: totals.rawBytes, storedSize: totals.storedBytes,
+                                     packBytes: totals.packBytes, chunks: totals.chunks, packs: totals.packs, dedupRatio: dedup,
+                                     compressionRatio: compression))
             return ExitCodes.success
         }
     }

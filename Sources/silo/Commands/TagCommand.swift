@@ -54,10 +54,10 @@ struct TagCommand: ParsableCommand {
                 changed += 1
                 let tags = retagged.tags.isEmpty ? "no tags" : "[" + retagged.tags.joined(separator: ",") + "]"
                 output.line("tagged \(id.shortHex) -> \(newID.shortHex)  \(tags)")
-                output.emit(["message_type": "tagged", "snapshot_id": id.hex, "new_id": newID.hex, "tags": retagged.tags])
+                output.emit(TaggedMessage(snapshotId: id.hex, newId: newID.hex, tags: retagged.tags))
             }
             output.line("\(changed) snapshot(s) changed, \(seen.count - changed) already as asked")
-            output.emit(["message_type": "summary", "changed": changed, "unchanged": seen.count - changed])
+            output.emit(TagSummaryMessage(changed: changed, unchanged: seen.count - changed))
             return ExitCodes.success
         }
     }

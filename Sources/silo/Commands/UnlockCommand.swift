@@ -25,17 +25,10 @@ struct UnlockCommand: ParsableCommand {
             let removed = try Repository.removeLeases(store: store, password: password, all: removeAll)
             for lease in removed {
                 output.line("removed \(lease.reason.rawValue) lease \(lease.key)\(lease.lease.map { " (\(describe($0)))" } ?? "")")
-                var object: [String: Any] = ["message_type": "lease_removed", "key": lease.key, "reason": lease.reason.rawValue]
-                if let held = lease.lease {
-                    object["purpose"] = held.purpose.rawValue
-                    object["host"] = held.host
-                    object["pid"] = Int(held.pid)
-                    object["refreshed"] = Timestamp.iso8601(Date(timeIntervalSince1970: held.refreshed))
-                }
-                output.emit(object)
+                output.emit(LeaseRemovedMessage(lease))
             }
             output.line(removed.isEmpty ? "no stale leases" : "removed \(removed.count) lease(s)")
-            output.emit(["message_type": "summary", "removed": removed.count])
+            output.emit(UnlockSummaryMessage(removed: removed.count))
             return ExitCodes.success
         }
     }

@@ -14,7 +14,7 @@ struct VersionCommand: ParsableCommand {
         try runCommand(output) {
             // A result, not chatter: printed under --quiet too.
             output.result(SiloVersion.line)
-            output.emit(["message_type": "version", "version": SiloVersion.current])
+            output.emit(VersionMessage(version: SiloVersion.current))
             return ExitCodes.success
         }
     }

@@ -32,9 +32,7 @@ final class Output: @unchecked Sendable {
     /// command ends with when this error ends it.
     func error(_ text: String, exitCode: Int32? = nil) {
         if json {
-            var object: [String: Any] = ["message_type": "error", "message": text]
-            if let exitCode { object["exit_code"] = Int(exitCode) }
-            emit(object, to: STDERR_FILENO)
+            emit(ErrorMessage(message: text, exitCode: exitCode), to: STDERR_FILENO)
         } else {
             write("silo: " + text + "\n", to: STDERR_FILENO)
         }
@@ -42,16 +40,15 @@ final class Output: @unchecked Sendable {
 
     func warning(_ text: String) {
         if json {
-            emit(["message_type": "warning", "message": text])
+            emit(WarningMessage(message: text))
         } else {
             write("warning: " + text + "\n", to: STDERR_FILENO)
         }
     }
 
-    func emit(_ object: [String: Any], to stream: Int32 = STDOUT_FILENO) {
+    func emit(_ message: some JSONMessage, to stream: Int32 = STDOUT_FILENO) {
         guard json else { return }
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-        write(String(decoding: data, as: UTF8.self) + "\n", to: stream)
+        write(String(decoding: message.jsonLine, as: UTF8.self) + "\n", to: stream)
     }
 
     private func write(_ text: String, to stream: Int32) { StatusLine.write(text, to: stream) }
@@ -125,6 +122,12 @@ enum Format {
             unit += 1
         }
         return unit == 0 ? "\(n) B" : String(format: "%.2f %@", value, units[unit])
+    }
+
+    /// What a backup added, in the words both `backup` and `snapshots` use: the stored bytes
+    /// (compressed and encrypted) first, the plaintext they hold after.
+    static func added(stored: UInt64, plaintext: UInt64) -> String {
+        "\(bytes(stored)) stored (\(bytes(plaintext)) before compression and encryption)"
     }
 
     static func duration(_ seconds: Double) -> String {
