@@ -21,13 +21,7 @@ struct ConfigCommand: ParsableCommand {
             let output = global.output
             let path = global.configurationPath
             try runCommand(output) {
-                let configuration: Configuration
-                do throws(ConfigurationError) {
-                    configuration = try ConfigurationLoader.load(path: path, environment: global.environment)
-                } catch {
-                    ConfigCommand.report(error, output: output)
-                    return ExitCodes.usage
-                }
+                guard let configuration = ConfigCommand.load(global, output: output) else { return ExitCodes.usage }
                 output.line("configuration OK: \(path) (\(configuration.sources.count) sources, \(configuration.copies.count) copies)")
                 output.emit(ConfigSummaryMessage(file: path, valid: true, errors: 0,
                                                  sources: configuration.sources.map(\.name), copies: configuration.copies.map(\.name)))
@@ -46,13 +40,7 @@ struct ConfigCommand: ParsableCommand {
         func run() throws {
             let output = global.output
             try runCommand(output) {
-                let configuration: Configuration
-                do throws(ConfigurationError) {
-                    configuration = try ConfigurationLoader.load(path: global.configurationPath, environment: global.environment)
-                } catch {
-                    ConfigCommand.report(error, output: output)
-                    return ExitCodes.usage
-                }
+                guard let configuration = ConfigCommand.load(global, output: output) else { return ExitCodes.usage }
                 if !output.json { Output.raw(configuration.yaml(masked: true), STDOUT_FILENO) }
                 output.emit(ConfigurationMessage(file: configuration.file, configuration: JSONValue(configuration.effectiveValue.maskingSecrets())))
                 return ExitCodes.success
@@ -126,8 +114,18 @@ struct ConfigCommand: ParsableCommand {
         }
     }
 
+    /// The configuration `global` names, or nil once its errors are reported (the caller exits 64).
+    static func load(_ global: GlobalOptions, output: Output) -> Configuration? {
+        do throws(ConfigurationError) {
+            return try ConfigurationLoader.load(path: global.configurationPath, environment: global.environment)
+        } catch {
+            report(error, output: output)
+            return nil
+        }
+    }
+
     /// Each issue on its own line, as compilers print them, so that editors jump to it.
-    static func report(_ error: ConfigurationError, output: Output) {
+    private static func report(_ error: ConfigurationError, output: Output) {
         if output.json {
             for issue in error.issues {
                 output.emit(ConfigErrorMessage(file: issue.file, line: issue.position?.line, column: issue.position?.column,
