@@ -2,8 +2,9 @@
 import PackageDescription
 
 // Layers, imports pointing down only (see docs/ARCHITECTURE.md):
-// silo (CLI) → SiloOps (state, run history, run lock; on CSQLite3 alone);
-// silo (CLI) → SiloConfig (operations: the configuration file; Foundation and Yams only);
+// silo (CLI) → SiloOps (state, run history, run lock; `silo run`, hooks, schedule units) → SiloConfig,
+//                SiloPostgres, SiloEngine;
+// SiloConfig (operations: the configuration file; Foundation and Yams only);
 // silo (CLI) → SiloPostgres, SiloLegacy → SiloEngine → SiloRepository → SiloFormat, SiloStorage → C shims;
 // SiloS3 → SiloStorage (a backend the CLI picks by URL).
 // Every target names each module its files import: `make test` runs scripts/check-imports.sh and
@@ -38,8 +39,9 @@ let package = Package(
         .target(name: "SiloLegacy", dependencies: ["SiloEngine", "SiloRepository", "SiloFormat", "CZlib", "CZstd", "COpenSSL"]),
         // Operations: the configuration file (docs/CONFIG.md): knows nothing of the CLI, the engine or PostgreSQL.
         .target(name: "SiloConfig", dependencies: [.product(name: "Yams", package: "Yams")]),
-        // Operations: the state directory, run history and run lock (docs/ARCHITECTURE.md, "SiloOps").
-        .target(name: "SiloOps", dependencies: ["CSQLite3"]),
+        // Operations: the state directory, run history and run lock (State/, on CSQLite3 alone), and
+        // what runs a configuration: `silo run` (Run/) and its schedule units (Schedule/).
+        .target(name: "SiloOps", dependencies: ["CSQLite3", "SiloConfig", "SiloEngine", "SiloPostgres", "SiloRepository", "SiloFormat", "SiloStorage"]),
         .executableTarget(
             name: "silo",
             dependencies: ["SiloEngine", "SiloRepository", "SiloFormat", "SiloStorage", "SiloPostgres", "SiloLegacy", "SiloS3", "SiloConfig", "SiloOps", "CLinux",
