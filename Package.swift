@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "SiloConfig", dependencies: [.product(name: "Yams", package: "Yams")]),
         // Operations: the state directory, run history and run lock (State/, on CSQLite3 alone), and
         // what runs a configuration: `silo run` (Run/) and its schedule units (Schedule/).
-        .target(name: "SiloOps", dependencies: ["CSQLite3", "SiloConfig", "SiloEngine", "SiloPostgres", "SiloRepository", "SiloFormat", "SiloStorage"]),
+        .target(name: "SiloOps", dependencies: ["CSQLite3", "CLinux", "SiloConfig", "SiloEngine", "SiloPostgres", "SiloRepository", "SiloFormat", "SiloStorage"]),
         .executableTarget(
             name: "silo",
             dependencies: ["SiloEngine", "SiloRepository", "SiloFormat", "SiloStorage", "SiloPostgres", "SiloLegacy", "SiloS3", "SiloConfig", "SiloOps", "CLinux",

@@ -25,6 +25,14 @@ static inline int silo_spawnattr_default_signals(posix_spawnattr_t *attributes) 
     return posix_spawnattr_setflags(attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 }
 
+// A hook of `silo run`: default signal handling as above, and a process group of its own, so
+// that a timeout (or an interrupted run) can end the hook with everything it started.
+static inline int silo_spawnattr_hook(posix_spawnattr_t *attributes) {
+    silo_spawnattr_default_signals(attributes);
+    posix_spawnattr_setpgroup(attributes, 0);
+    return posix_spawnattr_setflags(attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+}
+
 // O_DIRECT is declared only under _GNU_SOURCE (glibc always has __O_DIRECT), and its value
 // differs between architectures.
 static inline int silo_o_direct(void) { return __O_DIRECT; }

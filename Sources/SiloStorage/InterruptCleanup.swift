@@ -9,7 +9,9 @@ public final class InterruptCleanup: @unchecked Sendable {
     public static let shared = InterruptCleanup()
 
     public struct Token: Hashable, Sendable { fileprivate let value: UInt64 }
-    public enum Phase: Sendable { case leases, temporaries }
+    /// In this order: leases, temporary files, then records of what was interrupted (the run
+    /// history), written once nothing more can change in the repository.
+    public enum Phase: Sendable { case leases, temporaries, records }
 
     private let lock = NSLock()
     private var next: UInt64 = 0
@@ -38,14 +40,20 @@ public final class InterruptCleanup: @unchecked Sendable {
 
     public var isInterrupted: Bool { lock.withLock { interrupted } }
 
+    /// The signal that interrupted the process (0 until one did).
+    public var signal: Int32 { lock.withLock { received } }
+    private var received: Int32 = 0
+
     /// Runs every registered action, leases first; later registrations run at once.
-    public func runAll() {
+    public func runAll(signal: Int32 = 0) {
         let pending = lock.withLock { () -> [(phase: Phase, run: @Sendable () -> Void)] in
             interrupted = true
+            received = signal
             defer { actions.removeAll() }
             return Array(actions.values)
         }
         for action in pending where action.phase == .leases { action.run() }
         for action in pending where action.phase == .temporaries { action.run() }
+        for action in pending where action.phase == .records { action.run() }
     }
 }

@@ -7,7 +7,35 @@ public struct CheckOptions: Sendable {
     public var readData = false
     /// Read this percentage of packs (chosen at random) instead of all of them.
     public var readDataPercent: Double?
+    /// Read group `index` of `count` (1-based, restic's `--read-data-subset n/t`) instead: the
+    /// packs whose ID falls in that group. Reading groups 1…count in turn reads every pack
+    /// once, which a random share cannot promise (`silo run` rotates through them).
+    public var readDataGroup: ReadDataGroup?
     public init() {}
+}
+
+/// Group `index` of `count` of the packs, by their IDs: a fixed partition, so that the groups
+/// read in turn cover every pack.
+public struct ReadDataGroup: Sendable, Equatable, CustomStringConvertible {
+    public let index: Int
+    public let count: Int
+
+    public init?(index: Int, count: Int) {
+        guard count >= 1, (1...count).contains(index) else { return nil }
+        self.index = index
+        self.count = count
+    }
+
+    /// `n/t` with 1 ≤ n ≤ t.
+    public init?(parsing text: String) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let n = Int(parts[0]), let t = Int(parts[1]) else { return nil }
+        self.init(index: n, count: t)
+    }
+
+    public func contains(_ pack: PackID) -> Bool { Int(pack.digest.w0 % UInt64(count)) == index - 1 }
+
+    public var description: String { "\(index)/\(count)" }
 }
 
 public struct CheckReport: Sendable {
@@ -93,7 +121,7 @@ public final class Checker: @unchecked Sendable {
         }
         report.trees = visitedTrees.count
 
-        if options.readData || options.readDataPercent != nil {
+        if options.readData || options.readDataPercent != nil || options.readDataGroup != nil {
             try readData(indexedPacks: indexedPacks)
         }
         if !report.damaged.isEmpty || !lostChunks.isEmpty {
@@ -262,7 +290,9 @@ public final class Checker: @unchecked Sendable {
 
     private func readData(indexedPacks: [PackID: UInt64]) throws {
         var packs = indexedPacks.keys.sorted()
-        if let percent = options.readDataPercent {
+        if let group = options.readDataGroup {
+            packs = packs.filter(group.contains)
+        } else if let percent = options.readDataPercent {
             let count = max(1, Int((Double(packs.count) * percent / 100).rounded(.up)))
             packs = Array(packs.shuffled().prefix(count))
         }

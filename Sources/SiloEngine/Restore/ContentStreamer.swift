@@ -24,4 +24,12 @@ public enum ContentStreamer {
             if let failure { throw RepositoryError(.storage, "cannot write the content out: \(Paths.errorText(failure))") }
         }
     }
+
+    /// A small stored file's whole content in memory (a saved configuration), each chunk
+    /// authenticated as it is loaded.
+    public static func data(_ node: Node, from repository: Repository) throws -> Data {
+        var data = Data()
+        for id in node.content ?? [] { data.append(try repository.loadBlob(id)) }
+        return data
+    }
 }

@@ -35,6 +35,9 @@ public enum RunStatus: String, Sendable, CaseIterable {
 /// The kind of a step of a run: stored by name in `steps.kind`.
 public enum StepKind: String, Sendable, CaseIterable {
     case hook, backup, dump, forget, prune, copy, check
+    /// The configuration (secrets removed) and the run history saved into the repository, for
+    /// `silo config recover` on a bare machine.
+    case configuration
 
     /// The kinds whose `name` is a source of the configuration (a file source or a database).
     public static let sourceKinds: [StepKind] = [.backup, .dump]

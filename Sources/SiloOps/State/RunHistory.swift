@@ -126,6 +126,27 @@ public final class RunHistory: @unchecked Sendable {
         }
     }
 
+    /// The whole history as a database file's bytes, consistent even while runs write to it
+    /// (`VACUUM INTO` reads one snapshot of the database): what a run saves into the repository.
+    /// `excluding`: the run doing the saving, still `running`, which a restored history would
+    /// otherwise show as crashed.
+    public func consistentCopy(excluding run: Int64? = nil) throws -> Data {
+        let copy = path + ".copy-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        defer { for suffix in ["", "-wal", "-shm"] { unlink(copy + suffix) } }
+        try db.query("VACUUM INTO ?1", [.text(copy)])
+        if let run {
+            let copied = try StateDatabase(path: copy)
+            try copied.transaction {
+                try copied.query("DELETE FROM steps WHERE run = ?1", [.int(run)])
+                try copied.query("DELETE FROM runs WHERE id = ?1", [.int(run)])
+            }
+        }
+        guard let data = FileManager.default.contents(atPath: copy) else {
+            throw OpsError(.state, "cannot read the copy of the run history made at \(copy)")
+        }
+        return data
+    }
+
     /// Shows that a run is alive during a long step (a run of another host that stays silent
     /// for `staleAfter` reads as crashed).
     public func touch(_ run: Int64) throws {

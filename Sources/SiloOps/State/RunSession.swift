@@ -51,6 +51,15 @@ public final class RunSession: @unchecked Sendable {
         try history.endStep(step, outcome)
     }
 
+    /// Records the run as interrupted by `signal` (SIGINT, SIGTERM), from the signal thread while
+    /// the run's own thread may still be writing: on a connection of its own, so the two never
+    /// share a transaction. The lock goes with the process.
+    public func recordInterruption(signal: Int32, now: @escaping @Sendable () -> Date) {
+        guard let history = try? RunHistory(path: history.path, now: now) else { return }
+        let name = signal == SIGINT ? "SIGINT" : "SIGTERM"
+        try? history.endRun(run, status: .interrupted, exitCode: 128 + signal, error: "interrupted by \(name)")
+    }
+
     /// Ends the run, deletes history older than the retention (never the last successes),
     /// and releases the lock — the lock even when writing the history fails.
     public func finish(status: RunStatus, exitCode: Int32?, error: String? = nil, summary: String? = nil) throws {

@@ -12,12 +12,12 @@ struct CheckCommand: ParsableCommand {
     @Flag(name: .long, help: "Read, decrypt and re-hash every chunk.")
     var readData = false
 
-    @Option(name: .long, help: "Read this share of the packs, e.g. 10% (chosen at random).")
+    @Option(name: .long, help: "Read this share of the packs: a percentage such as 10% (chosen at random), or group n/t of t fixed groups (e.g. 3/30; reading 1/30 to 30/30 in turn reads every pack once).")
     var readDataSubset: String?
 
     func validate() throws {
-        if let subset = readDataSubset, Self.percent(subset) == nil {
-            throw ValidationError("--read-data-subset takes a percentage such as 10%")
+        if let subset = readDataSubset, Self.percent(subset) == nil, ReadDataGroup(parsing: subset) == nil {
+            throw ValidationError("--read-data-subset takes a percentage such as 10% or a group n/t such as 3/30")
         }
     }
 
@@ -32,7 +32,11 @@ struct CheckCommand: ParsableCommand {
         try runCommand(output) {
             var options = CheckOptions()
             options.readData = readData
-            options.readDataPercent = readDataSubset.flatMap(Self.percent)
+            if let subset = readDataSubset, let group = ReadDataGroup(parsing: subset) {
+                options.readDataGroup = group
+            } else {
+                options.readDataPercent = readDataSubset.flatMap(Self.percent)
+            }
             // Check names every damaged object itself, as errors, not as open's warnings.
             let repository = try global.openRepository(reportFindings: false)
             let started = Date()

@@ -2,13 +2,13 @@ import ArgumentParser
 import Foundation
 import SiloConfig
 
-/// `silo config validate|show|init`: the configuration file (docs/CONFIG.md).
+/// `silo config validate|show|init|recover`: the configuration file (docs/CONFIG.md).
 struct ConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "config", abstract: "Check, show and write the configuration file (docs/CONFIG.md).",
         discussion: Help.examples(["silo config init --platform /home/ubuntu/o4o-platform", "silo config validate", "silo --config ./silo.yaml config show"],
                                   note: "The file is --config FILE, else SILO_CONFIG, else \(ConfigurationLoader.defaultPath)."),
-        subcommands: [Validate.self, Show.self, Init.self])
+        subcommands: [Validate.self, Show.self, Init.self, Recover.self])
 
     struct Validate: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -125,7 +125,7 @@ struct ConfigCommand: ParsableCommand {
     }
 
     /// Each issue on its own line, as compilers print them, so that editors jump to it.
-    private static func report(_ error: ConfigurationError, output: Output) {
+    static func report(_ error: ConfigurationError, output: Output) {
         if output.json {
             for issue in error.issues {
                 output.emit(ConfigErrorMessage(file: issue.file, line: issue.position?.line, column: issue.position?.column,
@@ -147,15 +147,18 @@ struct ConfigCommand: ParsableCommand {
     /// Written to a temporary file created 0600, synced, then renamed into place: never a
     /// half-written configuration, never one readable by others even for a moment.
     static func writePrivately(_ text: String, to path: String, replace: Bool) throws {
+        try writePrivately(data: Data(text.utf8), to: path, replace: replace)
+    }
+
+    static func writePrivately(data: Data, to path: String, replace: Bool) throws {
         let temporary = path + ".tmp-\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw SiloError(.fatal, "cannot write \(path): \(String(cString: strerror(errno)))") }
         var ok = true
-        text.utf8CString.withUnsafeBufferPointer { buffer in
-            let bytes = buffer.count - 1
+        data.withUnsafeBytes { buffer in
             var done = 0
-            while done < bytes {
-                let n = write(fd, buffer.baseAddress! + done, bytes - done)
+            while done < buffer.count {
+                let n = write(fd, buffer.baseAddress! + done, buffer.count - done)
                 if n < 0 { if errno == EINTR { continue }; ok = false; break }
                 done += n
             }

@@ -60,3 +60,19 @@ extension JSONValue {
         }
     }
 }
+
+/// `config recover`: which saved configuration was written out, and where.
+struct ConfigRecoveredMessage: JSONMessage {
+    static let messageType = "config_recovered"
+    static let commands = ["config recover"]
+    static var sample: Self {
+        Self(snapshotId: "0a1b", host: "web1", time: "2026-01-02T03:04:05Z", file: "/etc/silo/silo.yaml", historyFile: "/var/lib/silo/history.sqlite")
+    }
+
+    let snapshotId: String
+    let host: String
+    let time: String
+    /// nil: printed on standard output (not under --json).
+    let file: String?
+    let historyFile: String?
+}

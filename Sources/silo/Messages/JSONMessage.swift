@@ -26,8 +26,8 @@ var allJSONMessages: [any JSONMessage.Type] {
         StatsMessage.self, CheckSummaryMessage.self, CatalogRebuildSummaryMessage.self, IndexRebuildSummaryMessage.self,
         RepairSnapshotsSummaryMessage.self,
         KeyMessage.self, KeyAddedMessage.self, KeyRemovedMessage.self, KeyChangedMessage.self,
-        TaggedMessage.self, TagSummaryMessage.self, RunMessage.self,
-        ConfigErrorMessage.self, ConfigSummaryMessage.self, ConfigurationMessage.self, ConfigWrittenMessage.self,
+        TaggedMessage.self, TagSummaryMessage.self, RunMessage.self, RunStepMessage.self, RunSummaryMessage.self, PlanItemMessage.self,
+        ConfigErrorMessage.self, ConfigSummaryMessage.self, ConfigurationMessage.self, ConfigWrittenMessage.self, ConfigRecoveredMessage.self,
     ]
 }
 

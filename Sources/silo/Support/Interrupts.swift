@@ -78,7 +78,7 @@ enum Interrupts {
         let line = json
             ? "{\"exit_code\":\(128 + signal),\"message\":\"interrupted by \(name); its lease and temporary files were removed\",\"message_type\":\"error\"}\n"
             : (isatty(STDERR_FILENO) == 1 ? "\r\u{1B}[K" : "") + "silo: interrupted by \(name); its lease and temporary files were removed\n"
-        InterruptCleanup.shared.runAll()
+        InterruptCleanup.shared.runAll(signal: signal)
         // Tests widen the window in which the command itself notices the interruption.
         if let pause = ProcessInfo.processInfo.environment["SILO_TEST_INTERRUPT_PAUSE_MS"].flatMap(UInt32.init) {
             usleep(pause * 1000)
