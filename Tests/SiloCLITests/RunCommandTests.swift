@@ -1,0 +1,431 @@
+import Foundation
+import XCTest
+
+/// `silo run` end to end with the real binary: a whole cycle against a local repository, a real
+/// PostgreSQL database and an off-site copy on the S3 test server; hooks in order and failing;
+/// two runs at once; kill -9 and SIGTERM in the middle; configuration errors; thirty simulated
+/// days of retention with the test clock.
+final class RunCommandTests: XCTestCase {
+    private var env: CLIEnvironment!
+
+    override func setUpWithError() throws {
+        env = try CLIEnvironment()
+        env.environment["TZ"] = "UTC"
+        try env.write("platform/uploads/a.jpg", text(40_000, seed: 1))
+        try env.write("platform/uploads/b.jpg", text(30_000, seed: 2))
+        try env.write("platform/.env", Data("APP_KEY=x\n".utf8))
+        try env.expect(0, ["init", "-q"])
+    }
+
+    override func tearDown() {
+        env = nil
+        super.tearDown()
+    }
+
+    private var configPath: String { env.path("silo.yaml") }
+    private var log: String { env.path("hooks.log") }
+
+    /// The configuration, written 0600 (it may name secrets).
+    private func configure(_ yaml: String) throws {
+        try env.write("silo.yaml", Data(yaml.utf8))
+        chmod(configPath, 0o600)
+    }
+
+    private func siloRun(_ arguments: [String] = [], environment: [String: String] = [:]) throws -> CLIResult {
+        try env.run(["run", "--config", configPath] + arguments, environment: environment)
+    }
+
+    private func steps(_ result: CLIResult) -> [[String: Any]] { result.jsonLines.filter { $0["message_type"] as? String == "run_step" } }
+
+    private func step(_ result: CLIResult, _ kind: String, _ name: String) -> [String: Any]? {
+        steps(result).first { $0["kind"] as? String == kind && $0["name"] as? String == name }
+    }
+
+    private func history() throws -> [[String: Any]] {
+        try env.expect(0, ["history", "--json", "--limit", "0"]).jsonLines.filter { $0["message_type"] as? String == "run" }
+    }
+
+    private func snapshots(_ repository: String? = nil, tag: String? = nil) throws -> [[String: Any]] {
+        var arguments = ["snapshots", "--json"] + (repository.map { ["-r", $0] } ?? [])
+        if let tag { arguments += ["--tag", tag] }
+        return try env.expect(0, arguments).jsonLines.filter { $0["message_type"] as? String == "snapshot" }
+    }
+
+    private var filesSource: String {
+        """
+          files:
+            paths: [\(env.path("platform/uploads")), \(env.path("platform/.env"))]
+            cadence: 4h
+        """
+    }
+
+    // MARK: The whole cycle
+
+    func testWholeCycleWithPostgresAndAnS3CopyAndASecondCheapRun() throws {
+        let postgres = PostgresTestServer.shared
+        try postgres.start()
+        let started = PostgresTestServer.run("/bin/bash", [PostgresTestServer.packageRoot + "/scripts/s3-test-server.sh", "start"], environment: [:])
+        guard started.status == 0 else { throw PostgresTestServer.TestServerError("cannot start the test S3 server: \(started.stderr)") }
+        let database = postgres.createDatabase("silo_run")
+        defer { postgres.drop([database]) }
+        postgres.sql(database, "CREATE TABLE orders(id int PRIMARY KEY, item text); INSERT INTO orders SELECT g, 'item ' || g FROM generate_series(1, 50000) g;")
+        let offsite = "s3:http://127.0.0.1:18080/test-bucket/run-" + UUID().uuidString.prefix(8).lowercased()
+        env.environment.merge(["AWS_ACCESS_KEY_ID": "test:tester", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",
+                               "DB_PASSWORD": postgres.password]) { $1 }
+        try env.expect(0, ["init", "-q", "-r", offsite])
+        try configure("""
+            repository:
+              location: \(env.repo)
+            copies:
+              - name: offsite
+                location: \(offsite)
+                cadence: 4h
+            sources:
+            \(filesSource)
+              database:
+                postgres:
+                  url: \(postgres.url(database))
+                  password: ${DB_PASSWORD}
+                cadence: 4h
+            checks:
+              structure: daily
+              read_data: { cadence: daily, share: 1/30 }
+            """)
+
+        let first = try siloRun(["--json"])
+        XCTAssertEqual(first.status, 0, first.stdout + first.stderr)
+        let kinds = steps(first).map { "\($0["kind"]!) \($0["name"]!)" }
+        // The issue's order: dumps before files, then retention, the saved configuration, prune, copy, checks.
+        XCTAssertEqual(kinds, ["dump database", "backup files", "forget database", "forget files", "configuration repository",
+                               "forget silo-config", "prune repository", "copy offsite", "forget offsite/files", "forget offsite/database",
+                               "forget offsite/silo-config", "prune offsite", "check read-data", "check structure"], first.stdout)
+        let dump = try XCTUnwrap(step(first, "dump", "database"))
+        XCTAssertEqual(dump["status"] as? String, "succeeded")
+        let copied = try XCTUnwrap(step(first, "copy", "offsite")?["details"] as? [String: Any])
+        XCTAssertEqual(copied["snapshots_copied"] as? Int, 3, "the dump, the files and the saved configuration")
+        // The off-site copy holds the database dump, readable there.
+        let remote = try snapshots(offsite)
+        XCTAssertEqual(remote.count, 3)
+        let remoteDump = try XCTUnwrap(remote.first { ($0["tags"] as? [String] ?? []).contains("source:database") })
+        let listed = try env.expect(0, ["ls", "-r", offsite, try XCTUnwrap(remoteDump["id"] as? String)]).stdout
+        XCTAssertTrue(listed.contains("/postgres/"), listed)
+
+        // Everything again (--force), nothing changed: little data and few requests.
+        let second = try siloRun(["--json", "--force"])
+        XCTAssertEqual(second.status, 0, second.stdout + second.stderr)
+        func added(_ result: CLIResult) -> Int { steps(result).compactMap { $0["data_added_stored"] as? Int }.reduce(0, +) }
+        XCTAssertGreaterThan(added(first), 0)
+        XCTAssertLessThan(added(second) * 4, added(first), "a second run with nothing changed stores little: \(added(second)) vs \(added(first))")
+        XCTAssertEqual(step(second, "backup", "files")?["data_added"] as? Int, 0, "unchanged files add nothing")
+        let firstCopyRequests = try XCTUnwrap(step(first, "copy", "offsite")?["storage_requests"] as? Int)
+        let secondCopyRequests = try XCTUnwrap(step(second, "copy", "offsite")?["storage_requests"] as? Int)
+        XCTAssertLessThan(secondCopyRequests, firstCopyRequests)
+
+        // A third, plain run right after: nothing is due, nothing is backed up.
+        let third = try siloRun(["--json"])
+        XCTAssertEqual(third.status, 0, third.stderr)
+        XCTAssertTrue(steps(third).isEmpty, third.stdout)
+        XCTAssertTrue(third.jsonLines.contains { $0["message_type"] as? String == "plan_item" && $0["due"] as? Bool == false })
+        XCTAssertEqual(try history().map { $0["status"] as? String }, ["succeeded", "succeeded", "succeeded"])
+        try env.expect(0, ["check"])
+        try env.expect(0, ["check", "-r", offsite])
+    }
+
+    // MARK: Hooks
+
+    func testHooksRunInOrderAndAFailedSourceDoesNotStopTheOthers() throws {
+        try env.write("platform/other/c.txt", text(5_000, seed: 3))
+        try configure("""
+            repository:
+              location: \(env.repo)
+            sources:
+              first:
+                paths: [\(env.path("platform/uploads"))]
+                hooks:
+                  before: ["echo first-before >> \(log)"]
+                  after: ["echo first-after >> \(log)"]
+              broken:
+                paths: [\(env.path("platform/other"))]
+                hooks:
+                  before: ["echo broken-before >> \(log); exit 3"]
+                  on_failure: ["echo \\"broken-failure $SILO_SOURCE\\" >> \(log)"]
+              resting:
+                paths: [\(env.path("platform/other"))]
+                hooks:
+                  before: ["exit 75"]
+              last:
+                paths: [\(env.path("platform/.env"))]
+            hooks:
+              before: ["echo run-before >> \(log)"]
+              after: ["echo run-after >> \(log)"]
+              on_failure: ["echo \\"run-failure: $SILO_ERROR\\" >> \(log)"]
+            """)
+        let result = try siloRun(["--json"])
+        XCTAssertEqual(result.status, 1, result.stdout + result.stderr)
+        let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines, ["run-before", "first-before", "first-after", "broken-before", "broken-failure broken",
+                               "run-failure: hook broken before: hook `echo broken-before >> \(log); exit 3` exited with status 3"])
+        XCTAssertEqual(step(result, "backup", "first")?["status"] as? String, "succeeded")
+        XCTAssertNil(step(result, "backup", "broken"), "a source whose before hook failed is not backed up")
+        XCTAssertEqual(step(result, "backup", "resting")?["status"] as? String, "skipped")
+        XCTAssertEqual(step(result, "backup", "last")?["status"] as? String, "succeeded", "a failed source does not stop the others")
+        let summary = try XCTUnwrap(result.jsonLines.first { $0["message_type"] as? String == "run_summary" })
+        XCTAssertEqual(summary["failed"] as? [String], ["hook broken before"])
+        let recorded = try XCTUnwrap(try history().last)
+        XCTAssertEqual(recorded["status"] as? String, "failed")
+        XCTAssertEqual(recorded["exit_code"] as? Int, 1)
+        XCTAssertTrue((recorded["error"] as? String ?? "").contains("exited with status 3"), "\(recorded)")
+    }
+
+    func testABeforeHookExiting75SkipsTheRunWithoutAnError() throws {
+        try configure("""
+            repository:
+              location: \(env.repo)
+            sources:
+            \(filesSource)
+            hooks:
+              before: ["exit 75"]
+              on_failure: ["echo failure >> \(log)"]
+            """)
+        let result = try siloRun()
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(try snapshots().isEmpty)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: log), "a skip is not a failure")
+        XCTAssertEqual(try history().last?["status"] as? String, "skipped")
+    }
+
+    func testAHookThatOutlivesItsTimeoutIsKilledWithWhatItStarted() throws {
+        try configure("""
+            repository:
+              location: \(env.repo)
+            sources:
+            \(filesSource)
+            hooks:
+              before:
+                - command: "sleep 60 & echo $! > \(env.path("child.pid")); wait"
+                  timeout: 1s
+            """)
+        let started = Date()
+        let result = try siloRun()
+        XCTAssertLessThan(Date().timeIntervalSince(started), 20)
+        XCTAssertEqual(result.status, 1, result.stderr)
+        XCTAssertTrue(result.stderr.contains("timed out"), result.stderr)
+        let child = try XCTUnwrap(Int32(try String(contentsOfFile: env.path("child.pid"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        XCTAssertTrue(kill(child, 0) != 0 || Self.isZombie(child), "the hook's own child went with it")
+        XCTAssertTrue(try snapshots().isEmpty)
+    }
+
+    // MARK: Concurrency and crashes
+
+    /// A run held in a before hook until `release` exists; `started` appears once it is in it.
+    private func configureHeldRun() throws {
+        try configure("""
+            repository:
+              location: \(env.repo)
+            sources:
+            \(filesSource)
+              later:
+                paths: [\(env.path("platform/.env"))]
+                hooks:
+                  before:
+                    - command: "if [ -e \(env.path("hold")) ]; then touch \(env.path("started")); while [ ! -e \(env.path("release")) ]; do sleep 0.05; done; fi"
+                      timeout: 1m
+            """)
+    }
+
+    /// `silo run` in the background, spawned and reaped directly: Foundation's `Process` did not
+    /// notice a child killed with SIGKILL here, and its wait never returned.
+    private func startRun() throws -> BackgroundRun {
+        try BackgroundRun(CLIEnvironment.binary, ["run", "--config", configPath], environment: env.environment)
+    }
+
+    private func waitFor(_ path: String, _ process: BackgroundRun) throws {
+        let deadline = Date().addingTimeInterval(60)
+        while !FileManager.default.fileExists(atPath: path) {
+            guard Date() < deadline, process.isRunning else {
+                XCTFail("the held run never reached its hook")
+                throw XCTSkip("the held run never reached its hook")
+            }
+            usleep(20_000)
+        }
+    }
+
+    func testASecondRunExits11WhileTheFirstHoldsTheLock() throws {
+        try configureHeldRun()
+        try env.write("hold", Data())
+        let first = try startRun()
+        try waitFor(env.path("started"), first)
+        let second = try siloRun()
+        XCTAssertEqual(second.status, 11, second.stderr)
+        XCTAssertTrue(second.stderr.contains("another silo run of"), second.stderr)
+        try env.write("release", Data())
+        XCTAssertEqual(first.wait(), 0)
+        // The refused run ended first, so it may be recorded before or after the one holding the lock.
+        let statuses = try history().compactMap { $0["status"] as? String }
+        XCTAssertEqual(statuses.sorted(), ["lock_held", "succeeded"])
+    }
+
+    func testKill9InTheMiddleThenARunThatCompletes() throws {
+        try configureHeldRun()
+        try env.write("hold", Data())
+        let first = try startRun()
+        try waitFor(env.path("started"), first)
+        kill(first.pid, SIGKILL)
+        _ = first.wait()
+        try env.write("release", Data())  // the orphaned hook ends too
+        try FileManager.default.removeItem(atPath: env.path("hold"))
+        // The first source was backed up before the kill; everything is due again but it.
+        let next = try siloRun(["--json"])
+        XCTAssertEqual(next.status, 0, next.stdout + next.stderr)
+        XCTAssertTrue(next.jsonLines.contains { $0["message_type"] as? String == "warning" && ($0["message"] as? String ?? "").contains("found crashed") },
+                      next.stdout)
+        XCTAssertEqual(next.jsonLines.first { $0["message_type"] as? String == "run_summary" }?["crashed_runs"] as? [Int], [1])
+        XCTAssertNil(step(next, "backup", "files"), "files was done by the killed run and is not due again")
+        XCTAssertEqual(step(next, "backup", "later")?["status"] as? String, "succeeded")
+        let runs = try history()
+        XCTAssertEqual(runs.map { $0["status"] as? String }, ["crashed", "succeeded"])
+        let crashedSteps = try XCTUnwrap(runs.first?["steps"] as? [[String: Any]])
+        XCTAssertEqual(crashedSteps.first { $0["kind"] as? String == "backup" }?["status"] as? String, "succeeded")
+        XCTAssertEqual(crashedSteps.last?["status"] as? String, "crashed", "the hook it was in")
+        try env.expect(0, ["check"])
+    }
+
+    func testSIGTERMStopsCleanlyAndIsRecordedAsInterrupted() throws {
+        try configureHeldRun()
+        try env.write("hold", Data())
+        let first = try startRun()
+        try waitFor(env.path("started"), first)
+        kill(first.pid, SIGTERM)
+        XCTAssertEqual(first.wait(), 143)
+        let last = try XCTUnwrap(try history().last)
+        XCTAssertEqual(last["status"] as? String, "interrupted")
+        XCTAssertEqual(last["exit_code"] as? Int, 143)
+        XCTAssertEqual((last["steps"] as? [[String: Any]])?.last?["status"] as? String, "interrupted")
+        try env.expect(0, ["check"])
+        try env.expect(0, ["unlock"])
+        XCTAssertTrue(try env.expect(0, ["--json", "unlock"]).jsonLines.allSatisfy { $0["message_type"] as? String != "lease_removed" },
+                      "no lease left behind")
+    }
+
+    // MARK: Configuration
+
+    func testConfigurationErrorsAreReportedAtTheirPositionsAndRecorded() throws {
+        try configure("""
+            repository:
+              location: \(env.repo)
+            sources:
+              files:
+                paths: [\(env.path("platform/uploads"))]
+                cadense: 4h
+            """)
+        let result = try siloRun()
+        XCTAssertEqual(result.status, 64)
+        XCTAssertTrue(result.stderr.contains("silo.yaml:6:5: sources.files.cadense"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("did you mean 'cadence'"), result.stderr)
+        let recorded = try XCTUnwrap(try history().last)
+        XCTAssertEqual(recorded["status"] as? String, "config_error")
+        XCTAssertEqual(recorded["exit_code"] as? Int, 64)
+
+        try configure("""
+            repository:
+              location: \(env.repo)
+            sources:
+            \(filesSource)
+            """)
+        let unknown = try siloRun(["nosuch"])
+        XCTAssertEqual(unknown.status, 64)
+        XCTAssertEqual(unknown.stderr, "silo: no source nosuch in \(configPath) (its sources: files)\n")
+    }
+
+    func testDryRunPrintsThePlanAndTouchesNothing() throws {
+        try configure("""
+            repository:
+              location: \(env.repo)
+            sources:
+            \(filesSource)
+            """)
+        let result = try siloRun(["--dry-run"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("due   backup files: never done"), result.stdout)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: env.path("state/history.sqlite")))
+        XCTAssertTrue(try snapshots().isEmpty)
+    }
+
+    func testNamedSourcesRunAloneAndTheConfigurationCanBeRecovered() throws {
+        try configure("""
+            repository:
+              location: \(env.repo)
+            sources:
+            \(filesSource)
+              env:
+                paths: [\(env.path("platform/.env"))]
+            """)
+        let named = try siloRun(["--json", "env"])
+        XCTAssertEqual(named.status, 0, named.stderr)
+        XCTAssertEqual(steps(named).map { "\($0["kind"]!) \($0["name"]!)" }, ["backup env", "forget env"])
+        let whole = try siloRun(["--json"])
+        XCTAssertEqual(steps(whole).filter { $0["kind"] as? String == "backup" }.map { $0["name"] as? String }, ["files"],
+                       "env was just backed up by the named run; files never was")
+        let recovered = env.path("recovered.yaml")
+        try env.expect(0, ["config", "recover", "--output", recovered])
+        let text = try String(contentsOfFile: recovered, encoding: .utf8)
+        XCTAssertTrue(text.contains(env.path("platform/uploads")), text)
+        try env.expect(0, ["config", "validate", "--config", recovered])
+        let restoredState = env.path("restored-state")
+        try env.expect(0, ["config", "recover", "--history"], environment: ["SILO_STATE_DIR": restoredState])
+        let restored = try env.expect(0, ["history", "--json"], environment: ["SILO_STATE_DIR": restoredState]).jsonLines
+        XCTAssertEqual(restored.count, 1, "the history as of the run that saved it: the named run before it")
+    }
+
+    static func isZombie(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
+        return stat.split(separator: " ").dropFirst(2).first == "Z"
+    }
+}
+
+/// A child process with its standard streams on /dev/null.
+final class BackgroundRun {
+    let pid: pid_t
+    private var status: Int32?
+
+    init(_ program: String, _ arguments: [String], environment: [String: String]) throws {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for fd in [STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO] {
+            posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == STDIN_FILENO ? O_RDONLY : O_WRONLY, 0)
+        }
+        let words = [program] + arguments
+        let argv = words.map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var child: pid_t = 0
+        let spawned = posix_spawn(&child, program, &actions, nil, argv, envp)
+        guard spawned == 0 else { throw CocoaError(.executableLoad) }
+        pid = child
+    }
+
+    var isRunning: Bool {
+        guard status == nil else { return false }
+        var raw: Int32 = 0
+        if waitpid(pid, &raw, WNOHANG) == pid {
+            status = Self.decode(raw)
+            return false
+        }
+        return true
+    }
+
+    /// The exit status, or 128 + the signal that killed it.
+    func wait() -> Int32 {
+        if let status { return status }
+        var raw: Int32 = 0
+        while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}
+        status = Self.decode(raw)
+        return status!
+    }
+
+    private static func decode(_ raw: Int32) -> Int32 { (raw & 0x7f) == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f) }
+}
