@@ -15,8 +15,10 @@ public enum SystemCommand {
         }
     }
 
-    /// The tool's absolute path on PATH (or the usual directories when PATH is unset), nil when absent.
+    /// The tool's absolute path on PATH (or the usual directories when PATH is unset), nil when
+    /// absent; a path is taken as it is.
     public static func find(_ tool: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        if tool.contains("/") { return access(tool, X_OK) == 0 ? tool : nil }
         let path = environment["PATH"].flatMap { $0.isEmpty ? nil : $0 } ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
         for directory in path.split(separator: ":") {
             let candidate = "\(directory)/\(tool)"

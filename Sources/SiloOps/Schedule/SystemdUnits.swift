@@ -40,7 +40,7 @@ public enum SystemdUnits {
             "ProtectSystem=strict",
         ]
         lines += settings.writablePaths.map { "ReadWritePaths=\(quoted("-" + $0))" }
-        lines += ["PrivateTmp=true", "NoNewPrivileges=true"]
+        lines += [privateTmp(settings.writablePaths), "NoNewPrivileges=true"]
         return ScheduleMarker.header(settings) + lines.joined(separator: "\n") + "\n"
     }
 
@@ -75,10 +75,20 @@ public enum SystemdUnits {
             "ExecStart=\(commandLine(arguments)) %i\(settings.scope == .user ? " --user" : "")",
             "ProtectSystem=strict",
             "ReadWritePaths=\(quoted("-" + escapedPath(settings.stateDirectory)))",
-            "PrivateTmp=true",
+            privateTmp([escapedPath(settings.stateDirectory)]),
             "NoNewPrivileges=true",
         ]
         return ScheduleMarker.header(settings) + lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `PrivateTmp=true`, unless a path the unit writes is in /tmp or /var/tmp: the private
+    /// /tmp would hide it (a repository there is unusual, but silently writing into a
+    /// throw-away directory would be worse than no private /tmp).
+    static func privateTmp(_ writablePaths: [String]) -> String {
+        if let inTmp = writablePaths.first(where: { path in ["/tmp", "/var/tmp"].contains { path == $0 || path.hasPrefix($0 + "/") } }) {
+            return "# PrivateTmp=true left out: \(inTmp) is under a temporary directory it would hide"
+        }
+        return "PrivateTmp=true"
     }
 
     /// `90s`, `15min`: systemd's time span syntax.
