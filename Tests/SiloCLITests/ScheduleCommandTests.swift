@@ -111,6 +111,16 @@ final class ScheduleCommandTests: XCTestCase {
         XCTAssertNil(service["Environment"])
         let failure = keys(try String(contentsOfFile: units + "/silo-failure@.service", encoding: .utf8))
         XCTAssertEqual(failure["ExecStart"], ["\(binary) schedule failed --config \(config) --unit %i --user"])
+        if FileManager.default.isExecutableFile(atPath: Self.analyze) {
+            // The user manager's view; it needs a runtime directory, not a running manager.
+            let runtime = env.path("runtime")
+            try FileManager.default.createDirectory(atPath: runtime, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            var environment = ProcessInfo.processInfo.environment
+            environment["XDG_RUNTIME_DIR"] = runtime
+            let verified = try run(Self.analyze, ["--user", "verify", "--man=no", units + "/silo.service", units + "/silo.timer"], environment: environment)
+            XCTAssertEqual(verified.status, 0, verified.stderr)
+            XCTAssertEqual(verified.stderr, "")
+        }
         let status = try env.expect(0, ["--json", "schedule", "status", "--systemd", "--user"])
         XCTAssertEqual(status.jsonLines.filter { $0["installed"] as? Bool == true }.count, 3, status.stdout)
         try env.expect(0, ["schedule", "remove", "--user", "--no-activate"])

@@ -264,7 +264,11 @@ public struct ScheduleInstaller: Sendable {
         }
         let temporary = path + ".silo-tmp-\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw OpsError(.schedule, "cannot write \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            let reason = String(cString: strerror(errno))
+            let hint = errno == EACCES ? " (the system's units need root; --user installs for this user)" : ""
+            throw OpsError(.schedule, "cannot write \(path): \(reason)\(hint)")
+        }
         let bytes = Array(text.utf8)
         var done = 0
         var failure: Int32 = 0

@@ -171,16 +171,24 @@ struct ScheduleCommand: ParsableCommand {
                         output.emit(ScheduleUnitMessage(file))
                         guard file.installed else { continue }
                         installed += 1
-                        var text = "\(file.name == "cron" ? "cron" : file.name)  \(file.path)"
+                        var text = file.name.padding(toLength: max(22, file.name.count), withPad: " ", startingAt: 0) + "  " + file.path
                         if let calendar = file.calendar { text += "  \(calendar)" }
-                        if let next = file.nextRun { text += "  next run \(Format.date(next))" }
-                        if file.active == false { text += "  (timer not active)" }
+                        if let next = file.nextRun { text += "  next run \(Format.date(next)) (in \(Self.span(next.timeIntervalSinceNow)))" }
+                        if file.active == false { text += "  (timer not active: systemctl\(target.user ? " --user" : "") enable --now silo.timer)" }
                         output.result(text)
                     }
                 }
                 if installed == 0 { output.line("no schedule installed (silo schedule install writes one)") }
                 return ExitCodes.success
             }
+        }
+
+        /// `3h 25m`, `12m`, `40s`: how far off the next run is.
+        static func span(_ seconds: TimeInterval) -> String {
+            let s = max(0, Int(seconds.rounded()))
+            if s >= 86_400 { return "\(s / 86_400)d \(s / 3_600 % 24)h" }
+            if s >= 3_600 { return "\(s / 3_600)h \(s / 60 % 60)m" }
+            return s >= 60 ? "\(s / 60)m" : "\(s)s"
         }
     }
 
@@ -226,7 +234,8 @@ struct ScheduleCommand: ParsableCommand {
         }
     }
 
-    /// `--silo-binary`, else this process's own executable, as an absolute path with links resolved.
+    /// `--silo-binary` (made absolute, links kept: a packager names the installed path), else
+    /// this process's own executable with links resolved.
     static func siloBinary(_ explicit: String?) throws -> String {
         if let explicit {
             let path = ScheduleSettings.absolute(explicit)
