@@ -230,6 +230,46 @@ final class ScheduleCommandTests: XCTestCase {
         XCTAssertTrue(text.stdout.contains("silo.timer") && text.stdout.contains("next run "), text.stdout)
     }
 
+    /// With systemd running, install enables the timer, status asks systemd, remove disables it
+    /// first: a fake systemctl on PATH records what it is asked.
+    func testWithSystemdRunningTheTimerIsEnabledAndDisabled() throws {
+        let env = try CLIEnvironment()
+        let config = try writeConfiguration(env)
+        let log = env.path("systemctl.log")
+        try env.write("bin/systemctl", Data("""
+            #!/bin/sh
+            echo "$*" >> '\(log)'
+            case "$*" in
+              *is-active*) echo active ;;
+              *NextElapseUSecRealtime*) echo 'Mon 2030-01-07 16:00:00 UTC' ;;
+            esac
+            exit 0
+
+            """.utf8))
+        chmod(env.path("bin/systemctl"), 0o755)
+        let systemd = ["PATH": env.path("bin") + ":" + (env.environment["PATH"] ?? "/usr/bin:/bin"), "SILO_TEST_SYSTEMD_RUNNING": "1"]
+        let units = env.path("units")
+        let installed = try env.expect(0, ["--json", "schedule", "install", "--systemd", "--unit-dir", units, "--config", config], environment: systemd)
+        XCTAssertEqual(installed.jsonLines.last?["activated"] as? Bool, true, installed.stdout)
+        XCTAssertEqual(installed.jsonLines.last?["commands"] as? [String], [])
+        XCTAssertEqual(try String(contentsOfFile: log, encoding: .utf8), "daemon-reload\nenable --now silo.timer\n")
+
+        let status = try env.expect(0, ["--json", "schedule", "status", "--systemd", "--unit-dir", units], environment: systemd)
+        let timer = try XCTUnwrap(status.jsonLines.first { $0["unit"] as? String == "silo.timer" })
+        XCTAssertEqual(timer["next_run"] as? String, "2030-01-07T16:00:00Z", "systemd's own next elapse")
+        XCTAssertEqual(timer["active"] as? Bool, true)
+
+        try Data().write(to: URL(fileURLWithPath: log))
+        try env.expect(0, ["schedule", "remove", "--systemd", "--unit-dir", units], environment: systemd)
+        XCTAssertEqual(try String(contentsOfFile: log, encoding: .utf8), "disable --now silo.timer\ndaemon-reload\n")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: units), [])
+
+        // --user talks to the user manager.
+        try Data().write(to: URL(fileURLWithPath: log))
+        try env.expect(0, ["schedule", "install", "--systemd", "--user", "--config", config], environment: systemd)
+        XCTAssertEqual(try String(contentsOfFile: log, encoding: .utf8), "--user daemon-reload\n--user enable --now silo.timer\n")
+    }
+
     func testFailedRecordsTheFailureOnceInTheHistory() throws {
         let env = try CLIEnvironment()
         let config = try writeConfiguration(env)

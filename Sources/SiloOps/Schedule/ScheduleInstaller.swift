@@ -78,12 +78,18 @@ public struct ScheduleInstaller: Sendable {
         self.environment = environment
     }
 
-    /// systemd is the init system here (what `sd_booted()` checks).
-    public static var systemdRunning: Bool { FileManager.default.fileExists(atPath: "/run/systemd/system") }
+    /// systemd is the init system here (what `sd_booted()` checks). `SILO_TEST_SYSTEMD_RUNNING=1`
+    /// says so where it is not, for tests that put a fake systemctl on PATH.
+    public static func systemdRunning(environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
+        environment["SILO_TEST_SYSTEMD_RUNNING"] == "1" || FileManager.default.fileExists(atPath: "/run/systemd/system")
+    }
+
+    /// systemd runs, for this installer's environment.
+    public var systemdRunning: Bool { Self.systemdRunning(environment: environment) }
 
     /// The kind to use when none is asked for: systemd, unless this machine has none at all.
     public static func defaultKind(environment: [String: String] = ProcessInfo.processInfo.environment) -> ScheduleKind {
-        systemdRunning || SystemCommand.find("systemctl", environment: environment) != nil ? .systemd : .cron
+        systemdRunning(environment: environment) || SystemCommand.find("systemctl", environment: environment) != nil ? .systemd : .cron
     }
 
     // MARK: Install
@@ -171,8 +177,9 @@ public struct ScheduleInstaller: Sendable {
     /// Each file of `kind`: whether silo's is there, its calendar and next run. With systemd
     /// running, the timer's next run is systemd's own; otherwise it is computed from the
     /// calendar (`systemd-analyze calendar` when installed, else here).
-    public func status(_ kind: ScheduleKind, now: Date = Date(), askSystemd: Bool = ScheduleInstaller.systemdRunning) -> [ScheduleFileStatus] {
-        locations.paths(kind).map { file in
+    public func status(_ kind: ScheduleKind, now: Date = Date(), askSystemd: Bool? = nil) -> [ScheduleFileStatus] {
+        let askSystemd = askSystemd ?? systemdRunning
+        return locations.paths(kind).map { file in
             var status = ScheduleFileStatus(kind: kind, name: file.name, path: file.path, installed: false)
             guard let text = Self.read(file.path), ScheduleMarker.isGenerated(text) else { return status }
             status.installed = true

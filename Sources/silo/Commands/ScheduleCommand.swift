@@ -87,7 +87,7 @@ struct ScheduleCommand: ParsableCommand {
                 switch kind {
                 case .systemd:
                     let commands = installer.activationCommands()
-                    if !noActivate && ScheduleInstaller.systemdRunning {
+                    if !noActivate && installer.systemdRunning {
                         try installer.runSystemctl(commands)
                         activated = true
                         output.line("started \(SystemdUnits.timer)")
@@ -129,7 +129,7 @@ struct ScheduleCommand: ParsableCommand {
                 var changes: [ScheduleFileChange] = []
                 var deactivated = false
                 for kind in target.explicitKind.map({ [$0] }) ?? ScheduleKind.allCases {
-                    if kind == .systemd && !noActivate && ScheduleInstaller.systemdRunning && installer.isInstalled(.systemd) {
+                    if kind == .systemd && !noActivate && installer.systemdRunning && installer.isInstalled(.systemd) {
                         // Stopped before its files go; a timer systemd never loaded cannot be disabled, and that is fine.
                         let disable = installer.deactivationCommands()[0]
                         try installer.runSystemctl([disable], ignoringFailureOf: [disable])
