@@ -214,7 +214,12 @@ final class ScheduleTests: XCTestCase {
         XCTAssertEqual(try installer.install(.systemd, mine, force: true).map(\.action), [.written, .written, .written])
         let mode = try XCTUnwrap(try FileManager.default.attributesOfItem(atPath: foreign)[.posixPermissions] as? Int)
         XCTAssertEqual(mode, 0o644)
-        XCTAssertEqual(try installer.remove(.systemd).map(\.action), [.removed, .removed, .removed])
+        // What `systemctl enable` links, removed with the timer when systemd could not be asked to.
+        try FileManager.default.createDirectory(atPath: scratch.root + "/units/timers.target.wants", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: scratch.root + "/units/timers.target.wants/silo.timer", withDestinationPath: foreign)
+        XCTAssertEqual(try installer.remove(.systemd).map(\.path),
+                       ["silo.service", "silo.timer", "silo-failure@.service", "timers.target.wants/silo.timer"].map { scratch.root + "/units/" + $0 })
+        XCTAssertNil(try? FileManager.default.destinationOfSymbolicLink(atPath: scratch.root + "/units/timers.target.wants/silo.timer"))
         XCTAssertEqual(try installer.remove(.systemd), [])
     }
 

@@ -125,12 +125,18 @@ public struct ScheduleInstaller: Sendable {
 
     /// systemctl's commands that load and start the timer.
     public func activationCommands() -> [[String]] {
-        [systemctl(["daemon-reload"]), systemctl(["enable", "--now", SystemdUnits.timer])]
+        [reloadCommand, systemctl(["enable", "--now", SystemdUnits.timer])]
     }
 
-    /// systemctl's commands that stop the timer and forget the removed units.
-    public func deactivationCommands() -> [[String]] {
-        [systemctl(["disable", "--now", SystemdUnits.timer]), systemctl(["daemon-reload"])]
+    /// Stops the timer and removes its `timers.target.wants` link: before its files go.
+    public var disableCommand: [String] { systemctl(["disable", "--now", SystemdUnits.timer]) }
+
+    /// Makes systemd read the unit files again (after writing or removing them).
+    public var reloadCommand: [String] { systemctl(["daemon-reload"]) }
+
+    /// The installed silo.timer is silo's (a foreign timer of that name is never disabled).
+    public var ownsTimer: Bool {
+        Self.read((locations.unitDirectory as NSString).appendingPathComponent(SystemdUnits.timer)).map(ScheduleMarker.isGenerated) == true
     }
 
     private func systemctl(_ arguments: [String]) -> [String] {
@@ -163,6 +169,16 @@ public struct ScheduleInstaller: Sendable {
                 throw OpsError(.schedule, "cannot remove \(file.path): \(String(cString: strerror(errno)))")
             }
             changes.append(ScheduleFileChange(kind: kind, name: file.name, path: file.path, action: .removed))
+        }
+        if kind == .systemd, changes.contains(where: { $0.name == SystemdUnits.timer && $0.action == .removed }) {
+            // `systemctl enable`'s link, left when systemd was not asked to disable the timer (not running,
+            // --no-activate): dangling now, and systemd would complain of it at every boot.
+            let link = (locations.unitDirectory as NSString).appendingPathComponent("timers.target.wants/" + SystemdUnits.timer)
+            if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: link),
+               target == (locations.unitDirectory as NSString).appendingPathComponent(SystemdUnits.timer) || target == "../" + SystemdUnits.timer,
+               unlink(link) == 0 {
+                changes.append(ScheduleFileChange(kind: kind, name: SystemdUnits.timer, path: link, action: .removed))
+            }
         }
         return changes
     }

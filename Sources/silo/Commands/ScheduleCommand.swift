@@ -128,16 +128,19 @@ struct ScheduleCommand: ParsableCommand {
                 let installer = ScheduleInstaller(locations: target.locations(global.environment), environment: global.environment)
                 var changes: [ScheduleFileChange] = []
                 var deactivated = false
+                var hint: String?
                 for kind in target.explicitKind.map({ [$0] }) ?? ScheduleKind.allCases {
-                    if kind == .systemd && !noActivate && installer.systemdRunning && installer.isInstalled(.systemd) {
+                    let tellSystemd = kind == .systemd && !noActivate && installer.systemdRunning
+                    if tellSystemd && installer.ownsTimer {
                         // Stopped before its files go; a timer systemd never loaded cannot be disabled, and that is fine.
-                        let disable = installer.deactivationCommands()[0]
-                        try installer.runSystemctl([disable], ignoringFailureOf: [disable])
+                        try installer.runSystemctl([installer.disableCommand], ignoringFailureOf: [installer.disableCommand])
                         deactivated = true
                     }
                     let removed = try installer.remove(kind)
-                    if kind == .systemd && deactivated && removed.contains(where: { $0.action == .removed }) {
-                        try installer.runSystemctl(Array(installer.deactivationCommands().dropFirst()))
+                    if tellSystemd && removed.contains(where: { $0.action == .removed }) {
+                        try installer.runSystemctl([installer.reloadCommand])
+                    } else if kind == .systemd && removed.contains(where: { $0.action == .removed }) && installer.systemdRunning {
+                        hint = "systemd not told (--no-activate): run \(installer.disableCommand.joined(separator: " ")) and \(installer.reloadCommand.joined(separator: " "))"
                     }
                     changes += removed
                 }
@@ -147,6 +150,7 @@ struct ScheduleCommand: ParsableCommand {
                 }
                 let removed = changes.filter { $0.action == .removed }.count
                 if changes.isEmpty { output.line("no schedule installed: nothing to remove") }
+                if let hint { output.line(hint) }
                 output.emit(ScheduleRemoveSummaryMessage(removed: removed, kept: changes.count - removed, deactivated: deactivated))
                 return ExitCodes.success
             }
