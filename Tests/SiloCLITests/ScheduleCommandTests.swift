@@ -184,7 +184,8 @@ final class ScheduleCommandTests: XCTestCase {
         let units = env.path("units"), cron = env.path("cron.d/silo")
         let target = ["--unit-dir", units, "--cron-file", cron, "--no-activate"]
         try env.expect(0, ["schedule", "install", "--systemd", "--config", config] + target)
-        try env.expect(0, ["schedule", "install", "--cron", "--config", config] + target)
+        let both = try env.expect(0, ["schedule", "install", "--cron", "--config", config] + target)
+        XCTAssertEqual(both.stderr, "warning: silo's systemd schedule is installed too (\(units)): remove it with `silo schedule remove --systemd`\n")
         let removed = try env.expect(0, ["schedule", "remove"] + target)
         for path in ["\(units)/silo.service", "\(units)/silo.timer", "\(units)/silo-failure@.service", cron] {
             XCTAssertTrue(removed.stdout.contains("removed \(path)\n"), removed.stdout)

@@ -79,6 +79,11 @@ struct ScheduleCommand: ParsableCommand {
                     output.line("wrote \(change.path)")
                     output.emit(ScheduleFileMessage(change))
                 }
+                let other: ScheduleKind = kind == .systemd ? .cron : .systemd
+                if installer.isInstalled(other) {
+                    // Both would fire; the run lock keeps them apart, but one schedule is what was meant.
+                    output.warning("silo's \(other.rawValue) schedule is installed too (\(other == .cron ? installer.locations.cronFile : installer.locations.unitDirectory)): remove it with `silo schedule remove --\(other.rawValue)`")
+                }
                 let calendar = settings.cadence.calendar
                 let expression = kind == .systemd ? calendar.onCalendar : calendar.cronFields.joined(separator: " ")
                 output.line("runs \(calendar) (\(expression)): the shortest cadence, \(settings.cadence.keyPath) \(settings.cadence.cadence)")
