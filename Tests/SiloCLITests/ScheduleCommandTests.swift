@@ -240,6 +240,7 @@ final class ScheduleCommandTests: XCTestCase {
         try env.write("bin/systemctl", Data("""
             #!/bin/sh
             echo "$*" >> '\(log)'
+            if [ -e '\(log).fail' ]; then echo 'Failed to connect to bus: No medium found' >&2; exit 1; fi
             case "$*" in
               *is-active*) echo active ;;
               *NextElapseUSecRealtime*) echo 'Mon 2030-01-07 16:00:00 UTC' ;;
@@ -269,6 +270,14 @@ final class ScheduleCommandTests: XCTestCase {
         try Data().write(to: URL(fileURLWithPath: log))
         try env.expect(0, ["schedule", "install", "--systemd", "--user", "--config", config], environment: systemd)
         XCTAssertEqual(try String(contentsOfFile: log, encoding: .utf8), "--user daemon-reload\n--user enable --now silo.timer\n")
+
+        // systemctl failing (no user bus): the files stay as done, the error says what to run.
+        try Data().write(to: URL(fileURLWithPath: log + ".fail"))
+        let removed = try env.expect(1, ["schedule", "remove", "--user"], environment: systemd)
+        XCTAssertTrue(removed.stdout.contains("removed \(env.path(".config/systemd/user/silo.timer"))\n"), removed.stdout)
+        XCTAssertEqual(removed.stderr, "silo: `systemctl --user daemon-reload` failed: Failed to connect to bus: No medium found\n")
+        let refused = try env.expect(1, ["schedule", "install", "--systemd", "--user", "--config", config], environment: systemd)
+        XCTAssertTrue(refused.stderr.hasSuffix("(the units are written; start the timer with: systemctl --user daemon-reload && systemctl --user enable --now silo.timer)\n"), refused.stderr)
     }
 
     func testFailedRecordsTheFailureOnceInTheHistory() throws {

@@ -44,6 +44,18 @@ struct ScheduleCommand: ParsableCommand {
 
         /// The kind asked for; nil when neither flag is given.
         var explicitKind: ScheduleKind? { systemd ? .systemd : cron ? .cron : nil }
+
+        /// The kinds `remove` and `status` look at: the one asked for, else both, except that
+        /// a user has no cron file of silo's unless --cron-file names it.
+        func kinds() throws -> [ScheduleKind] {
+            if user && cronFile == nil {
+                if cron { throw UsageError(message: Target.userCronMessage) }
+                return [.systemd]
+            }
+            return explicitKind.map { [$0] } ?? ScheduleKind.allCases
+        }
+
+        static let userCronMessage = "--cron --user needs --cron-file FILE: a user's crontab is not a file silo writes (write the line to a file, then load it with `crontab FILE`)"
     }
 
     struct Install: ParsableCommand {
@@ -69,7 +81,7 @@ struct ScheduleCommand: ParsableCommand {
             try runCommand(output) {
                 let kind = target.explicitKind ?? ScheduleInstaller.defaultKind(environment: global.environment)
                 if kind == .cron && target.user && target.cronFile == nil {
-                    throw UsageError(message: "--cron --user needs --cron-file FILE: a user's crontab is not a file silo writes (write the line to a file, then load it with `crontab FILE`)")
+                    throw UsageError(message: Target.userCronMessage)
                 }
                 let binary = try ScheduleCommand.siloBinary(siloBinary)
                 guard let configuration = ConfigCommand.load(global, output: output) else { return ExitCodes.usage }
@@ -93,7 +105,12 @@ struct ScheduleCommand: ParsableCommand {
                 case .systemd:
                     let commands = installer.activationCommands()
                     if !noActivate && installer.systemdRunning {
-                        try installer.runSystemctl(commands)
+                        do {
+                            try installer.runSystemctl(commands)
+                        } catch let error as OpsError {
+                            throw OpsError(error.code, error.message + " (the units are written; start the timer with: "
+                                + commands.map { $0.joined(separator: " ") }.joined(separator: " && ") + ")")
+                        }
                         activated = true
                         output.line("started \(SystemdUnits.timer)")
                     } else {
@@ -134,7 +151,8 @@ struct ScheduleCommand: ParsableCommand {
                 var changes: [ScheduleFileChange] = []
                 var deactivated = false
                 var hint: String?
-                for kind in target.explicitKind.map({ [$0] }) ?? ScheduleKind.allCases {
+                var failure: Error?
+                for kind in try target.kinds() {
                     let tellSystemd = kind == .systemd && !noActivate && installer.systemdRunning
                     if tellSystemd && installer.ownsTimer {
                         // Stopped before its files go; a timer systemd never loaded cannot be disabled, and that is fine.
@@ -143,7 +161,8 @@ struct ScheduleCommand: ParsableCommand {
                     }
                     let removed = try installer.remove(kind)
                     if tellSystemd && removed.contains(where: { $0.action == .removed }) {
-                        try installer.runSystemctl([installer.reloadCommand])
+                        // The files are gone whatever systemctl says: report them first, then the failure.
+                        do { try installer.runSystemctl([installer.reloadCommand]) } catch { failure = error }
                     } else if kind == .systemd && removed.contains(where: { $0.action == .removed }) && installer.systemdRunning {
                         hint = "systemd not told (--no-activate): run \(installer.disableCommand.joined(separator: " ")) and \(installer.reloadCommand.joined(separator: " "))"
                     }
@@ -156,6 +175,7 @@ struct ScheduleCommand: ParsableCommand {
                 let removed = changes.filter { $0.action == .removed }.count
                 if changes.isEmpty { output.line("no schedule installed: nothing to remove") }
                 if let hint { output.line(hint) }
+                if let failure { throw failure }
                 output.emit(ScheduleRemoveSummaryMessage(removed: removed, kept: changes.count - removed, deactivated: deactivated))
                 return ExitCodes.success
             }
@@ -175,7 +195,7 @@ struct ScheduleCommand: ParsableCommand {
             try runCommand(output) {
                 let installer = ScheduleInstaller(locations: target.locations(global.environment), environment: global.environment)
                 var installed = 0
-                for kind in target.explicitKind.map({ [$0] }) ?? ScheduleKind.allCases {
+                for kind in try target.kinds() {
                     for file in installer.status(kind) {
                         output.emit(ScheduleUnitMessage(file))
                         guard file.installed else { continue }
