@@ -143,6 +143,8 @@ final class ScheduleTests: XCTestCase {
             XCTAssertTrue(unit.contains("\n" + line + "\n"), "\(line) missing:\n\(unit)")
         }
         XCTAssertFalse(unit.contains("s3:"), "a remote repository needs no writable path:\n\(unit)")
+        let prefixed = SystemdUnits.serviceUnit(settings(try configuration(repository: "local:/srv/local-silo")))
+        XCTAssertTrue(prefixed.contains("\nReadWritePaths=-/srv/local-silo\n"), prefixed)
 
         let timer = SystemdUnits.timerUnit(settings(try configuration()))
         for line in ["OnCalendar=*-*-* 00/4:00:00", "Persistent=true", "RandomizedDelaySec=15min", "Unit=silo.service", "WantedBy=timers.target"] {

@@ -41,8 +41,8 @@ public struct ScheduleSettings: Sendable, Equatable {
     public init(configuration: Configuration, siloBinary: String, scope: ScheduleScope) {
         let cache = configuration.repository.cacheDirectory
         var paths: [String] = []
-        for location in [configuration.repository.location] + configuration.copies.map(\.location) where ScheduleSettings.isLocal(location) {
-            paths.append(SystemdUnits.escapedPath(ScheduleSettings.absolute(location)))
+        for location in [configuration.repository.location] + configuration.copies.map(\.location) {
+            if let directory = ScheduleSettings.localDirectory(location) { paths.append(SystemdUnits.escapedPath(ScheduleSettings.absolute(directory))) }
         }
         if let cache {
             paths.append(SystemdUnits.escapedPath(ScheduleSettings.absolute(cache)))
@@ -58,11 +58,13 @@ public struct ScheduleSettings: Sendable, Equatable {
                   configuredCache: cache.map(ScheduleSettings.absolute), stateDirectory: ScheduleSettings.absolute(configuration.state.directory))
     }
 
-    /// A repository location on this machine's file system (not `s3:`, nor any `scheme:` URL).
-    public static func isLocal(_ location: String) -> Bool {
-        if location.hasPrefix("/") || location.hasPrefix(".") { return true }
-        guard let colon = location.firstIndex(of: ":") else { return true }
-        return location[..<colon].contains("/")
+    /// The directory of a repository on this machine's file system (a path, or `local:PATH`);
+    /// nil for `s3:` and any other `scheme:` location, which needs nothing writable here.
+    public static func localDirectory(_ location: String) -> String? {
+        if location.hasPrefix("local:") { return String(location.dropFirst("local:".count)) }
+        if location.hasPrefix("/") || location.hasPrefix(".") { return location }
+        guard let colon = location.firstIndex(of: ":") else { return location }
+        return location[..<colon].contains("/") ? location : nil
     }
 
     public static func absolute(_ path: String) -> String {
