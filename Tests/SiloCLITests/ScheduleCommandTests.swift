@@ -9,13 +9,14 @@ final class ScheduleCommandTests: XCTestCase {
 
     /// A valid configuration (0600, beside its password file) with a 4h and a daily source;
     /// the repository outside /tmp so that the unit keeps its private /tmp.
-    private func writeConfiguration(_ env: CLIEnvironment, extra: String = "") throws -> String {
+    private func writeConfiguration(_ env: CLIEnvironment, cache: String? = nil, extra: String = "") throws -> String {
         try env.write("etc/repository.password", Data("correct horse\n".utf8))
         let config = env.path("etc/silo.yaml")
         try env.write("etc/silo.yaml", Data("""
             repository:
               location: /srv/silo-schedule-test/repo
               password_file: repository.password
+            \(cache.map { "  cache_dir: \($0)" } ?? "")
             sources:
               db:
                 paths: [/srv/silo-schedule-test/dump]
@@ -235,7 +236,8 @@ final class ScheduleCommandTests: XCTestCase {
     /// first: a fake systemctl on PATH records what it is asked.
     func testWithSystemdRunningTheTimerIsEnabledAndDisabled() throws {
         let env = try CLIEnvironment()
-        let config = try writeConfiguration(env)
+        // Activating creates the directories the hardened service writes: here, never /var/lib/silo or /root/.cache.
+        let config = try writeConfiguration(env, cache: env.path("unit-cache"), extra: "state:\n  directory: \(env.path("unit-state"))\n")
         let log = env.path("systemctl.log")
         try env.write("bin/systemctl", Data("""
             #!/bin/sh
@@ -255,6 +257,10 @@ final class ScheduleCommandTests: XCTestCase {
         XCTAssertEqual(installed.jsonLines.last?["activated"] as? Bool, true, installed.stdout)
         XCTAssertEqual(installed.jsonLines.last?["commands"] as? [String], [])
         XCTAssertEqual(try String(contentsOfFile: log, encoding: .utf8), "daemon-reload\nenable --now silo.timer\n")
+        for directory in [env.path("unit-cache"), env.path("unit-state")] {
+            let mode = try XCTUnwrap(try FileManager.default.attributesOfItem(atPath: directory)[.posixPermissions] as? Int)
+            XCTAssertEqual(mode, 0o700, directory)
+        }
 
         let status = try env.expect(0, ["--json", "schedule", "status", "--systemd", "--unit-dir", units], environment: systemd)
         let timer = try XCTUnwrap(status.jsonLines.first { $0["unit"] as? String == "silo.timer" })

@@ -123,6 +123,25 @@ public struct ScheduleInstaller: Sendable {
         return changes
     }
 
+    /// Creates (0700) the state and cache directories the service may write, when missing:
+    /// under `ProtectSystem=strict` a missing `ReadWritePaths` entry is skipped, and the run
+    /// could not create it on the read-only file system. Returns the directories created.
+    /// Only for units about to run here (a packager's `--unit-dir` build creates nothing).
+    public func createWritableDirectories(_ settings: ScheduleSettings) throws -> [String] {
+        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+        let cache = settings.configuredCache ?? (settings.scope == .user ? home + "/.cache/silo" : "/root/.cache/silo")
+        var created: [String] = []
+        for directory in [settings.stateDirectory, cache] where !FileManager.default.fileExists(atPath: directory) {
+            do {
+                try StateDirectory(path: directory).create()
+            } catch let error as OpsError {
+                throw OpsError(.schedule, error.message)
+            }
+            created.append(directory)
+        }
+        return created
+    }
+
     /// systemctl's commands that load and start the timer.
     public func activationCommands() -> [[String]] {
         [reloadCommand, systemctl(["enable", "--now", SystemdUnits.timer])]

@@ -105,6 +105,7 @@ struct ScheduleCommand: ParsableCommand {
                 case .systemd:
                     let commands = installer.activationCommands()
                     if !noActivate && installer.systemdRunning {
+                        for directory in try installer.createWritableDirectories(settings) { output.line("created \(directory)") }
                         do {
                             try installer.runSystemctl(commands)
                         } catch let error as OpsError {
