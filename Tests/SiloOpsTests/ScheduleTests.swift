@@ -256,5 +256,13 @@ final class ScheduleTests: XCTestCase {
         guard case .recorded = try ScheduleFailure.record(configurationFile: file, unit: "silo.service", scope: .system,
                                                           in: history, now: clock.now) else { return XCTFail("not recorded after a success") }
         XCTAssertEqual(try history.runs().count, 4)
+
+        // A partial run (exit 3) fails the unit, and is already its record.
+        clock.advance(3600)
+        let partial = try history.beginRun(configuration: file, trigger: .schedule)
+        try history.endRun(partial, status: .partial, exitCode: 3)
+        XCTAssertEqual(try ScheduleFailure.record(configurationFile: file, unit: "silo.service", scope: .system, in: history, now: clock.now),
+                       .alreadyRecorded(run: partial))
+        XCTAssertEqual(try history.runs().count, 5)
     }
 }

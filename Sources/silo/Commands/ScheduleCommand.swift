@@ -228,7 +228,7 @@ struct ScheduleCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "failed", abstract: "Record in the run history that the scheduled unit failed (run by silo-failure@.service).",
             discussion: Help.examples(["silo schedule failed --config /etc/silo/silo.yaml --unit silo.service"],
-                                      note: "Not recorded again when the newest run of the configuration is a failure that ended less than 15 minutes ago."),
+                                      note: "Not recorded again when the newest run of the configuration recorded a failing outcome itself (failed, partial, lock_held, …) that ended less than 15 minutes ago."),
             shouldDisplay: false)
         @OptionGroup var global: GlobalOptions
 
