@@ -62,7 +62,7 @@ struct ScheduleCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "install", abstract: "Write the timer and service units (or the cron file) for the configuration, and start the timer.",
             discussion: Help.examples(["silo schedule install", "silo --config /etc/silo/silo.yaml schedule install --cron",
-                                       "silo schedule install --user", "silo schedule install --unit-dir ./units --no-activate"],
+                                       "silo schedule install --user", "silo schedule install --dry-run", "silo schedule install --unit-dir ./units --no-activate"],
                                       note: "The configuration is validated first. The service runs `silo run --config FILE --scheduled` with Nice=10, IOSchedulingClass=idle and ProtectSystem=strict (writable: the local repositories, the cache, the state directory); when it fails, silo-failure@.service records the failure in the run history. A file silo did not write is not replaced without --force. --cron --user needs --cron-file (a crontab fragment for `crontab FILE`)."))
         @OptionGroup var global: GlobalOptions
         @OptionGroup var target: Target
@@ -76,6 +76,9 @@ struct ScheduleCommand: ParsableCommand {
         @Option(name: .long, help: ArgumentHelp("The silo binary the units run (default: this one).", valueName: "path"))
         var siloBinary: String?
 
+        @Flag(name: [.customShort("n"), .long], help: "Print each file as it would be written; write and run nothing.")
+        var dryRun = false
+
         func run() throws {
             let output = global.output
             try runCommand(output) {
@@ -87,6 +90,13 @@ struct ScheduleCommand: ParsableCommand {
                 guard let configuration = ConfigCommand.load(global, output: output) else { return ExitCodes.usage }
                 let settings = ScheduleSettings(configuration: configuration, siloBinary: binary, scope: target.scope)
                 let installer = ScheduleInstaller(locations: target.locations(global.environment), environment: global.environment)
+                if dryRun {
+                    for file in installer.render(kind, settings) {
+                        output.result("# \(file.path)\n" + file.text)
+                        output.emit(ScheduleFileMessage(kind: kind.rawValue, unit: file.name, path: file.path, action: "would_write"))
+                    }
+                    return ExitCodes.success
+                }
                 for change in try installer.install(kind, settings, force: force) {
                     output.line("wrote \(change.path)")
                     output.emit(ScheduleFileMessage(change))
