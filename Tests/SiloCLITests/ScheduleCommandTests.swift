@@ -82,6 +82,7 @@ final class ScheduleCommandTests: XCTestCase {
         XCTAssertEqual(timer["OnCalendar"], ["*-*-* 00/4:00:00"])
         XCTAssertEqual(timer["Persistent"], ["true"])
         XCTAssertEqual(timer["RandomizedDelaySec"], ["15min"])
+        XCTAssertEqual(timer["FixedRandomDelay"], ["true"])
         XCTAssertEqual(timer["WantedBy"], ["timers.target"])
 
         let failure = keys(try String(contentsOfFile: units + "/silo-failure@.service", encoding: .utf8))

@@ -147,7 +147,7 @@ final class ScheduleTests: XCTestCase {
         XCTAssertTrue(prefixed.contains("\nReadWritePaths=-/srv/local-silo\n"), prefixed)
 
         let timer = SystemdUnits.timerUnit(settings(try configuration()))
-        for line in ["OnCalendar=*-*-* 00/4:00:00", "Persistent=true", "RandomizedDelaySec=15min", "Unit=silo.service", "WantedBy=timers.target"] {
+        for line in ["OnCalendar=*-*-* 00/4:00:00", "Persistent=true", "RandomizedDelaySec=15min", "FixedRandomDelay=true", "Unit=silo.service", "WantedBy=timers.target"] {
             XCTAssertTrue(timer.contains("\n" + line + "\n"), "\(line) missing:\n\(timer)")
         }
         XCTAssertEqual(SystemdUnits.onCalendar(inTimer: timer), "*-*-* 00/4:00:00")

@@ -56,6 +56,9 @@ public enum SystemdUnits {
             // A firing missed while the machine was off runs at the next boot.
             "Persistent=true",
             "RandomizedDelaySec=\(duration(calendar.randomizedDelay))",
+            // The same delay at every firing (per machine and unit): firings stay one step apart, so a
+            // cadence equal to the step is due at each one instead of just missing it after a long delay.
+            "FixedRandomDelay=true",
             "Unit=\(service)",
             "",
             "[Install]",
