@@ -125,7 +125,7 @@ public enum ScheduleCalendar: Sendable, Equatable, CustomStringConvertible {
     /// `every 15 minutes`, `every 4 hours`, `daily`: how the step reads in messages.
     public var description: String {
         switch self {
-        case .minutes(let n): return "every \(n) minute\(n == 1 ? "" : "s")"
+        case .minutes(let n): return n == 1 ? "every minute" : "every \(n) minutes"
         case .hours(let n): return n == 1 ? "hourly" : "every \(n) hours"
         case .daily: return "daily"
         case .weekly: return "weekly"
