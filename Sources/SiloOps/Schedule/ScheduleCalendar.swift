@@ -36,9 +36,10 @@ public enum ScheduleCalendar: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// The step for a cadence: the calendar words as they are (`monthly` is a calendar month
-    /// here, not the 30 days due-ness counts), a duration as the longest step not longer than
-    /// it; below a minute, every minute (cron's finest).
+    /// The step for a cadence: the calendar words as they are, a duration as the longest step
+    /// not longer than it; below a minute, every minute (cron's finest). `monthly` fires on the
+    /// 1st, as users of the word expect; due-ness counts it as 30 days, so it must allow for
+    /// February (28 days from the 1st to the 1st) or that firing finds nothing due.
     public init(cadence: Cadence) {
         switch cadence.spelling {
         case "hourly": self = .hours(1)
