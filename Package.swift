@@ -65,7 +65,8 @@ let package = Package(
         .testTarget(name: "SiloEngineTests", dependencies: ["SiloEngine", "SiloRepository", "SiloFormat", "SiloStorage", "CLinux", "SiloTestSupport"]),
         .testTarget(name: "SiloPostgresTests", dependencies: ["SiloPostgres"]),
         .testTarget(name: "SiloLegacyTests", dependencies: ["SiloLegacy", "SiloEngine", "SiloRepository", "SiloFormat", "SiloStorage", "SiloTestSupport"]),
-        .testTarget(name: "SiloOpsTests", dependencies: ["SiloOps"]),
+        // SiloConfig: the schedule tests build configurations to derive units from.
+        .testTarget(name: "SiloOpsTests", dependencies: ["SiloOps", "SiloConfig"]),
         // Yams: the documentation test turns each YAML example into JSON for the JSON Schema check.
         .testTarget(name: "SiloConfigTests", dependencies: ["SiloConfig", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "SiloCLITests", dependencies: ["silo", "SiloTestSupport", "SiloRepository", "SiloLegacy", "SiloOps", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

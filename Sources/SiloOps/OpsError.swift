@@ -1,6 +1,7 @@
 import Foundation
 
-/// A failure of the operations layer's own machinery: the state directory and its databases.
+/// A failure of the operations layer's own machinery: the state directory and its databases,
+/// the schedule units.
 /// (A held run lock is its own type, `RunLockHeld`, because the CLI gives it its own exit code.)
 public struct OpsError: Error, CustomStringConvertible, Sendable {
     public enum Code: String, Sendable {
@@ -11,6 +12,9 @@ public struct OpsError: Error, CustomStringConvertible, Sendable {
         case stateDamaged
         /// A caller passed something the layer cannot record (a summary that is not JSON).
         case invalidArgument
+        /// A schedule unit or cron file cannot be written or removed, is not silo's to replace,
+        /// or systemctl refused it.
+        case schedule
     }
 
     public let code: Code

@@ -28,6 +28,8 @@ var allJSONMessages: [any JSONMessage.Type] {
         KeyMessage.self, KeyAddedMessage.self, KeyRemovedMessage.self, KeyChangedMessage.self,
         TaggedMessage.self, TagSummaryMessage.self, RunMessage.self, RunStepMessage.self, RunSummaryMessage.self, PlanItemMessage.self,
         ConfigErrorMessage.self, ConfigSummaryMessage.self, ConfigurationMessage.self, ConfigWrittenMessage.self, ConfigRecoveredMessage.self,
+        ScheduleFileMessage.self, ScheduleInstallSummaryMessage.self, ScheduleRemoveSummaryMessage.self, ScheduleUnitMessage.self,
+        ScheduleFailureMessage.self,
     ]
 }
 
