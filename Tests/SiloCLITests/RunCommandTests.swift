@@ -131,6 +131,74 @@ final class RunCommandTests: XCTestCase {
         try env.expect(0, ["check", "-r", offsite])
     }
 
+    // MARK: Thirty simulated days
+
+    /// Runs every 8 hours for 30 days on the test clock (SILO_TEST_CLOCK), with the machine off
+    /// for all of day 7. Retention keeps exactly what 7 daily / 4 weekly / 12 monthly keep of all
+    /// the snapshots ever made; the daily check runs once a day (not at every run) and reads the
+    /// next group of packs each time; the weekly prune missed on day 7 catches up on day 8.
+    func testThirtySimulatedDaysOfRuns() throws {
+        try configure("""
+            repository:
+              location: \(env.repo)
+            sources:
+              files:
+                paths: [\(env.path("platform/uploads"))]
+                cadence: 8h
+            retention:
+              keep_daily: 7
+              keep_weekly: 4
+              keep_monthly: 12
+              prune: weekly
+            checks:
+              structure: daily
+              read_data: { cadence: daily, share: 1/30 }
+            """)
+        let start = try XCTUnwrap(ISO8601DateFormatter().date(from: "2026-03-02T00:00:00Z"))  // a Monday
+        var snapshotTimes: [String: Date] = [:]
+        var prunes: [Date] = [], checks: [Date] = [], groups: [String] = []
+        for index in 0..<(30 * 3) {
+            let now = start.addingTimeInterval(Double(index) * 8 * 3600)
+            if Int(now.timeIntervalSince(start)) / 86_400 == 7 { continue }  // the machine is off
+            try env.write("platform/uploads/day.txt", Data("run \(index)\n".utf8))
+            let result = try siloRun(["--json"], environment: ["SILO_TEST_CLOCK": ISO8601DateFormatter().string(from: now)])
+            XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+            if let id = step(result, "backup", "files")?["snapshot_id"] as? String { snapshotTimes[id] = now }
+            if step(result, "prune", "repository") != nil { prunes.append(now) }
+            if let check = step(result, "check", "read-data") {
+                checks.append(now)
+                groups.append((check["details"] as? [String: Any])?["group"] as? String ?? "")
+            }
+        }
+        XCTAssertEqual(snapshotTimes.count, 87, "every run made its snapshot: the 8h cadence was due at each")
+
+        var utc = Calendar(identifier: .iso8601)
+        utc.timeZone = TimeZone(identifier: "UTC")!
+        func newestPerBucket(_ count: Int, _ key: (Date) -> [Int]) -> Set<String> {
+            var kept: [String] = [], seen: [[Int]] = []
+            for (id, time) in snapshotTimes.sorted(by: { $0.value > $1.value }) where !seen.contains(key(time)) && seen.count < count {
+                seen.append(key(time))
+                kept.append(id)
+            }
+            return Set(kept)
+        }
+        let daily = newestPerBucket(7) { let c = utc.dateComponents([.year, .month, .day], from: $0); return [c.year!, c.month!, c.day!] }
+        let weekly = newestPerBucket(4) { let c = utc.dateComponents([.yearForWeekOfYear, .weekOfYear], from: $0); return [c.yearForWeekOfYear!, c.weekOfYear!] }
+        let monthly = newestPerBucket(12) { let c = utc.dateComponents([.year, .month], from: $0); return [c.year!, c.month!] }
+        let expected = daily.union(weekly).union(monthly)
+        let kept = Set(try snapshots(tag: "source:files").compactMap { $0["id"] as? String })
+        XCTAssertEqual(kept, expected)
+        // Day 29 is Tuesday 31 March: its week's and March's newest are today's, the week before's is Sunday's
+        // (among the 7 days); the two weeks before those add one each.
+        XCTAssertEqual(kept.count, 9)
+
+        let day: TimeInterval = 86_400
+        XCTAssertEqual(prunes.map { Int($0.timeIntervalSince(start) / day) }, [0, 8, 15, 22, 29], "weekly; day 7 was missed and caught up on day 8")
+        XCTAssertEqual(checks.count, 29, "once a day on each day the machine was on, not at every run")
+        XCTAssertEqual(groups, (1...29).map { "\($0)/30" }, "each check reads the next group of packs")
+        try env.expect(0, ["check", "--read-data"])
+    }
+
     // MARK: Hooks
 
     func testHooksRunInOrderAndAFailedSourceDoesNotStopTheOthers() throws {
