@@ -405,6 +405,36 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(unknown.stderr, "silo: no source nosuch in \(configPath) (its sources: files)\n")
     }
 
+    /// Without -r or SILO_REPOSITORY, commands use the configuration's repository and password:
+    /// `silo init`, `silo run`, `silo snapshots` on a configured server need nothing else.
+    func testCommandsWithoutARepositoryUseTheConfiguredOne() throws {
+        try env.write("etc/repository.password", Data("configured secret\n".utf8))
+        chmod(env.path("etc/repository.password"), 0o600)
+        try configure("""
+            repository:
+              location: \(env.path("configured-repo"))
+              password_file: \(env.path("etc/repository.password"))
+            sources:
+            \(filesSource)
+            """)
+        env.environment.removeValue(forKey: "SILO_REPOSITORY")
+        env.environment.removeValue(forKey: "SILO_PASSWORD")
+        try env.expect(0, ["--config", configPath, "init", "-q"])
+        XCTAssertEqual(try siloRun().status, 0)
+        let listed = try env.expect(0, ["--config", configPath, "snapshots", "--json"]).jsonLines.filter { $0["message_type"] as? String == "snapshot" }
+        XCTAssertEqual(listed.count, 2, "the files and the saved configuration")
+        // The configured password is the one: another is refused.
+        try env.expect(12, ["--config", configPath, "snapshots"], environment: ["SILO_PASSWORD": "wrong"])
+        // A wrong password in the configuration is a run that failed before doing anything, recorded.
+        try Data("wrong\n".utf8).write(to: URL(fileURLWithPath: env.path("etc/repository.password")))
+        let refused = try siloRun(["--force"])
+        XCTAssertEqual(refused.status, 12, refused.stderr)
+        let last = try XCTUnwrap(try history().last)
+        XCTAssertEqual(last["status"] as? String, "failed")
+        XCTAssertEqual(last["exit_code"] as? Int, 12)
+        try env.expect(64, ["--config", env.path("nosuch.yaml"), "snapshots"])
+    }
+
     func testDryRunPrintsThePlanAndTouchesNothing() throws {
         try configure("""
             repository:

@@ -39,9 +39,25 @@ struct GlobalOptions: ParsableArguments {
 
     var environment: [String: String] { ProcessInfo.processInfo.environment }
 
+    /// The configuration's repository, when neither -r nor SILO_REPOSITORY names one and there
+    /// is a configuration (--config, SILO_CONFIG, or /etc/silo/silo.yaml when it exists): on a
+    /// configured server `silo snapshots` and `silo restore` reach the repository `silo run`
+    /// writes, with its password, as borgmatic's users expect.
+    func configuredRepository() throws -> SiloConfig.RepositorySettings? {
+        guard repo == nil, environment["SILO_REPOSITORY"] == nil else { return nil }
+        let path = configurationPath
+        let named = config != nil || !(environment[ConfigurationLoader.environmentVariable] ?? "").isEmpty
+        guard named || FileManager.default.fileExists(atPath: path) else { return nil }
+        do throws(ConfigurationError) {
+            return try ConfigurationLoader.load(path: path, environment: environment, options: .shapeOnly).repository
+        } catch {
+            throw UsageError(message: "no repository given (-r/--repo or SILO_REPOSITORY), and the configuration cannot be read: \(error.issues.first?.description ?? path) (see `silo config validate`)")
+        }
+    }
+
     func repositoryLocation() throws -> String {
-        guard let location = repo ?? environment["SILO_REPOSITORY"] else {
-            throw RepositoryError(.invalidArgument, "no repository given: use -r/--repo or set SILO_REPOSITORY")
+        guard let location = try repo ?? environment["SILO_REPOSITORY"] ?? configuredRepository()?.location else {
+            throw RepositoryError(.invalidArgument, "no repository given: use -r/--repo, set SILO_REPOSITORY, or write a configuration (silo config init)")
         }
         // An empty value is a mistake in a script or unit file, not "the current directory".
         guard !location.isEmpty else {
@@ -55,6 +71,7 @@ struct GlobalOptions: ParsableArguments {
     var cacheRoot: String {
         if let cacheDir { return cacheDir }
         if let dir = environment["SILO_CACHE_DIR"], !dir.isEmpty { return dir }
+        if let dir = (try? configuredRepository())??.cacheDirectory { return dir }
         if let xdg = environment["XDG_CACHE_HOME"], !xdg.isEmpty { return xdg + "/silo" }
         return (environment["HOME"] ?? NSTemporaryDirectory()) + "/.cache/silo"
     }
@@ -73,7 +90,11 @@ struct GlobalOptions: ParsableArguments {
                 throw UsageError(message: "a password file (--password-file or SILO_PASSWORD_FILE) and a password command (--password-command or SILO_PASSWORD_COMMAND) exclude each other; give one")
             case (nil, nil):
                 if let password = environment["SILO_PASSWORD"] { return .environment(password) }
-                return .prompt
+                switch try configuredRepository()?.password {
+                case .file(let path)?: return .file(path)
+                case .command(let command)?: return .command(command)
+                case nil: return .prompt
+                }
             }
         }
     }
