@@ -10,8 +10,8 @@ import SiloRepository
 ///
 /// A snapshot, not a new kind of object: it is encrypted, deduplicated (an unchanged
 /// configuration costs nothing), copied off-site with the rest, kept by the retention policy
-/// like any series, and the repository format does not change (docs/FORMAT.md §"Saved
-/// configuration" names the paths).
+/// like any series, and the repository format does not change (docs/FORMAT.md §14 names the
+/// paths).
 public enum ConfigurationArchive {
     public static let seriesTag = "silo-config"
     public static let configurationPath = "/silo/silo.yaml"
