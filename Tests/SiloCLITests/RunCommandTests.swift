@@ -101,6 +101,7 @@ final class RunCommandTests: XCTestCase {
                                "forget offsite/silo-config", "prune offsite", "check read-data", "check structure"], first.stdout)
         let dump = try XCTUnwrap(step(first, "dump", "database"))
         XCTAssertEqual(dump["status"] as? String, "succeeded")
+        let dumpID = try XCTUnwrap(dump["snapshot_id"] as? String)
         let copied = try XCTUnwrap(step(first, "copy", "offsite")?["details"] as? [String: Any])
         XCTAssertEqual(copied["snapshots_copied"] as? Int, 3, "the dump, the files and the saved configuration")
         // The off-site copy holds the database dump, readable there.
@@ -109,6 +110,11 @@ final class RunCommandTests: XCTestCase {
         let remoteDump = try XCTUnwrap(remote.first { ($0["tags"] as? [String] ?? []).contains("source:database") })
         let listed = try env.expect(0, ["ls", "-r", offsite, try XCTUnwrap(remoteDump["id"] as? String)]).stdout
         XCTAssertTrue(listed.contains("/postgres/"), listed)
+
+        // `latest` is the newest snapshot holding what is asked for, whichever series came after it.
+        XCTAssertEqual(try env.expect(0, ["dump", "latest", env.path("platform/.env")]).stdout, "APP_KEY=x\n")
+        let drill = try env.expect(0, ["restore", "latest", "--postgres", database, "--test"], environment: postgres.environment)
+        XCTAssertTrue(drill.stdout.contains(String(dumpID.prefix(8))), drill.stdout)
 
         // Everything again (--force), nothing changed: little data and few requests.
         let second = try siloRun(["--json", "--force"])

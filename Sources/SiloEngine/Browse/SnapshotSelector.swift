@@ -29,11 +29,27 @@ public struct SnapshotSelector: Sendable {
         all.filter { matches($0.snapshot) }
     }
 
-    public func resolve(_ reference: String, in repository: Repository) throws -> (id: SnapshotID, snapshot: Snapshot) {
+    /// The tag of the snapshots `silo run` saves its configuration in (FORMAT.md §14): they are
+    /// not backups, so `latest` passes over them unless `--tag silo-config` asks for them.
+    public static let configurationTag = "silo-config"
+
+    /// `covering`: for `latest`, the paths the command reads (`dump latest PATH`, `restore latest
+    /// --include PATH`): the newest snapshot whose source paths hold one of them (or lie under one). `silo run`
+    /// keeps each source in a series of its own, and the newest snapshot of all may be another
+    /// source's.
+    public func resolve(_ reference: String, in repository: Repository, covering: [String] = []) throws -> (id: SnapshotID, snapshot: Snapshot) {
         let all = filter(try repository.snapshots())
         if reference == "latest" {
-            guard let last = all.last else {
-                throw RepositoryError(.notFound, "no snapshot matches\(describeFilter); run `silo snapshots` to see them")
+            var candidates = tag == Self.configurationTag ? all : all.filter { !$0.snapshot.tags.contains(Self.configurationTag) }
+            if !covering.isEmpty {
+                let wanted = covering.map { Paths.absolute($0).displayString }
+                candidates = candidates.filter { entry in
+                    entry.snapshot.paths.contains { source in wanted.contains { Self.path($0, isUnder: source) || Self.path(source, isUnder: $0) } }
+                }
+            }
+            guard let last = candidates.last else {
+                let what = covering.isEmpty ? "" : " holding \(covering.joined(separator: ", "))"
+                throw RepositoryError(.notFound, "no snapshot\(what) matches\(describeFilter); run `silo snapshots` to see them")
             }
             return last
         }
@@ -47,6 +63,11 @@ public struct SnapshotSelector: Sendable {
                                   matches.isEmpty ? "no snapshot \(reference)\(describeFilter)" : "snapshot prefix \(reference) is ambiguous; give more digits")
         }
         return matches[0]
+    }
+
+    /// `path` is `source` or lies under it.
+    static func path(_ path: String, isUnder source: String) -> Bool {
+        source == "/" || path == source || path.hasPrefix(source + "/")
     }
 
     private var describeFilter: String {

@@ -13,7 +13,7 @@ import SiloRepository
 /// like any series, and the repository format does not change (docs/FORMAT.md §14 names the
 /// paths).
 public enum ConfigurationArchive {
-    public static let seriesTag = "silo-config"
+    public static let seriesTag = SnapshotSelector.configurationTag
     public static let configurationPath = "/silo/silo.yaml"
     public static let historyPath = "/silo/history.sqlite"
 

@@ -19,7 +19,7 @@ struct DumpCommand: ParsableCommand {
         let output = global.output
         try runCommand(output) {
             let repository = try global.openRepository()
-            let (_, snap) = try filter.selector.resolve(snapshot, in: repository)
+            let (_, snap) = try filter.selector.resolve(snapshot, in: repository, covering: [path])
             guard let node = try TreeWalker(repository: repository).node(at: Paths.absolute(path), root: snap.tree) else {
                 throw RepositoryError(.notFound, "\(path) is not in the snapshot")
             }

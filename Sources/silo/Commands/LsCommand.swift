@@ -27,7 +27,7 @@ struct LsCommand: ParsableCommand {
         let output = global.output
         try runCommand(output) {
             let repository = try global.openRepository()
-            let (_, snap) = try filter.selector.resolve(snapshot, in: repository)
+            let (_, snap) = try filter.selector.resolve(snapshot, in: repository, covering: path.map { [$0] } ?? [])
             let walker = TreeWalker(repository: repository)
             // Without a path the sources are what the snapshot holds: `backup /a/x /b/y` lists
             // both, where the root alone would show only their first directory, `/a`.

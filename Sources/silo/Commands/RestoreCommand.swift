@@ -45,7 +45,8 @@ struct RestoreCommand: ParsableCommand {
         if let name = database.postgres {
             try runCommand(output) {
                 let repository = try global.openRepository()
-                let (id, snap) = try filter.selector.resolve(snapshot, in: repository)
+                // `latest` is the newest snapshot holding dumps, whichever source came after it.
+                let (id, snap) = try filter.selector.resolve(snapshot, in: repository, covering: [SnapshotLayout.root])
                 return try database.restore(name, snapshotID: id, snapshot: snap, repository: repository, output: output)
             }
             return
@@ -53,7 +54,7 @@ struct RestoreCommand: ParsableCommand {
         let target = self.target!
         try runCommand(output) {
             let repository = try global.openRepository()
-            let (id, snap) = try filter.selector.resolve(snapshot, in: repository)
+            let (id, snap) = try filter.selector.resolve(snapshot, in: repository, covering: include)
             var options = RestoreOptions(target: target)
             options.includes = include
             options.excludes = exclude
