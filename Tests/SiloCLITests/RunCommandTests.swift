@@ -429,8 +429,12 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(try siloRun().status, 0)
         let listed = try env.expect(0, ["--config", configPath, "snapshots", "--json"]).jsonLines.filter { $0["message_type"] as? String == "snapshot" }
         XCTAssertEqual(listed.count, 2, "the files and the saved configuration")
-        // The configured password is the one: another is refused.
-        try env.expect(12, ["--config", configPath, "snapshots"], environment: ["SILO_PASSWORD": "wrong"])
+        // The configured password is the one, as silo run uses it (SILO_PASSWORD does not override it),
+        // unless the command line names another.
+        try env.expect(0, ["--config", configPath, "snapshots"], environment: ["SILO_PASSWORD": "wrong"])
+        try env.write("other.password", Data("wrong\n".utf8))
+        chmod(env.path("other.password"), 0o600)
+        try env.expect(12, ["--config", configPath, "snapshots", "--password-file", env.path("other.password")])
         // A wrong password in the configuration is a run that failed before doing anything, recorded.
         try Data("wrong\n".utf8).write(to: URL(fileURLWithPath: env.path("etc/repository.password")))
         let refused = try siloRun(["--force"])

@@ -76,11 +76,22 @@ struct GlobalOptions: ParsableArguments {
         return (environment["HOME"] ?? NSTemporaryDirectory()) + "/.cache/silo"
     }
 
-    /// Where the password comes from, as restic decides: a file (--password-file, else
+    /// Where the password comes from: for the configuration's repository (no -r, no
+    /// SILO_REPOSITORY) its `password_file` or `password_command` unless the command line gives
+    /// one; otherwise as restic decides: a file (--password-file, else
     /// SILO_PASSWORD_FILE) or a command (--password-command, else SILO_PASSWORD_COMMAND), which
     /// exclude each other; else SILO_PASSWORD; else a prompt on the terminal. Never argv.
     var passwordSource: PasswordSource {
         get throws {
+            // The configuration's repository comes with the configuration's password, as
+            // `silo run` uses it; only the command line's own options override it.
+            if passwordFile == nil, passwordCommand == nil {
+                switch try configuredRepository()?.password {
+                case .file(let path)?: return .file(path)
+                case .command(let command)?: return .command(command)
+                case nil: break
+                }
+            }
             let file = passwordFile ?? environment["SILO_PASSWORD_FILE"].flatMap { $0.isEmpty ? nil : $0 }
             let command = passwordCommand ?? environment["SILO_PASSWORD_COMMAND"].flatMap { $0.isEmpty ? nil : $0 }
             switch (file, command) {
@@ -90,11 +101,7 @@ struct GlobalOptions: ParsableArguments {
                 throw UsageError(message: "a password file (--password-file or SILO_PASSWORD_FILE) and a password command (--password-command or SILO_PASSWORD_COMMAND) exclude each other; give one")
             case (nil, nil):
                 if let password = environment["SILO_PASSWORD"] { return .environment(password) }
-                switch try configuredRepository()?.password {
-                case .file(let path)?: return .file(path)
-                case .command(let command)?: return .command(command)
-                case nil: return .prompt
-                }
+                return .prompt
             }
         }
     }
