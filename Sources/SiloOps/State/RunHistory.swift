@@ -135,7 +135,7 @@ public final class RunHistory: @unchecked Sendable {
         defer { for suffix in ["", "-wal", "-shm"] { unlink(copy + suffix) } }
         try db.query("VACUUM INTO ?1", [.text(copy)])
         if let run {
-            let copied = try StateDatabase(path: copy)
+            let copied = try StateDatabase(path: copy, scratch: true)
             try copied.transaction {
                 try copied.query("DELETE FROM steps WHERE run = ?1", [.int(run)])
                 try copied.query("DELETE FROM runs WHERE id = ?1", [.int(run)])

@@ -12,7 +12,9 @@ final class StateDatabase: @unchecked Sendable {
 
     /// Opens (creating it 0600 if missing) the database at `path`, in WAL mode so that readers
     /// (`silo history`, monitoring) never wait for a run that is writing.
-    init(path: String) throws {
+    /// `scratch`: a throwaway copy (the history saved into the repository) that is read once and
+    /// deleted: no WAL, no syncs.
+    init(path: String, scratch: Bool = false) throws {
         self.path = path
         if !FileManager.default.fileExists(atPath: path) {
             let fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0o600)
@@ -28,6 +30,11 @@ final class StateDatabase: @unchecked Sendable {
         }
         handle = db
         sqlite3_busy_timeout(db, 10_000)
+        if scratch {
+            try execute("PRAGMA journal_mode=OFF")
+            try execute("PRAGMA synchronous=OFF")
+            return
+        }
         try execute("PRAGMA journal_mode=WAL")
     }
 

@@ -201,6 +201,7 @@ struct ConfiguredRepositoryOpener: RepositoryOpening {
             case nil: secret = try global.password(prompt: "enter password for repository \(store.location): ")
             }
         }
-        return try Repository.open(store: store, password: secret, cacheRoot: cacheDirectory ?? global.cacheRoot)
+        // --cache-dir and SILO_CACHE_DIR win over the configuration, as for every command.
+        return try Repository.open(store: store, password: secret, cacheRoot: global.explicitCacheRoot ?? cacheDirectory ?? global.defaultCacheRoot)
     }
 }

@@ -69,9 +69,20 @@ struct GlobalOptions: ParsableArguments {
     func store() throws -> ObjectStore { try StoreFactory.store(for: try repositoryLocation(), caBundle: cacert) }
 
     var cacheRoot: String {
+        if let dir = explicitCacheRoot { return dir }
+        if let dir = (try? configuredRepository())??.cacheDirectory { return dir }
+        return defaultCacheRoot
+    }
+
+    /// `--cache-dir`, else `SILO_CACHE_DIR`.
+    var explicitCacheRoot: String? {
         if let cacheDir { return cacheDir }
         if let dir = environment["SILO_CACHE_DIR"], !dir.isEmpty { return dir }
-        if let dir = (try? configuredRepository())??.cacheDirectory { return dir }
+        return nil
+    }
+
+    /// Where the cache goes when nothing names it.
+    var defaultCacheRoot: String {
         if let xdg = environment["XDG_CACHE_HOME"], !xdg.isEmpty { return xdg + "/silo" }
         return (environment["HOME"] ?? NSTemporaryDirectory()) + "/.cache/silo"
     }
