@@ -59,7 +59,7 @@ public final class ConfiguredRun: @unchecked Sendable {
                                    cacheDirectory: configuration.repository.cacheDirectory)
         } catch {
             // Nothing can be backed up; the step says why (wrong password, no repository).
-            record(.backup, RunPlan.StepName.repository, started: Date()) { _ in throw error }
+            record(.backup, RunPlan.StepName.repository) { _ in throw error }
             return finishing(hookEnvironment)
         }
         var backedUp: [SourceSettings] = []
@@ -120,7 +120,7 @@ public final class ConfiguredRun: @unchecked Sendable {
         case .succeeded:
             break
         }
-        let made = record(source.isDatabase ? .dump : .backup, source.name, started: Date()) { report in
+        let made = record(source.isDatabase ? .dump : .backup, source.name) { report in
             try self.snapshot(source, into: repository, report: &report)
         }
         if made {
@@ -172,7 +172,7 @@ public final class ConfiguredRun: @unchecked Sendable {
     /// Retention of one series (a source's snapshots of this host) in `repository`.
     private func forget(_ tag: String, policy: KeepPolicy, in repository: Repository, name: String, copy: String? = nil) {
         guard policy.keepsSomething else { return }
-        record(.forget, copy.map { "\($0)/\(name)" } ?? name, started: Date()) { report in
+        record(.forget, copy.map { "\($0)/\(name)" } ?? name) { report in
             let removed = try Self.applyRetention(policy, series: tag, host: self.host, in: repository)
             report.details = StepDetails.json(["kept": removed.kept, "removed": removed.removed])
             report.line = "\(removed.kept) kept, \(removed.removed) removed"
@@ -194,7 +194,7 @@ public final class ConfiguredRun: @unchecked Sendable {
     }
 
     private func saveConfiguration(into repository: Repository) {
-        record(.configuration, RunPlan.StepName.repository, started: Date()) { report in
+        record(.configuration, RunPlan.StepName.repository) { report in
             let saved = try ConfigurationArchive.save(self.configuration, history: self.session.history, run: self.session.run, into: repository,
                                                       host: self.host, time: self.snapshotTime?())
             report.snapshot = saved.hex
@@ -203,7 +203,7 @@ public final class ConfiguredRun: @unchecked Sendable {
     }
 
     private func prune(_ repository: Repository, name: String) {
-        record(.prune, name, started: Date()) { report in
+        record(.prune, name) { report in
             let requestsBefore = repository.store.requestCount
             let result = try Pruner(repository: repository, options: PruneOptions()) { message in
                 if message.hasPrefix("warning: ") { self.reporter.warning(String(message.dropFirst(9))) }
@@ -225,11 +225,11 @@ public final class ConfiguredRun: @unchecked Sendable {
             destination = try opener.open(location: copy.location, password: copy.password, cacheDirectory: configuration.repository.cacheDirectory)
         } catch {
             // The copy's failure, or its prune's when only that was due.
-            record(work.due.isDue ? .copy : .prune, copy.name, started: Date()) { _ in throw error }
+            record(work.due.isDue ? .copy : .prune, copy.name) { _ in throw error }
             return
         }
         if work.due.isDue {
-            record(.copy, copy.name, started: Date()) { report in
+            record(.copy, copy.name) { report in
                 let requestsBefore = (main.store.requestCount ?? 0) + (destination.store.requestCount ?? 0)
                 let copier = try SnapshotCopier(from: main, to: destination)
                 defer { copier.release() }
@@ -270,7 +270,7 @@ public final class ConfiguredRun: @unchecked Sendable {
         let readData = plan.readData.isDue
         guard readData || plan.structureCheck.isDue else { return }
         let name = readData ? RunPlan.StepName.readDataCheck : RunPlan.StepName.structureCheck
-        record(.check, name, started: Date()) { report in
+        record(.check, name) { report in
             var options = CheckOptions()
             if readData { options.readDataGroup = self.plan.readDataGroup }
             let result = try Checker(repository: repository, options: options).run()
@@ -289,7 +289,7 @@ public final class ConfiguredRun: @unchecked Sendable {
         }
         // The read-data pass checked the structure too: that check is done as well.
         if readData && plan.structureCheck.isDue, let last = steps.last, last.kind == .check, last.status == .succeeded {
-            record(.check, RunPlan.StepName.structureCheck, started: Date()) { report in
+            record(.check, RunPlan.StepName.structureCheck) { report in
                 report.line = "done with the read-data check"
             }
         }
@@ -336,7 +336,8 @@ public final class ConfiguredRun: @unchecked Sendable {
     /// Runs `body` as one recorded step: begun in the history, ended with what `body` filled
     /// into the report, or failed with the error it threw. True when it succeeded (or was partial).
     @discardableResult
-    private func record(_ kind: StepKind, _ name: String, started: Date, _ body: (inout StepReport) throws -> Void) -> Bool {
+    private func record(_ kind: StepKind, _ name: String, _ body: (inout StepReport) throws -> Void) -> Bool {
+        let started = Date()
         let stepID = try? session.beginStep(kind, name: name)
         reporter.stepBegan(kind, name: name)
         var report = StepReport(kind: kind, name: name, status: .succeeded, seconds: 0, line: "")

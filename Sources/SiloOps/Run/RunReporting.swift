@@ -59,14 +59,12 @@ public struct RunOutcome: @unchecked Sendable {
             if let error = step.error { entry["error"] = error }
             steps.append(entry)
         }
-        let object: [String: Any] = ["status": status.rawValue, "steps": steps,
-                                     "failed": failedSteps.map { "\($0.kind.rawValue) \($0.name)" }]
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
+        return StepDetails.json(["status": status.rawValue, "steps": steps,
+                                 "failed": failedSteps.map { "\($0.kind.rawValue) \($0.name)" }])
     }
 }
 
-/// Step details as a JSON object's text.
+/// Step details (and the run's summary) as a JSON object's text.
 enum StepDetails {
     static func json(_ object: [String: Any]) -> String {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
