@@ -162,7 +162,7 @@ final class RunCommandTests: XCTestCase {
             """)
         let start = try XCTUnwrap(ISO8601DateFormatter().date(from: "2026-03-02T00:00:00Z"))  // a Monday
         var snapshotTimes: [String: Date] = [:]
-        var prunes: [Date] = [], checks: [Date] = [], groups: [String] = []
+        var prunes: [Date] = [], checks: [Date] = [], groups: [String] = [], configurationSaves: [Date] = []
         for index in 0..<(30 * 3) {
             let now = start.addingTimeInterval(Double(index) * 8 * 3600)
             if Int(now.timeIntervalSince(start)) / 86_400 == 7 { continue }  // the machine is off
@@ -171,6 +171,9 @@ final class RunCommandTests: XCTestCase {
             XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
             if let id = step(result, "backup", "files")?["snapshot_id"] as? String { snapshotTimes[id] = now }
             if step(result, "prune", "repository") != nil { prunes.append(now) }
+            if (step(result, "configuration", "repository")?["details"] as? [String: Any])?["unchanged"] as? Bool == false {
+                configurationSaves.append(now)
+            }
             if let check = step(result, "check", "read-data") {
                 checks.append(now)
                 groups.append((check["details"] as? [String: Any])?["group"] as? String ?? "")
@@ -201,6 +204,12 @@ final class RunCommandTests: XCTestCase {
         let day: TimeInterval = 86_400
         XCTAssertEqual(prunes.map { Int($0.timeIntervalSince(start) / day) }, [0, 8, 15, 22, 29], "weekly; day 7 was missed and caught up on day 8")
         XCTAssertEqual(checks.count, 29, "once a day on each day the machine was on, not at every run")
+        // An unchanged configuration and the history beside it are saved again once a day (at the first run
+        // 24 hours after the last save), not at every run.
+        let gaps = zip(configurationSaves.dropFirst(), configurationSaves).map { $0.timeIntervalSince($1) }
+        XCTAssertEqual(configurationSaves.first, start)
+        XCTAssertTrue(gaps.allSatisfy { $0 >= day && $0 <= day + 8 * 3600 || $0 <= 2 * day + 8 * 3600 && $0 > day }, "\(gaps)")
+        XCTAssertTrue((20...30).contains(configurationSaves.count), "\(configurationSaves.count) saves in 30 days of 87 runs")
         XCTAssertEqual(groups, (1...29).map { "\($0)/30" }, "each check reads the next group of packs")
         try env.expect(0, ["check", "--read-data"])
     }
@@ -483,6 +492,47 @@ final class RunCommandTests: XCTestCase {
         try env.expect(0, ["config", "recover", "--history"], environment: ["SILO_STATE_DIR": restoredState])
         let restored = try env.expect(0, ["history", "--json"], environment: ["SILO_STATE_DIR": restoredState]).jsonLines
         XCTAssertEqual(restored.count, 1, "the history as of the run that saved it: the named run before it")
+    }
+
+    func testAnUnchangedConfigurationIsSavedOnceAndAgainWhenItChangesOrIsForgotten() throws {
+        func configuration(_ cadence: String) -> String {
+            """
+            repository:
+              location: \(env.repo)
+            sources:
+              files:
+                paths: [\(env.path("platform/uploads"))]
+                cadence: \(cadence)
+            """
+        }
+        func saved(_ result: CLIResult) throws -> (id: String, unchanged: Bool) {
+            XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+            let step = try XCTUnwrap(step(result, "configuration", "repository"), result.stdout)
+            let details = try XCTUnwrap(step["details"] as? [String: Any])
+            return (try XCTUnwrap(step["snapshot_id"] as? String), try XCTUnwrap(details["unchanged"] as? Bool))
+        }
+        try configure(configuration("4h"))
+        let first = try saved(try siloRun(["--json"]))
+        XCTAssertFalse(first.unchanged)
+        let again = try siloRun(["--json", "--force"])
+        XCTAssertEqual(try saved(again).id, first.id)
+        XCTAssertTrue(try saved(again).unchanged)
+        XCTAssertNil(step(again, "forget", "silo-config"), "no new configuration snapshot, nothing to forget")
+        XCTAssertEqual(try snapshots(tag: "silo-config").count, 1)
+
+        try configure(configuration("6h"))
+        let changed = try saved(try siloRun(["--json", "--force"]))
+        XCTAssertFalse(changed.unchanged)
+        XCTAssertNotEqual(changed.id, first.id)
+        let recovered = env.path("recovered.yaml")
+        try env.expect(0, ["config", "recover", "--output", recovered])
+        XCTAssertTrue(try String(contentsOfFile: recovered, encoding: .utf8).contains("6h"), "the recovered configuration is the changed one")
+
+        // The saved snapshot removed by hand: the next run saves the configuration again.
+        try env.expect(0, ["forget", changed.id])
+        let resaved = try saved(try siloRun(["--json", "--force"]))
+        XCTAssertFalse(resaved.unchanged)
+        XCTAssertEqual(try snapshots(tag: "silo-config").map { $0["id"] as? String }.contains(resaved.id), true)
     }
 
     static func isZombie(_ pid: Int32) -> Bool {

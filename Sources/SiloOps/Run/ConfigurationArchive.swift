@@ -16,11 +16,23 @@ public enum ConfigurationArchive {
     public static let seriesTag = SnapshotSelector.configurationTag
     public static let configurationPath = "/silo/silo.yaml"
     public static let historyPath = "/silo/history.sqlite"
+    /// How old the saved copy of an unchanged configuration may grow before a run saves it
+    /// (and the run history beside it) again.
+    public static let refreshInterval: TimeInterval = 24 * 3600
+
+    /// What identifies a configuration's saved text: SHA-256 of it, secrets removed.
+    public static func digest(of configuration: Configuration) -> String {
+        Crypto.sha256(Data(text(of: configuration).utf8)).hex
+    }
+
+    private static func text(of configuration: Configuration) -> String {
+        header(ConfigurationIdentity.key(for: configuration.file)) + configuration.removingSecrets().yaml(masked: false)
+    }
 
     /// Saves `configuration` (its secrets removed) and a consistent copy of `history`.
     public static func save(_ configuration: Configuration, history: RunHistory, run: Int64, into repository: Repository,
                             host: String, time: Date?) throws -> SnapshotID {
-        let text = header(ConfigurationIdentity.key(for: configuration.file)) + configuration.removingSecrets().yaml(masked: false)
+        let text = text(of: configuration)
         let historyCopy = try history.consistentCopy(excluding: run)
         var options = BackupOptions(paths: [], host: host)
         options.streams = [DataStreamSource(path: configurationPath) { Data(text.utf8) },

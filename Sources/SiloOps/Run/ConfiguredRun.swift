@@ -68,8 +68,7 @@ public final class ConfiguredRun: @unchecked Sendable {
         }
         for source in backedUp { forget(source.seriesTag, policy: configuration.retention.policy(for: source), in: main, name: source.name) }
         // Saved with each run that made snapshots: a run that only found nothing due adds nothing.
-        if plan.only.isEmpty && !backedUp.isEmpty {
-            saveConfiguration(into: main)
+        if plan.only.isEmpty && !backedUp.isEmpty && saveConfiguration(into: main) {
             forget(ConfigurationArchive.seriesTag, policy: configuration.retention.policy, in: main, name: ConfigurationArchive.seriesTag)
         }
         if plan.prune.isDue { prune(main, name: RunPlan.StepName.repository) }
@@ -193,13 +192,45 @@ public final class ConfiguredRun: @unchecked Sendable {
         return (decisions.count - removed, removed)
     }
 
-    private func saveConfiguration(into repository: Repository) {
+    /// Saves the configuration and the run history, unless the repository already holds this
+    /// configuration saved less than `ConfigurationArchive.refreshInterval` ago: the
+    /// saved copy is what a bare machine recovers, and re-saving an unchanged configuration with
+    /// a few more history rows at every 4-hourly run would cost each run a snapshot (about a
+    /// third of an unchanged run's time). Returns whether a new snapshot was written.
+    private func saveConfiguration(into repository: Repository) -> Bool {
+        var saved = false
         record(.configuration, RunPlan.StepName.repository) { report in
-            let saved = try ConfigurationArchive.save(self.configuration, history: self.session.history, run: self.session.run, into: repository,
-                                                      host: self.host, time: self.snapshotTime?())
-            report.snapshot = saved.hex
-            report.line = "configuration (secrets removed) and run history saved as snapshot \(saved.shortHex)"
+            let digest = ConfigurationArchive.digest(of: self.configuration)
+            let clock = self.now()
+            if let previous = try self.lastSavedConfiguration(), previous.digest == digest,
+               clock.timeIntervalSince(previous.savedAt) < ConfigurationArchive.refreshInterval,
+               let id = SnapshotID(hex: previous.snapshot), try repository.snapshots().contains(where: { $0.id == id }) {
+                report.snapshot = previous.snapshot
+                report.details = StepDetails.json(["configuration_sha256": digest, "saved_at_ms": RunHistory.milliseconds(previous.savedAt),
+                                                   "unchanged": true])
+                report.line = "configuration unchanged, already saved as snapshot \(id.shortHex) (the run history is saved again daily)"
+                return
+            }
+            let id = try ConfigurationArchive.save(self.configuration, history: self.session.history, run: self.session.run, into: repository,
+                                                   host: self.host, time: self.snapshotTime?())
+            saved = true
+            report.snapshot = id.hex
+            report.details = StepDetails.json(["configuration_sha256": digest, "saved_at_ms": RunHistory.milliseconds(clock), "unchanged": false])
+            report.line = "configuration (secrets removed) and run history saved as snapshot \(id.shortHex)"
         }
+        return saved
+    }
+
+    /// The last saved configuration this configuration's history records: its digest, when it
+    /// was written (an unchanged step carries the original time forward) and its snapshot.
+    private func lastSavedConfiguration() throws -> (digest: String, savedAt: Date, snapshot: String)? {
+        guard let step = try session.history.lastSuccess(kind: .configuration, name: RunPlan.StepName.repository,
+                                                         configuration: session.configurationKey),
+              let snapshot = step.snapshot, let text = step.details,
+              let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+              let digest = object["configuration_sha256"] as? String, let savedAt = (object["saved_at_ms"] as? NSNumber)?.int64Value
+        else { return nil }
+        return (digest, RunHistory.date(savedAt), snapshot)
     }
 
     private func prune(_ repository: Repository, name: String) {

@@ -7,15 +7,18 @@ import Foundation
 public final class RunSession: @unchecked Sendable {
     public let history: RunHistory
     public let run: Int64
+    /// The configuration's key in the history (`ConfigurationIdentity.key`).
+    public let configurationKey: String
     /// The runs `start` found crashed (their processes gone) and marked so.
     public let crashed: [Int64]
     private let lock: RunLock
     private let retentionDays: Int
     private var finished = false
 
-    private init(history: RunHistory, run: Int64, crashed: [Int64], lock: RunLock, retentionDays: Int) {
+    private init(history: RunHistory, run: Int64, configurationKey: String, crashed: [Int64], lock: RunLock, retentionDays: Int) {
         self.history = history
         self.run = run
+        self.configurationKey = configurationKey
         self.crashed = crashed
         self.lock = lock
         self.retentionDays = retentionDays
@@ -40,7 +43,7 @@ public final class RunSession: @unchecked Sendable {
         }
         let crashed = try history.markCrashed()
         let run = try history.beginRun(configuration: key, trigger: trigger, process: process)
-        return RunSession(history: history, run: run, crashed: crashed, lock: lock, retentionDays: retentionDays)
+        return RunSession(history: history, run: run, configurationKey: key, crashed: crashed, lock: lock, retentionDays: retentionDays)
     }
 
     public func beginStep(_ kind: StepKind, name: String) throws -> Int64 {
