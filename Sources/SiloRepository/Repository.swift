@@ -349,6 +349,8 @@ public enum Timestamp {
 extension Repository {
     /// All snapshots, oldest first (ties broken by ID so the order is stable).
     public func snapshots() throws -> [(id: SnapshotID, snapshot: Snapshot)] { try catalog.snapshots() }
+    /// Whether the repository holds snapshot `id`, without decoding any snapshot.
+    public func containsSnapshot(_ id: SnapshotID) throws -> Bool { try catalog.knownSnapshots().contains(id) }
 
     /// Totals of the index over distinct chunks, and of the packs.
     public func indexTotals() throws -> Catalog.IndexTotals { try catalog.totals() }

@@ -204,7 +204,7 @@ public final class ConfiguredRun: @unchecked Sendable {
             let clock = self.now()
             if let previous = try self.lastSavedConfiguration(), previous.digest == digest,
                clock.timeIntervalSince(previous.savedAt) < ConfigurationArchive.refreshInterval,
-               let id = SnapshotID(hex: previous.snapshot), try repository.snapshots().contains(where: { $0.id == id }) {
+               let id = SnapshotID(hex: previous.snapshot), try repository.containsSnapshot(id) {
                 report.snapshot = previous.snapshot
                 report.details = StepDetails.json(["configuration_sha256": digest, "saved_at_ms": RunHistory.milliseconds(previous.savedAt),
                                                    "unchanged": true])
