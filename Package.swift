@@ -5,6 +5,7 @@ import PackageDescription
 // silo (CLI) → SiloOps (state, run history, run lock; `silo run`, hooks, schedule units) → SiloConfig,
 //                SiloPostgres, SiloEngine;
 // SiloConfig (operations: the configuration file; Foundation and Yams only);
+// silo (CLI) → SiloMonitor (checks, Prometheus/Nagios, escalation) → SiloOps;
 // silo (CLI) → SiloPostgres, SiloLegacy → SiloEngine → SiloRepository → SiloFormat, SiloStorage → C shims;
 // SiloS3 → SiloStorage (a backend the CLI picks by URL).
 // Every target names each module its files import: `make test` runs scripts/check-imports.sh and
@@ -42,9 +43,12 @@ let package = Package(
         // Operations: the state directory, run history and run lock (State/, on CSQLite3 alone), and
         // what runs a configuration: `silo run` (Run/) and its schedule units (Schedule/).
         .target(name: "SiloOps", dependencies: ["CSQLite3", "CLinux", "SiloConfig", "SiloEngine", "SiloPostgres", "SiloRepository", "SiloFormat", "SiloStorage"]),
+        // Monitoring: the checks `silo monitor` makes from the repository and the run history, their
+        // Prometheus and Nagios forms, and escalation (which alerts go to which tier, when).
+        .target(name: "SiloMonitor", dependencies: ["SiloOps", "SiloConfig", "SiloEngine", "SiloRepository", "SiloFormat"]),
         .executableTarget(
             name: "silo",
-            dependencies: ["SiloEngine", "SiloRepository", "SiloFormat", "SiloStorage", "SiloPostgres", "SiloLegacy", "SiloS3", "SiloConfig", "SiloOps", "CLinux",
+            dependencies: ["SiloEngine", "SiloRepository", "SiloFormat", "SiloStorage", "SiloPostgres", "SiloLegacy", "SiloS3", "SiloConfig", "SiloOps", "SiloMonitor", "CLinux",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // What tests share (the store conformance suite, fault injection, scratch repositories,
@@ -67,6 +71,7 @@ let package = Package(
         .testTarget(name: "SiloLegacyTests", dependencies: ["SiloLegacy", "SiloEngine", "SiloRepository", "SiloFormat", "SiloStorage", "SiloTestSupport"]),
         // SiloConfig: the schedule tests build configurations to derive units from.
         .testTarget(name: "SiloOpsTests", dependencies: ["SiloOps", "SiloConfig"]),
+        .testTarget(name: "SiloMonitorTests", dependencies: ["SiloMonitor", "SiloOps", "SiloConfig", "SiloFormat"]),
         // Yams: the documentation test turns each YAML example into JSON for the JSON Schema check.
         .testTarget(name: "SiloConfigTests", dependencies: ["SiloConfig", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "SiloCLITests", dependencies: ["silo", "SiloTestSupport", "SiloRepository", "SiloLegacy", "SiloOps", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

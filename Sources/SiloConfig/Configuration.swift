@@ -12,6 +12,9 @@ public struct Configuration: Sendable, Equatable {
     /// Hooks around the whole run.
     public var hooks: HookSettings
     public var state: StateSettings
+    /// `monitoring` and `notifications` (docs/CONFIG.md).
+    public var monitoring = MonitoringSettings()
+    public var notifications = NotificationSettings()
     /// Sections later layers read (`notifications`, `monitoring`, `services`, `recovery`):
     /// accepted as mappings, kept as written (interpolated).
     public var reserved: [(name: String, value: ConfigValue)]

@@ -1,7 +1,7 @@
 /// Did-you-mean for a mistyped key: the closest candidate by edit distance, if it is close
 /// enough to be the likely intent (a third of the word's length, at least 2 edits).
-enum Suggestion {
-    static func closest(to word: String, among candidates: [String]) -> String? {
+public enum Suggestion {
+    public static func closest(to word: String, among candidates: [String]) -> String? {
         let limit = max(2, word.count / 3)
         var best: (candidate: String, distance: Int)?
         for candidate in candidates {

@@ -200,6 +200,15 @@ extension Repository {
     /// folder does not fill up with the leftovers of killed processes, and so that a lease a
     /// prune ignored is gone for good. (One that does not authenticate is damage, not a
     /// holder: it is ignored rather than allowed to block prune forever.)
+    /// Every readable lease and whether it is stale, touching none (what monitoring reports).
+    public func leases(now: Date = Date(), timing: Lease.Timing = .standard) throws -> [(lease: Lease, stale: Bool)] {
+        try store.list(prefix: Lease.prefix).compactMap { key in
+            guard let data = try? store.get(key), let plain = try? sealer.open(data, kind: Lease.kind),
+                  let lease = try? JSONDecoder().decode(Lease.self, from: plain) else { return nil }
+            return (lease, lease.isStale(now: now, timing: timing))
+        }
+    }
+
     public func liveLeases(now: Date = Date(), timing: Lease.Timing = .standard, removingStale: Bool = false) throws -> [Lease] {
         var result: [Lease] = []
         for key in try store.list(prefix: Lease.prefix) {

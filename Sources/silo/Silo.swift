@@ -14,7 +14,8 @@ struct Silo: ParsableCommand {
             InitCommand.self, BackupCommand.self, SnapshotsCommand.self, LsCommand.self, FindCommand.self,
             DiffCommand.self, DumpCommand.self, RestoreCommand.self, ForgetCommand.self, TagCommand.self, PruneCommand.self, StatsCommand.self, CheckCommand.self,
             CatalogCommand.self, IndexCommand.self, RepairCommand.self, KeyCommand.self, UnlockCommand.self, DbCommand.self, ImportCommand.self,
-            ExportCommand.self, CopyCommand.self, ConfigCommand.self, RunCommand.self, ScheduleCommand.self, HistoryCommand.self, VersionCommand.self,
+            ExportCommand.self, CopyCommand.self, ConfigCommand.self, RunCommand.self, ScheduleCommand.self, HistoryCommand.self,
+            MonitorCommand.self, VersionCommand.self,
         ]
     )
 

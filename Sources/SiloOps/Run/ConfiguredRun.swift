@@ -448,7 +448,7 @@ public struct HookFailure: Error, CustomStringConvertible, Sendable {
 
 extension KeepPolicy {
     /// The engine's form of the configuration's keep rules.
-    var retentionPolicy: RetentionPolicy {
+    public var retentionPolicy: RetentionPolicy {
         var policy = RetentionPolicy()
         policy.last = last
         policy.counts = [.hourly: hourly, .daily: daily, .weekly: weekly, .monthly: monthly, .yearly: yearly].filter { $0.value > 0 }

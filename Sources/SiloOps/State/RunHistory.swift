@@ -16,8 +16,9 @@ public final class RunHistory: @unchecked Sendable {
     public static let defaultRetentionDays = 90
 
     public let path: String
-    private let db: StateDatabase
-    private let now: @Sendable () -> Date
+    /// Shared with the alert ledger (same file, same migrations).
+    let db: StateDatabase
+    let now: @Sendable () -> Date
     private let staleAfter: TimeInterval
 
     /// Opens (creating and migrating) the history in `directory`, creating the directory 0700.
@@ -237,6 +238,37 @@ public final class RunHistory: @unchecked Sendable {
         var result: [String: StepRecord] = [:]
         for step in rows.map(readStep) { result[step.name] = step }
         return result
+    }
+
+    /// For each source, its newest backup or dump step, whatever its status: when it last ran.
+    public func lastBackups(configuration: String? = nil) throws -> [String: StepRecord] {
+        let rows = try db.query("""
+            SELECT * FROM (SELECT \(Self.stepColumns), row_number() OVER (PARTITION BY s.name ORDER BY s.started DESC, s.id DESC) AS n
+                           FROM steps s JOIN runs r ON r.id = s.run
+                           WHERE s.kind IN ('backup', 'dump') AND (?1 IS NULL OR r.configuration = ?1))
+            WHERE n = 1
+            """, [.optional(configuration)])
+        var result: [String: StepRecord] = [:]
+        for step in rows.map(readStep) { result[step.name] = step }
+        return result
+    }
+
+    /// The steps of `kind` (and `name`, when given) that began at or after `since`, oldest first.
+    public func steps(kind: StepKind, name: String? = nil, since: Date, configuration: String? = nil) throws -> [StepRecord] {
+        try db.query("""
+            SELECT \(Self.stepColumns) FROM steps s JOIN runs r ON r.id = s.run
+            WHERE s.kind = ?1 AND (?2 IS NULL OR s.name = ?2) AND s.started >= ?3 AND (?4 IS NULL OR r.configuration = ?4)
+            ORDER BY s.started, s.id
+            """, [.text(kind.rawValue), .optional(name), .int(Self.milliseconds(since)), .optional(configuration)]).map(readStep)
+    }
+
+    /// The newest step of `kind` for `name`, whatever its status.
+    public func lastStep(kind: StepKind, name: String?, configuration: String? = nil) throws -> StepRecord? {
+        try db.query("""
+            SELECT \(Self.stepColumns) FROM steps s JOIN runs r ON r.id = s.run
+            WHERE s.kind = ?1 AND (?2 IS NULL OR s.name = ?2) AND s.status != 'running' AND (?3 IS NULL OR r.configuration = ?3)
+            ORDER BY s.started DESC, s.id DESC LIMIT 1
+            """, [.text(kind.rawValue), .optional(name), .optional(configuration)]).first.map(readStep)
     }
 
     /// When a step of `kind` for `name` last succeeded (or was partial): what decides whether a

@@ -40,5 +40,35 @@ extension RunHistory {
             CREATE INDEX steps_by_run ON steps(run);
             CREATE INDEX steps_by_kind_name ON steps(kind, name, ended);
             """),
+        // The monitor's alert state per check (escalation, reminders, acks) and every send to
+        // a channel, failed or not (a monitor that cannot notify is itself a problem).
+        ("0002-alerts-and-deliveries", """
+            CREATE TABLE alerts(
+                configuration TEXT NOT NULL,
+                check_id TEXT NOT NULL,
+                state TEXT NOT NULL,
+                since INTEGER NOT NULL,
+                problem_since INTEGER,
+                pending TEXT,
+                pending_count INTEGER NOT NULL DEFAULT 0,
+                tiers_told INTEGER NOT NULL DEFAULT 0,
+                last_notified INTEGER,
+                acked INTEGER NOT NULL DEFAULT 0,
+                summary TEXT,
+                evaluated INTEGER NOT NULL,
+                PRIMARY KEY (configuration, check_id));
+            CREATE TABLE deliveries(
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                configuration TEXT NOT NULL,
+                time INTEGER NOT NULL,
+                check_id TEXT NOT NULL,
+                event TEXT NOT NULL,
+                severity TEXT NOT NULL,
+                channel TEXT NOT NULL,
+                succeeded INTEGER NOT NULL,
+                attempts INTEGER NOT NULL,
+                error TEXT);
+            CREATE INDEX deliveries_by_channel ON deliveries(configuration, channel, time);
+            """),
     ]
 }

@@ -30,6 +30,7 @@ var allJSONMessages: [any JSONMessage.Type] {
         ConfigErrorMessage.self, ConfigSummaryMessage.self, ConfigurationMessage.self, ConfigWrittenMessage.self, ConfigRecoveredMessage.self,
         ScheduleFileMessage.self, ScheduleInstallSummaryMessage.self, ScheduleRemoveSummaryMessage.self, ScheduleUnitMessage.self,
         ScheduleFailureMessage.self,
+        MonitorCheckMessage.self, MonitorSummaryMessage.self, AlertMessage.self, DeliveryMessage.self,
     ]
 }
 
