@@ -14,7 +14,7 @@ enum SpaceCheck {
         let growth = growthPerDay(facts)
         var metrics = [
             Metric("silo_repository_stored_bytes", Double(space.storedBytes), help: "Bytes the repository's packs hold.", perfdataUnit: "B"),
-            Metric("silo_repository_growth_bytes_per_day", growth.rounded(), help: "Bytes added per day over the last 30 days."),
+            Metric("silo_repository_growth_bytes_per_second", growth / 86_400, help: "Bytes added per second, averaged over the last 30 days."),
         ]
         var findings: [(AlertSeverity, String)] = []
         var room: Double?
@@ -39,8 +39,9 @@ enum SpaceCheck {
         if let room {
             if growth > 0 {
                 let days = max(0, room) / growth
-                metrics.append(Metric("silo_repository_days_until_full", days.rounded(), help: "Days until the repository's space runs out at the 30-day growth rate.",
-                                      perfdataUnit: "", warning: thresholds.daysToFullWarning, critical: thresholds.daysToFullCritical))
+                metrics.append(Metric("silo_repository_seconds_until_full", (days * 86_400).rounded(),
+                                      help: "Seconds until the repository's space runs out at the 30-day growth rate.",
+                                      perfdataUnit: "s", warning: thresholds.daysToFullWarning * 86_400, critical: thresholds.daysToFullCritical * 86_400))
                 let state = severity(days, warningBelow: thresholds.daysToFullWarning, criticalBelow: thresholds.daysToFullCritical)
                 findings.append((state, "full in \(Int(days)) days at \(Bytes.text(growth))/day"))
             } else {
