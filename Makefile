@@ -7,7 +7,8 @@ BUILD_DEBS := libzstd-dev libssl-dev libsqlite3-dev libpq-dev zlib1g-dev pkg-con
 # spin (and gcc for its verifier) checks the backup/prune protocol model (docs/model).
 # stunnel4 is the TLS front of the S3 test server (https tests, with a CA openssl makes at start).
 # python3-jsonschema checks docs/CONFIG.md's examples against docs/silo.schema.json.
-TEST_DEBS := $(BUILD_DEBS) gzip tar zstd openssl libarchive-tools python3 python3-jsonschema postgresql postgresql-contrib postgresql-client procps strace util-linux spin gcc stunnel4 systemd
+# prometheus brings promtool, which validates `silo monitor --format prometheus`.
+TEST_DEBS := $(BUILD_DEBS) gzip tar zstd openssl libarchive-tools python3 python3-jsonschema postgresql postgresql-contrib postgresql-client procps strace util-linux spin gcc stunnel4 systemd prometheus
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test deps test-deps build release install bench clean
