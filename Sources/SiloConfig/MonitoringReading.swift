@@ -97,7 +97,8 @@ extension ConfigurationReader {
         return bytes
     }
 
-    enum CriticalSide { case above, below }
+    /// Which side of the warning threshold the critical one lies on.
+    fileprivate enum CriticalSide { case above, below }
 
     /// A warning threshold and its critical partner, each read when given (else its default),
     /// then checked to be in order: the warning must be reached first. A value that did not read

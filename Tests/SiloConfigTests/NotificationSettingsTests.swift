@@ -265,6 +265,10 @@ final class NotificationSettingsTests: XCTestCase {
             "\(wrongShapes):8:13: notifications.channels: expected a list of channels, found a mapping",
             "\(wrongShapes):9:10: notifications.tiers: expected a list of tiers, found a scalar",
         ])
+        let untyped = try scratch.configuration(minimalRepository + source + "notifications:\n  channels:\n    - { name: chat, webhook_url: \"${SLACK_WEBHOOK}\" }\n")
+        XCTAssertEqual(issues(of: untyped, environment: environment).map(\.description), [
+            "\(untyped):9:7: notifications.channels[0].type: missing required key 'type'",
+        ])
         let notAMapping = try scratch.configuration(minimalRepository + source + "notifications: [chat]\nmonitoring: 3\n")
         XCTAssertEqual(issues(of: notAMapping).map(\.description), [
             "\(notAMapping):7:16: notifications: expected a mapping, found a list",

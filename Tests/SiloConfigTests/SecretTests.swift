@@ -113,5 +113,9 @@ final class SecretTests: XCTestCase {
         XCTAssertTrue(SecretPolicy.isSecretKey("webhook_url", inMappingOfType: nil))
         XCTAssertFalse(SecretPolicy.isSecretKey("url_file", inMappingOfType: "webhook"))
         XCTAssertFalse(SecretPolicy.isSecretKey("secret_command", inMappingOfType: "webhook"))
+        // Whatever shape a secret key's value has, it is masked or removed whole.
+        let nested = ConfigValue.mapping([("webhook", .mapping([("url", .string("https://example.com/x")), ("retries", .integer(3))])), ("name", .string("n"))])
+        XCTAssertEqual(nested.maskingSecrets(), .mapping([("webhook", .string("***")), ("name", .string("n"))]))
+        XCTAssertEqual(nested.removingSecrets(), .mapping([("name", .string("n"))]))
     }
 }
