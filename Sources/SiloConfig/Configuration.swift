@@ -12,18 +12,20 @@ public struct Configuration: Sendable, Equatable {
     /// Hooks around the whole run.
     public var hooks: HookSettings
     public var state: StateSettings
-    /// `monitoring` and `notifications` (docs/CONFIG.md).
-    public var monitoring = MonitoringSettings()
-    public var notifications = NotificationSettings()
-    /// Sections later layers read (`notifications`, `monitoring`, `services`, `recovery`):
-    /// accepted as mappings, kept as written (interpolated).
+    /// Thresholds of `silo monitor`; the check ages filled from `checks` when loaded.
+    public var monitoring: MonitoringSettings
+    /// Where alerts go, and how they escalate; no channels when the section is absent.
+    public var notifications: NotificationSettings
+    /// Sections later layers read (`services`, `recovery`): accepted as mappings, kept as
+    /// written (interpolated).
     public var reserved: [(name: String, value: ConfigValue)]
 
-    public static let reservedSections = ["notifications", "monitoring", "services", "recovery"]
+    public static let reservedSections = ["services", "recovery"]
 
     public init(file: String, repository: RepositorySettings, copies: [CopySettings] = [], sources: [SourceSettings] = [],
                 retention: RetentionSettings = RetentionSettings(), checks: CheckSettings = CheckSettings(),
-                hooks: HookSettings = HookSettings(), state: StateSettings, reserved: [(name: String, value: ConfigValue)] = []) {
+                hooks: HookSettings = HookSettings(), state: StateSettings, monitoring: MonitoringSettings = MonitoringSettings(),
+                notifications: NotificationSettings = NotificationSettings(), reserved: [(name: String, value: ConfigValue)] = []) {
         self.file = file
         self.repository = repository
         self.copies = copies
@@ -32,6 +34,8 @@ public struct Configuration: Sendable, Equatable {
         self.checks = checks
         self.hooks = hooks
         self.state = state
+        self.monitoring = monitoring
+        self.notifications = notifications
         self.reserved = reserved
     }
 
@@ -40,6 +44,7 @@ public struct Configuration: Sendable, Equatable {
     public static func == (lhs: Configuration, rhs: Configuration) -> Bool {
         lhs.file == rhs.file && lhs.repository == rhs.repository && lhs.copies == rhs.copies && lhs.sources == rhs.sources
             && lhs.retention == rhs.retention && lhs.checks == rhs.checks && lhs.hooks == rhs.hooks && lhs.state == rhs.state
+            && lhs.monitoring == rhs.monitoring && lhs.notifications == rhs.notifications
             && lhs.reserved.map(\.name) == rhs.reserved.map(\.name) && lhs.reserved.map(\.value) == rhs.reserved.map(\.value)
     }
 }

@@ -12,15 +12,22 @@ struct ConfigurationReader {
 
     /// A file the configuration names, checked after the shape (exists, mode).
     struct ReferencedFile {
-        enum Kind { case passwordFile, excludeFile }
+        enum Kind {
+            case passwordFile, excludeFile
+            /// A notification channel's secret (a webhook URL, an SMTP password, an HMAC key): 0600 like a password file.
+            case secretFile
+            /// A CA bundle an email channel trusts: it must exist, anyone may read it.
+            case certificateFile
+        }
         let path: String
         let kind: Kind
         let position: SourcePosition?
         let keyPath: KeyPath
     }
-    private(set) var referencedFiles: [ReferencedFile] = []
+    var referencedFiles: [ReferencedFile] = []
 
-    static let topLevelKeys = ["repository", "copies", "sources", "retention", "checks", "hooks", "state"] + Configuration.reservedSections
+    static let topLevelKeys = ["repository", "copies", "sources", "retention", "checks", "hooks", "state", "monitoring", "notifications"]
+        + Configuration.reservedSections
     static let pathSourceKeys = ["paths", "exclude", "exclude_file", "one_file_system", "exclude_if_present", "exclude_caches"]
     static let keepKeys = ["keep_last", "keep_hourly", "keep_daily", "keep_weekly", "keep_monthly", "keep_yearly", "keep_within"]
 
@@ -39,6 +46,8 @@ struct ConfigurationReader {
         let checks = top["checks"].map { readChecks($0, top.path("checks")) } ?? CheckSettings()
         let hooks = top["hooks"].map { readHooks($0, top.path("hooks")) } ?? HookSettings()
         let state = readState(top["state"], top.path("state"))
+        let monitoring = readMonitoring(top["monitoring"], top.path("monitoring"), checks: checks)
+        let notifications = top["notifications"].map { readNotifications($0, top.path("notifications")) } ?? NotificationSettings()
         var reserved: [(name: String, value: ConfigValue)] = []
         for name in Configuration.reservedSections {
             guard let node = top[name] else { continue }
@@ -50,7 +59,7 @@ struct ConfigurationReader {
         }
         guard let repository else { return nil }
         return Configuration(file: reader.file, repository: repository, copies: copies, sources: sources, retention: retention,
-                             checks: checks, hooks: hooks, state: state, reserved: reserved)
+                             checks: checks, hooks: hooks, state: state, monitoring: monitoring, notifications: notifications, reserved: reserved)
     }
 
     // MARK: repository and copies
@@ -341,13 +350,13 @@ struct ConfigurationReader {
 
     // MARK: names and paths
 
-    private func readName(_ node: Node, _ path: KeyPath, what: String) -> String? {
+    func readName(_ node: Node, _ path: KeyPath, what: String) -> String? {
         guard let name = reader.word(node, path, what: "a name") else { return nil }
         return checkName(name, at: node, path, what: what) ? name : nil
     }
 
     /// Names appear in history, metrics, unit names and alerts: `[a-z0-9_-]+`.
-    private func checkName(_ name: String, at node: Node, _ path: KeyPath, what: String) -> Bool {
+    func checkName(_ name: String, at node: Node, _ path: KeyPath, what: String) -> Bool {
         let allowed = !name.isEmpty && name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "-" }
         if !allowed {
             reader.report("'\(name)' is not a valid name for \(what): use lower-case letters, digits, _ and - only", at: node, path)
@@ -356,7 +365,7 @@ struct ConfigurationReader {
     }
 
     /// Relative paths are taken from the configuration file's directory; `~/` from HOME.
-    private func absolute(_ path: String) -> String {
+    func absolute(_ path: String) -> String {
         if path.hasPrefix("/") { return path }
         if path == "~" || path.hasPrefix("~/") { return (reader.environment["HOME"] ?? "/root") + path.dropFirst() }
         return directory.hasSuffix("/") ? directory + path : directory + "/" + path

@@ -31,6 +31,8 @@ extension Configuration {
         ])))
         if !hooks.isEmpty { top.append(("hooks", Self.value(of: hooks))) }
         top.append(("state", .mapping([("directory", .string(state.directory)), ("history_days", .integer(state.historyDays))])))
+        top.append(("monitoring", monitoring.effectiveValue))
+        top.append(("notifications", notifications.effectiveValue))
         for section in reserved { top.append((section.name, section.value)) }
         return .mapping(top)
     }
@@ -106,6 +108,7 @@ extension ConfigValue {
         switch value {
         case .string(let text): return Node(text, .implicit, Node.Scalar.Style.any)
         case .integer(let number): return Node(String(number), .implicit, Node.Scalar.Style.plain)
+        case .number(let number): return Node(String(number), .implicit, Node.Scalar.Style.plain)
         case .boolean(let flag): return Node(flag ? "true" : "false", .implicit, Node.Scalar.Style.plain)
         case .null: return Node("null", .implicit, Node.Scalar.Style.plain)
         case .list(let items): return Node(items.map(node), .implicit, Node.Sequence.Style.block)

@@ -83,6 +83,7 @@ public struct ConfigurationTemplate: Sendable {
             "  history_days: 400",
             "",
         ]
+        lines += monitoringLines()
         lines += notificationLines()
         return lines.joined(separator: "\n") + "\n"
     }
@@ -130,17 +131,56 @@ public struct ConfigurationTemplate: Sendable {
         return lines
     }
 
+    /// The thresholds, commented out: the defaults follow the schedule, so most files need none.
+    private func monitoringLines() -> [String] {
+        [
+            "# Thresholds of `silo monitor`; these are the defaults (docs/CONFIG.md):",
+            "# monitoring:",
+            "#   freshness: { warning: 1.5, critical: 2.5 }   # the newest snapshot's age, in each source's cadences",
+            "#   failures: { warning: 1, critical: 3 }        # consecutive failed runs",
+            "#   space: { free_warning: 15%, free_critical: 5%, days_to_full_warning: 30, days_to_full_critical: 7 }",
+            "#   textfile: /var/lib/prometheus/node-exporter  # silo run writes silo.prom there for node_exporter",
+            "",
+        ]
+    }
+
+    /// Channels for the seed's ALERT_EMAIL and SLACK_WEBHOOK (with `--from-env`, those set), and
+    /// the seed's escalation as tiers: the first tier written, the other two commented out until
+    /// their channels exist. Without either variable the whole section is an example in comments,
+    /// since a channel needs an address or a URL to validate.
     private func notificationLines() -> [String] {
-        var lines = ["# Alerts (read by a later version of silo; accepted and kept now)."]
         let email = fromEnvironment && environment["ALERT_EMAIL"] != nil
         let slack = fromEnvironment && environment["SLACK_WEBHOOK"] != nil
-        guard email || slack else {
-            return lines + ["# notifications:", "#   email:", "#     to: ${ALERT_EMAIL}", "#   slack:", "#     webhook: ${SLACK_WEBHOOK}", ""]
+        let active = email || slack
+        var lines = ["notifications:", "  channels:"]
+        var names: [String] = []
+        if email || !active {
+            lines += [
+                "    # ALERT_EMAIL through the local mail relay. For another server, edit server and from:",
+                "    # smtps://HOST (TLS) or smtp://HOST:587 (STARTTLS), with username and password_file.",
+                "    - name: devops-mail",
+                "      type: email",
+                "      server: smtp://localhost:25",
+                "      security: none",
+                "      from: silo@localhost",
+                "      to: ${ALERT_EMAIL}",
+            ]
+            names.append("devops-mail")
         }
-        lines.append("notifications:")
-        if email { lines += ["  email:", "    to: ${ALERT_EMAIL}"] }
-        if slack { lines += ["  slack:", "    webhook: ${SLACK_WEBHOOK}"] }
-        return lines + [""]
+        if slack || !active {
+            lines += ["    - name: devops-slack", "      type: slack", "      webhook_url: ${SLACK_WEBHOOK}"]
+            names.append("devops-slack")
+        }
+        lines += [
+            "  # The seed's escalation: 1st the DevOps team; 2nd the development lead once a problem has",
+            "  # been critical for 30 minutes; 3rd the CTO after 2 hours. Add their channels, then the tiers.",
+            "  tiers:",
+            "    - { after: 0, channels: [\(names.joined(separator: ", "))] }",
+        ]
+        let later = ["- { after: 30m, severity: critical, channels: [lead-mail] }", "- { after: 2h, severity: critical, channels: [cto-mail] }"]
+        let header = "# Alerts: the channels `silo monitor` tells of a problem, and when it escalates (docs/CONFIG.md)."
+        guard active else { return [header] + (lines + later.map { "    " + $0 }).map { "# " + $0 } + [""] }
+        return [header] + lines + later.map { "    # " + $0 } + [""]
     }
 
     /// A path as a YAML scalar: quoted when it holds characters YAML would read otherwise.

@@ -14,7 +14,12 @@ enum FileChecks {
 
     static func check(_ files: [ConfigurationReader.ReferencedFile], reader: NodeReader) {
         for file in files {
-            let what = file.kind == .passwordFile ? "password file" : "exclude file"
+            let what = switch file.kind {
+            case .passwordFile: "password file"
+            case .excludeFile: "exclude file"
+            case .secretFile: "secret file"
+            case .certificateFile: "CA file"
+            }
             var status = stat()
             guard stat(file.path, &status) == 0 else {
                 let reason = String(cString: strerror(errno))
@@ -25,8 +30,8 @@ enum FileChecks {
                 reader.report("\(what) \(file.path) is a directory", at: file.position, file.keyPath)
                 continue
             }
-            if file.kind == .passwordFile, !isPrivate(status.st_mode) {
-                reader.report("password file \(file.path) has mode \(octal(status.st_mode)): others can read it; run chmod 600 \(file.path)",
+            if file.kind == .passwordFile || file.kind == .secretFile, !isPrivate(status.st_mode) {
+                reader.report("\(what) \(file.path) has mode \(octal(status.st_mode)): others can read it; run chmod 600 \(file.path)",
                               at: file.position, file.keyPath)
             }
         }

@@ -9,7 +9,8 @@ public struct MonitoringSettings: Sendable, Equatable {
     public var failures: Counts
     /// Size anomalies against the median of the last `window` snapshots of a source.
     public var size: SizeThresholds
-    /// How old the last structure check / data read may be: nil follows `checks` (twice the cadence).
+    /// How old the last structure check / data read may be: nil follows `checks` (twice the
+    /// cadence). A loaded configuration has both filled in (`following(_:)`).
     public var checkMaxAge: Duration?
     public var readDataMaxAge: Duration?
     public var space: SpaceThresholds
@@ -37,6 +38,15 @@ public struct MonitoringSettings: Sendable, Equatable {
         self.drillMaxAge = drillMaxAge
         self.staleLockAge = staleLockAge
         self.textfileDirectory = textfileDirectory
+    }
+
+    /// These settings with the check ages not given filled from `checks`: twice each cadence, so
+    /// that one late or failed check is tolerated and the second is not.
+    public func following(_ checks: CheckSettings) -> MonitoringSettings {
+        var settings = self
+        if settings.checkMaxAge == nil { settings.checkMaxAge = checks.structure.interval * 2 }
+        if settings.readDataMaxAge == nil { settings.readDataMaxAge = checks.readData.cadence.interval * 2 }
+        return settings
     }
 
     public struct Factors: Sendable, Equatable {

@@ -133,7 +133,7 @@ final class NodeReader {
         return text
     }
 
-    func integer(_ node: Node, _ path: KeyPath, minimum: Int = 0) -> Int? {
+    func integer(_ node: Node, _ path: KeyPath, minimum: Int = 0, maximum: Int = .max) -> Int? {
         guard let text = string(node, path, what: "a whole number") else { return nil }
         guard let value = Int(text.trimmingCharacters(in: .whitespaces)) else {
             report("expected a whole number, found '\(text)'", at: node, path)
@@ -141,6 +141,10 @@ final class NodeReader {
         }
         guard value >= minimum else {
             report("must be at least \(minimum), found \(value)", at: node, path)
+            return nil
+        }
+        guard value <= maximum else {
+            report("must be at most \(maximum), found \(value)", at: node, path)
             return nil
         }
         return value
@@ -166,6 +170,57 @@ final class NodeReader {
         return cadence
     }
 
+    /// A number such as 1.5 or 30 (a YAML integer or float, or a `${VAR}` holding one).
+    func number(_ node: Node, _ path: KeyPath) -> Double? {
+        guard let text = string(node, path, what: "a number") else { return nil }
+        guard let value = Quantities.finite(text) else {
+            report("expected a number, found '\(text)'", at: node, path)
+            return nil
+        }
+        return value
+    }
+
+    /// `N` followed by s, m, h, d or w; with `allowZero`, `0` too.
+    func duration(_ node: Node, _ path: KeyPath, allowZero: Bool = false) -> Duration? {
+        guard let text = string(node, path, what: "a duration") else { return nil }
+        guard let duration = Quantities.duration(text, allowZero: allowZero) else {
+            report("'\(text)' is not a duration: expected \(allowZero ? "0 or " : "")\(Cadence.durationGrammar)", at: node, path)
+            return nil
+        }
+        return duration
+    }
+
+    /// A share as a fraction: `20%` or `0.2`.
+    func share(_ node: Node, _ path: KeyPath) -> Double? {
+        guard let text = string(node, path, what: "a share") else { return nil }
+        guard let share = Quantities.share(text) else {
+            report("'\(text)' is not a share: expected \(Quantities.shareGrammar)", at: node, path)
+            return nil
+        }
+        return share
+    }
+
+    /// A size in bytes: `500G`.
+    func byteCount(_ node: Node, _ path: KeyPath) -> UInt64? {
+        guard let text = string(node, path, what: "a size") else { return nil }
+        guard let bytes = Quantities.byteCount(text) else {
+            report("'\(text)' is not a size: expected \(Quantities.byteGrammar)", at: node, path)
+            return nil
+        }
+        return bytes
+    }
+
+    /// One of a few words (a channel's type, a severity), the closest one named when it is none.
+    func choice(_ node: Node, _ path: KeyPath, among choices: [String], what: String) -> String? {
+        guard let text = word(node, path, what: what) else { return nil }
+        guard choices.contains(text) else {
+            let hint = Suggestion.closest(to: text, among: choices).map { "; did you mean '\($0)'?" } ?? ""
+            report("'\(text)' is not \(what): expected one of \(choices.joined(separator: ", "))\(hint)", at: node, path)
+            return nil
+        }
+        return text
+    }
+
     /// A list of strings; `single` also accepts one string for a list of one.
     func strings(_ node: Node, _ path: KeyPath, single: Bool = false, nonEmpty: Bool = false) -> [String]? {
         if single, case .scalar = node { return string(node, path).map { [$0] } }
@@ -179,6 +234,21 @@ final class NodeReader {
         }
         if nonEmpty && sequence.isEmpty { report("is an empty list: give at least one", at: node, path) }
         return values
+    }
+
+    /// Like `strings`, each with its node and key path, for a message about one item.
+    func stringItems(_ node: Node, _ path: KeyPath, single: Bool = false, nonEmpty: Bool = false) -> [(text: String, node: Node, path: KeyPath)]? {
+        if single, case .scalar = node { return word(node, path).map { [($0, node, path)] } }
+        guard case .sequence(let sequence) = node else {
+            report("expected a list\(single ? " or a string" : ""), found \(NodeReader.kind(node))", at: node, path)
+            return nil
+        }
+        var items: [(text: String, node: Node, path: KeyPath)] = []
+        for (index, item) in sequence.enumerated() {
+            if let text = word(item, path.appending(index)) { items.append((text, item, path.appending(index))) }
+        }
+        if nonEmpty && sequence.isEmpty { report("is an empty list: give at least one", at: node, path) }
+        return items
     }
 
     /// Any value, kept as plain data (interpolated); secrets written out are noted.

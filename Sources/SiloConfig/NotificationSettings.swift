@@ -92,6 +92,8 @@ public struct ChannelSettings: Sendable, Equatable {
 }
 
 /// A secret value given inline (after interpolation), in a file (0600), or printed by a command.
+/// An inline value is never empty, except in a configuration whose secrets were removed
+/// (`Configuration.removingSecrets()`), where an empty one stands for a secret left out.
 public enum Secret: Sendable, Equatable {
     case value(String)
     case file(String)

@@ -12,6 +12,15 @@ enum SecretPolicy {
         return !["_file", "_command", "_env"].contains(where: lower.hasSuffix)
     }
 
+    /// Notification channel types whose `url` is the credential itself: whoever holds a Slack
+    /// or webhook URL can post, whoever holds a Healthchecks URL can ping (and so hide a failure).
+    static let urlSecretChannelTypes = ["slack", "webhook", "healthchecks"]
+
+    /// `key` of a mapping whose `type` is `type`: a secret key, or the `url` of such a channel.
+    static func isSecretKey(_ key: String, inMappingOfType type: String?) -> Bool {
+        isSecretKey(key) || (key == "url" && type.map(urlSecretChannelTypes.contains) == true)
+    }
+
     static let mask = "***"
 
     /// The password part of a URL's user information (`scheme://user:PASSWORD@host`), if any.

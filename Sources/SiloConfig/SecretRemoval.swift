@@ -9,24 +9,22 @@ extension ConfigValue {
     /// Every secret left out: secret keys dropped, URL passwords cut out, webhook URLs dropped.
     public func removingSecrets() -> ConfigValue { transformingSecrets(remove: true) ?? .null }
 
-    private func transformingSecrets(remove: Bool, key: String? = nil) -> ConfigValue? {
+    /// `underSecretKey`: the value of a secret key, masked or removed whatever its shape.
+    private func transformingSecrets(remove: Bool, underSecretKey: Bool = false) -> ConfigValue? {
+        if underSecretKey, self != .null { return remove ? nil : .string(SecretPolicy.mask) }
         switch self {
         case .string(let text):
-            if let key, SecretPolicy.isSecretKey(key) { return remove ? nil : .string(SecretPolicy.mask) }
             if SecretPolicy.isWebhookURL(text) { return remove ? nil : .string(SecretPolicy.mask) }
             return .string(SecretPolicy.replacingURLPassword(text, with: remove ? nil : SecretPolicy.mask))
-        case .integer, .boolean:
-            if let key, SecretPolicy.isSecretKey(key) { return remove ? nil : .string(SecretPolicy.mask) }
-            return self
-        case .null:
+        case .integer, .number, .boolean, .null:
             return self
         case .list(let items):
-            if let key, SecretPolicy.isSecretKey(key) { return remove ? nil : .string(SecretPolicy.mask) }
             return .list(items.compactMap { $0.transformingSecrets(remove: remove) })
         case .mapping(let pairs):
-            if let key, SecretPolicy.isSecretKey(key), remove { return nil }
+            // A channel's type says whether its `url` is a secret.
+            let type = pairs.first { $0.key == "type" }?.value.stringValue
             return .mapping(pairs.compactMap { pair in
-                pair.value.transformingSecrets(remove: remove, key: pair.key).map { (pair.key, $0) }
+                pair.value.transformingSecrets(remove: remove, underSecretKey: SecretPolicy.isSecretKey(pair.key, inMappingOfType: type)).map { (pair.key, $0) }
             })
         }
     }
@@ -34,7 +32,8 @@ extension ConfigValue {
 
 extension Configuration {
     /// This configuration without its secrets: a database password given as a value, passwords
-    /// inside URLs, and secrets of the reserved sections are removed. Where a secret comes from
+    /// inside URLs, the inline secrets of notification channels, and secrets of the reserved
+    /// sections are removed. Where a secret comes from
     /// (`password_file`, `password_command`, `password_env`) stays.
     public func removingSecrets() -> Configuration {
         var copy = self
@@ -48,7 +47,36 @@ extension Configuration {
             if case .value? = postgres.password { postgres.password = nil }
             copy.sources[index].kind = .postgres(postgres)
         }
+        copy.notifications.channels = notifications.channels.map { $0.removingSecrets() }
         copy.reserved = reserved.map { ($0.name, $0.value.removingSecrets()) }
         return copy
+    }
+}
+
+extension ChannelSettings {
+    /// The channel without its inline secrets. An optional one goes; one the channel cannot be
+    /// without (a webhook's URL) is emptied, which renders as the key left out.
+    func removingSecrets() -> ChannelSettings {
+        var copy = self
+        switch kind {
+        case .slack(let url):
+            copy.kind = .slack(webhookURL: url.emptiedIfInline)
+        case .email(var email):
+            if case .value? = email.password { email.password = nil }
+            copy.kind = .email(email)
+        case .webhook(let url, let secret):
+            copy.kind = .webhook(url: url.emptiedIfInline, secret: secret.flatMap { if case .value = $0 { nil } else { $0 } })
+        case .healthchecks(let url, let sendBody):
+            copy.kind = .healthchecks(url: url.emptiedIfInline, sendBody: sendBody)
+        }
+        return copy
+    }
+}
+
+extension Secret {
+    /// Where the secret comes from stays (a file, a command); the value itself does not.
+    var emptiedIfInline: Secret {
+        if case .value = self { return .value("") }
+        return self
     }
 }

@@ -30,11 +30,18 @@ final class ConfigCommandTests: XCTestCase {
         let shown = try env.expect(0, ["config", "show", "--config", config], environment: seedEnvironment)
         XCTAssertFalse(shown.stdout.contains("db-secret") || shown.stdout.contains("hooks.slack.com"), shown.stdout)
         XCTAssertTrue(shown.stdout.contains("keep_daily: 7") && shown.stdout.contains("location: /backup/o4o-platform/silo"), shown.stdout)
-        XCTAssertTrue(shown.stdout.contains("password: '***'") && shown.stdout.contains("webhook: '***'"), shown.stdout)
+        XCTAssertTrue(shown.stdout.contains("password: '***'") && shown.stdout.contains("webhook_url: '***'"), shown.stdout)
+        XCTAssertTrue(shown.stdout.contains("- name: devops-mail") && shown.stdout.contains("- admin@example.com"), shown.stdout)
         let json = try env.expect(0, ["--json", "config", "show", "--config", config], environment: seedEnvironment)
         let object = try XCTUnwrap(json.jsonLines.first)
         XCTAssertEqual(object["message_type"] as? String, "configuration")
-        XCTAssertFalse(json.stdout.contains("db-secret"), json.stdout)
+        XCTAssertFalse(json.stdout.contains("db-secret") || json.stdout.contains("hooks.slack.com"), json.stdout)
+        // Thresholds are numbers in JSON, not the text of the YAML.
+        let configuration = try XCTUnwrap(object["configuration"] as? [String: Any])
+        let freshness = (configuration["monitoring"] as? [String: Any])?["freshness"] as? [String: Any]
+        XCTAssertEqual(freshness?["warning"] as? Double, 1.5)
+        let channels = (configuration["notifications"] as? [String: Any])?["channels"] as? [[String: Any]]
+        XCTAssertEqual(channels?.map { $0["type"] as? String }, ["email", "slack"])
     }
 
     func testInitRefusesToOverwrite() throws {

@@ -46,8 +46,11 @@ final class DefaultsTests: XCTestCase {
               after:
                 - echo done
             notifications:
-              slack:
-                webhook: ${SLACK_WEBHOOK}
+              channels:
+                - { name: devops-slack, type: slack, webhook_url: "${SLACK_WEBHOOK}" }
+            services:
+              api:
+                restart: systemctl restart api
             """)
         let configuration = try ConfigurationLoader.load(path: file, environment: ["SLACK_WEBHOOK": "https://hooks.slack.com/services/T/B/x"])
         XCTAssertEqual(configuration.retention.policy, KeepPolicy(last: 3, daily: 7))
@@ -55,8 +58,9 @@ final class DefaultsTests: XCTestCase {
         XCTAssertEqual(configuration.retention.policy(for: configuration.source(named: "media")!), KeepPolicy(last: 3, daily: 7, monthly: 24))
         XCTAssertEqual(configuration.source(named: "logs")?.hooks.before, [Hook(command: "systemctl is-active app", timeout: "30s")])
         XCTAssertEqual(configuration.hooks.after.first?.timeout, .seconds(600))
-        XCTAssertEqual(configuration.reserved.first?.name, "notifications")
-        XCTAssertEqual(configuration.reserved.first?.value["slack"]?["webhook"], .string("https://hooks.slack.com/services/T/B/x"))
+        XCTAssertEqual(configuration.notifications.channels, [ChannelSettings(name: "devops-slack", kind: .slack(webhookURL: .value("https://hooks.slack.com/services/T/B/x")))])
+        XCTAssertEqual(configuration.reserved.map(\.name), ["services"])
+        XCTAssertEqual(configuration.reserved.first?.value["api"]?["restart"], .string("systemctl restart api"))
     }
 
     /// What `config show` prints is itself a valid configuration meaning the same.

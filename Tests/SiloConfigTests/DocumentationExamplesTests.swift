@@ -56,6 +56,13 @@ final class DocumentationExamplesTests: XCTestCase {
             "repository: {location: /b}\nsources: {etc: {paths: [/etc], postgres: {url: postgresql://a@b/c}}}\n",
             "repository: {location: /b}\nsources: {etc: {paths: [/etc], cadence: sometimes}}\n",
             "sources: {etc: {paths: [/etc]}}\n",
+            "repository: {location: /b}\nsources: {etc: {paths: [/etc]}}\nmonitoring: {freshnes: {warning: 2}}\n",
+            "repository: {location: /b}\nsources: {etc: {paths: [/etc]}}\nmonitoring: {freshness: {warning: 1}}\n",
+            "repository: {location: /b}\nsources: {etc: {paths: [/etc]}}\nnotifications: {channels: [{name: chat, type: slak, webhook_url: https://h/x}]}\n",
+            "repository: {location: /b}\nsources: {etc: {paths: [/etc]}}\nnotifications: {channels: [{name: chat, type: slack, webhook_url: https://h/x, webhook_url_file: /f}]}\n",
+            "repository: {location: /b}\nsources: {etc: {paths: [/etc]}}\nnotifications: {channels: [{name: ping, type: healthchecks, webhook_url: https://h/x}]}\n",
+            "repository: {location: /b}\nsources: {etc: {paths: [/etc]}}\nnotifications: {channels: [{name: m, type: email, server: smtp://h, username: u, from: a@b, to: c@d}]}\n",
+            "repository: {location: /b}\nsources: {etc: {paths: [/etc]}}\nnotifications: {tiers: [{after: 30m}]}\n",
         ].map { try XCTUnwrap(try Yams.load(yaml: $0)) }
         let input = try JSONSerialization.data(withJSONObject: ["accepted": documents, "refused": refused])
         let script = """

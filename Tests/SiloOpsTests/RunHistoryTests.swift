@@ -35,12 +35,12 @@ final class RunHistoryTests: XCTestCase {
         let clock = TestClock()
         XCTAssertFalse(scratch.directory.exists)
         let first = try history(scratch, clock)
-        XCTAssertEqual(try first.appliedMigrations(), ["0001-runs-and-steps"])
+        XCTAssertEqual(try first.appliedMigrations(), ["0001-runs-and-steps", "0002-alerts-and-deliveries"])
         XCTAssertNil(try first.lastRun())
         let id = try run(first, clock)
         // Reopened (a second process): nothing applied twice, the data is there.
         let second = try history(scratch, clock)
-        XCTAssertEqual(try second.appliedMigrations(), ["0001-runs-and-steps"])
+        XCTAssertEqual(try second.appliedMigrations(), ["0001-runs-and-steps", "0002-alerts-and-deliveries"])
         XCTAssertEqual(try second.lastRun()?.id, id)
     }
 
@@ -390,6 +390,6 @@ final class RunHistoryTests: XCTestCase {
         XCTAssertEqual(sqlite.terminationStatus, 0)
         let reopened = try history(scratch, clock)
         XCTAssertEqual(try reopened.lastRun()?.id, id)
-        XCTAssertEqual(try reopened.appliedMigrations(), ["0001-runs-and-steps", "0099-future"])
+        XCTAssertEqual(try reopened.appliedMigrations(), ["0001-runs-and-steps", "0002-alerts-and-deliveries", "0099-future"])
     }
 }

@@ -52,6 +52,7 @@ extension JSONValue {
         switch value {
         case .string(let text): self = .string(text)
         case .integer(let number): self = .integer(number)
+        case .number(let number): self = .number(number)
         case .boolean(let flag): self = .boolean(flag)
         case .null: self = .null
         case .list(let items): self = .list(items.map(JSONValue.init))
