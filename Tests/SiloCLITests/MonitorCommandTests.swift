@@ -131,6 +131,28 @@ final class MonitorCommandTests: XCTestCase {
         XCTAssertTrue(table.stderr.hasPrefix("silo: "), table.stderr)
     }
 
+    // MARK: Space
+
+    /// No small file system can be made here: a minimum of free bytes above what is free is.
+    func testAThresholdAboveTheFreeSpaceIsCriticalAndAQuotaIsJudgedOnStoredBytes() throws {
+        try configure("monitoring:\n  space: { free_bytes_critical: 1024T }")
+        try env.expect(0, ["run", "--config", configPath, "-q"])
+        let result = try monitor(["--json"])
+        XCTAssertEqual(result.status, 2)
+        let space = try XCTUnwrap(checks(result)["space/repository"])
+        XCTAssertEqual(space["status"] as? String, "critical", "\(space)")
+        XCTAssertTrue((space["summary"] as? String ?? "").contains(" free of "), "\(space)")
+        let free = try XCTUnwrap((space["metrics"] as? [String: Any])?["silo_repository_free_bytes"] as? Double)
+        var stats = statvfs()
+        XCTAssertEqual(statvfs(env.repo, &stats), 0)
+        XCTAssertEqual(free, Double(UInt64(stats.f_bavail) * UInt64(stats.f_frsize)), accuracy: 64 * 1024 * 1024, "the file system's own figure")
+        // A quota smaller than what is stored.
+        try configure("monitoring:\n  space: { quota: 1K }")
+        let quota = try XCTUnwrap(checks(try monitor(["--json"]))["space/repository"])
+        XCTAssertEqual(quota["status"] as? String, "critical", "\(quota)")
+        XCTAssertTrue((quota["summary"] as? String ?? "").contains("stored of a 1.0 KiB quota"), "\(quota)")
+    }
+
     // MARK: Integrity
 
     func testAFlippedBitThatCheckFindsIsCritical() throws {
