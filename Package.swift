@@ -5,6 +5,7 @@ import PackageDescription
 // silo (CLI) → SiloOps (state, run history, run lock; `silo run`, hooks, schedule units) → SiloConfig,
 //                SiloPostgres, SiloEngine;
 // SiloConfig (operations: the configuration file; Foundation and Yams only);
+// SiloNotify → SiloConfig, CCurl, COpenSSL (alert delivery; never the engine or the repository);
 // silo (CLI) → SiloPostgres, SiloLegacy → SiloEngine → SiloRepository → SiloFormat, SiloStorage → C shims;
 // SiloS3 → SiloStorage (a backend the CLI picks by URL).
 // Every target names each module its files import: `make test` runs scripts/check-imports.sh and
@@ -29,6 +30,8 @@ let package = Package(
         .systemLibrary(name: "CSQLite3", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // libcurl (easy interface) delivers notifications: HTTPS webhooks and SMTP (SiloNotify only).
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
         .target(name: "SiloStorage", dependencies: ["CLinux"]),
         .target(name: "SiloS3", dependencies: ["SiloStorage", "COpenSSL", "CLibSSL"]),
@@ -39,6 +42,9 @@ let package = Package(
         .target(name: "SiloLegacy", dependencies: ["SiloEngine", "SiloRepository", "SiloFormat", "CZlib", "CZstd", "COpenSSL"]),
         // Operations: the configuration file (docs/CONFIG.md): knows nothing of the CLI, the engine or PostgreSQL.
         .target(name: "SiloConfig", dependencies: [.product(name: "Yams", package: "Yams")]),
+        // Operations: notification delivery to the configured channels (Slack, e-mail, webhooks,
+        // healthchecks pings) over libcurl; COpenSSL for the webhook signature. Nothing of the engine.
+        .target(name: "SiloNotify", dependencies: ["SiloConfig", "CCurl", "COpenSSL"]),
         // Operations: the state directory, run history and run lock (State/, on CSQLite3 alone), and
         // what runs a configuration: `silo run` (Run/) and its schedule units (Schedule/).
         .target(name: "SiloOps", dependencies: ["CSQLite3", "CLinux", "SiloConfig", "SiloEngine", "SiloPostgres", "SiloRepository", "SiloFormat", "SiloStorage"]),
@@ -67,6 +73,8 @@ let package = Package(
         .testTarget(name: "SiloLegacyTests", dependencies: ["SiloLegacy", "SiloEngine", "SiloRepository", "SiloFormat", "SiloStorage", "SiloTestSupport"]),
         // SiloConfig: the schedule tests build configurations to derive units from.
         .testTarget(name: "SiloOpsTests", dependencies: ["SiloOps", "SiloConfig"]),
+        // Against real receivers (scripts/notify-test-servers.sh): SMTP (aiosmtpd), HTTP and HTTPS.
+        .testTarget(name: "SiloNotifyTests", dependencies: ["SiloNotify", "SiloConfig"]),
         // Yams: the documentation test turns each YAML example into JSON for the JSON Schema check.
         .testTarget(name: "SiloConfigTests", dependencies: ["SiloConfig", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "SiloCLITests", dependencies: ["silo", "SiloTestSupport", "SiloRepository", "SiloLegacy", "SiloOps", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
