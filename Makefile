@@ -1,14 +1,16 @@
 # Two entry points (README): `make run` and `make test`. Both install what they need.
 SHELL := /bin/bash
-BUILD_DEBS := libzstd-dev libssl-dev libsqlite3-dev libpq-dev zlib1g-dev pkg-config
+# libcurl (OpenSSL flavour) sends notifications: HTTPS webhooks and SMTP (SiloNotify).
+BUILD_DEBS := libzstd-dev libssl-dev libsqlite3-dev libpq-dev zlib1g-dev libcurl4-openssl-dev pkg-config
 # The tests use a real PostgreSQL 15 server (postgresql) and its client programs.
 # Legacy archives are made by GNU tar, bsdtar (libarchive-tools), Python's tarfile, zstd and openssl.
 # strace stops a prune at a chosen system call and unshare runs a backup in its own PID namespace (prune interleaving tests).
 # spin (and gcc for its verifier) checks the backup/prune protocol model (docs/model).
 # stunnel4 is the TLS front of the S3 test server (https tests, with a CA openssl makes at start).
+# python3-aiosmtpd is the SMTP receiver of the notification tests (scripts/notify-test-servers.sh).
 # python3-jsonschema checks docs/CONFIG.md's examples against docs/silo.schema.json.
 # prometheus brings promtool, which validates `silo monitor --format prometheus`.
-TEST_DEBS := $(BUILD_DEBS) gzip tar zstd openssl libarchive-tools python3 python3-jsonschema postgresql postgresql-contrib postgresql-client procps strace util-linux spin gcc stunnel4 systemd prometheus
+TEST_DEBS := $(BUILD_DEBS) gzip tar zstd openssl libarchive-tools python3 python3-jsonschema postgresql postgresql-contrib postgresql-client procps strace util-linux spin gcc stunnel4 systemd prometheus python3-aiosmtpd
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test deps test-deps build release install bench clean
@@ -48,6 +50,7 @@ test: test-deps
 	swift build --build-tests $(IMPORT_CHECK)
 	./scripts/postgres-test-server.sh start
 	./scripts/s3-test-server.sh start
+	./scripts/notify-test-servers.sh start
 	swift test --skip-build
 
 # `make install [PREFIX=/usr/local] [DESTDIR=…]`: the release binary, a man page per command

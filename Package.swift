@@ -5,7 +5,8 @@ import PackageDescription
 // silo (CLI) → SiloOps (state, run history, run lock; `silo run`, hooks, schedule units) → SiloConfig,
 //                SiloPostgres, SiloEngine;
 // SiloConfig (operations: the configuration file; Foundation and Yams only);
-// silo (CLI) → SiloMonitor (checks, Prometheus/Nagios, escalation) → SiloOps;
+// silo (CLI) → SiloMonitor (checks, Prometheus/Nagios, escalation) → SiloOps, SiloNotify;
+// SiloNotify → SiloConfig, CCurl, COpenSSL (alert delivery; never the engine or the repository);
 // silo (CLI) → SiloPostgres, SiloLegacy → SiloEngine → SiloRepository → SiloFormat, SiloStorage → C shims;
 // SiloS3 → SiloStorage (a backend the CLI picks by URL).
 // Every target names each module its files import: `make test` runs scripts/check-imports.sh and
@@ -30,6 +31,8 @@ let package = Package(
         .systemLibrary(name: "CSQLite3", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // libcurl (easy interface) delivers notifications: HTTPS webhooks and SMTP (SiloNotify only).
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
         .target(name: "SiloStorage", dependencies: ["CLinux"]),
         .target(name: "SiloS3", dependencies: ["SiloStorage", "COpenSSL", "CLibSSL"]),
@@ -40,15 +43,18 @@ let package = Package(
         .target(name: "SiloLegacy", dependencies: ["SiloEngine", "SiloRepository", "SiloFormat", "CZlib", "CZstd", "COpenSSL"]),
         // Operations: the configuration file (docs/CONFIG.md): knows nothing of the CLI, the engine or PostgreSQL.
         .target(name: "SiloConfig", dependencies: [.product(name: "Yams", package: "Yams")]),
+        // Operations: notification delivery to the configured channels (Slack, e-mail, webhooks,
+        // healthchecks pings) over libcurl; COpenSSL for the webhook signature. Nothing of the engine.
+        .target(name: "SiloNotify", dependencies: ["SiloConfig", "CCurl", "COpenSSL"]),
         // Operations: the state directory, run history and run lock (State/, on CSQLite3 alone), and
         // what runs a configuration: `silo run` (Run/) and its schedule units (Schedule/).
         .target(name: "SiloOps", dependencies: ["CSQLite3", "CLinux", "SiloConfig", "SiloEngine", "SiloPostgres", "SiloRepository", "SiloFormat", "SiloStorage"]),
         // Monitoring: the checks `silo monitor` makes from the repository and the run history, their
         // Prometheus and Nagios forms, and escalation (which alerts go to which tier, when).
-        .target(name: "SiloMonitor", dependencies: ["SiloOps", "SiloConfig", "SiloEngine", "SiloRepository", "SiloFormat"]),
+        .target(name: "SiloMonitor", dependencies: ["SiloOps", "SiloConfig", "SiloNotify", "SiloEngine", "SiloRepository", "SiloFormat"]),
         .executableTarget(
             name: "silo",
-            dependencies: ["SiloEngine", "SiloRepository", "SiloFormat", "SiloStorage", "SiloPostgres", "SiloLegacy", "SiloS3", "SiloConfig", "SiloOps", "SiloMonitor", "CLinux",
+            dependencies: ["SiloEngine", "SiloRepository", "SiloFormat", "SiloStorage", "SiloPostgres", "SiloLegacy", "SiloS3", "SiloConfig", "SiloOps", "SiloMonitor", "SiloNotify", "CLinux",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // What tests share (the store conformance suite, fault injection, scratch repositories,
@@ -72,6 +78,8 @@ let package = Package(
         // SiloConfig: the schedule tests build configurations to derive units from.
         .testTarget(name: "SiloOpsTests", dependencies: ["SiloOps", "SiloConfig"]),
         .testTarget(name: "SiloMonitorTests", dependencies: ["SiloMonitor", "SiloOps", "SiloConfig", "SiloFormat"]),
+        // Against real receivers (scripts/notify-test-servers.sh): SMTP (aiosmtpd), HTTP and HTTPS.
+        .testTarget(name: "SiloNotifyTests", dependencies: ["SiloNotify", "SiloConfig"]),
         // Yams: the documentation test turns each YAML example into JSON for the JSON Schema check.
         .testTarget(name: "SiloConfigTests", dependencies: ["SiloConfig", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "SiloCLITests", dependencies: ["silo", "SiloTestSupport", "SiloRepository", "SiloLegacy", "SiloOps", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

@@ -63,7 +63,9 @@ struct MonitorCommand: ParsableCommand {
             throw ExitCode(3)
         }
         try runCommand(output) {
-            _ = ledger
+            if notify, let ledger {
+                try AlertsCommand.notify(report, configuration: configuration, ledger: ledger, now: clock.now, output: output)
+            }
             let metrics = PrometheusRendering.render(report)
             if let textfile { try PrometheusTextfile.write(metrics, directory: textfile) }
             for check in report.checks { output.emit(MonitorCheckMessage(check)) }

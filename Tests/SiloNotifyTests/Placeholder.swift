@@ -1,0 +1,2 @@
+import SiloNotify
+import XCTest
