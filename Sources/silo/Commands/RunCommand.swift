@@ -74,6 +74,8 @@ struct RunCommand: ParsableCommand {
                 output.warning("run #\(crashed) of this configuration was found crashed (its process is gone); recorded as crashed")
             }
             let started = Date()
+            let alerts = RunAlerts(configuration: configuration, global: global, output: output, now: clock.now)
+            alerts.started()
             let plan = try RunPlan.make(configuration: configuration, history: session.history, configurationKey: key, now: clock.now(),
                                         only: sources, force: force)
             if plan.nothingDue { RunPlanPrinter.print(plan, output: output, dueOnly: false) }
@@ -83,6 +85,9 @@ struct RunCommand: ParsableCommand {
             let exitCode = Self.exitCode(outcome)
             try session.finish(status: outcome.status, exitCode: exitCode, error: outcome.failedSteps.first.map(Self.describe), summary: outcome.summaryJSON)
             Self.report(outcome, run: session.run, exitCode: exitCode, crashed: session.crashed, seconds: Date().timeIntervalSince(started), output: output)
+            alerts.finished(succeeded: outcome.status.isSuccess || outcome.status == .skipped,
+                            summary: "run #\(session.run) \(outcome.status.rawValue): " + (outcome.failedSteps.first.map(Self.describe) ?? "\(outcome.steps.count) step(s)"),
+                            history: session.history)
             return exitCode
         }
     }
