@@ -51,7 +51,6 @@ test: test-deps
 	./scripts/postgres-test-server.sh start
 	./scripts/s3-test-server.sh start
 	./scripts/notify-test-servers.sh start
-	./scripts/notify-test-servers.sh start
 	swift test --skip-build
 
 # `make install [PREFIX=/usr/local] [DESTDIR=…]`: the release binary, a man page per command
