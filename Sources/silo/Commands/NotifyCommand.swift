@@ -11,6 +11,7 @@ import SiloRepository
 struct NotifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "notify", abstract: "Send notifications by hand.",
+        discussion: Help.examples(["silo notify test", "silo notify test --channel devops-mail"]),
         subcommands: [Test.self])
 
     struct Test: ParsableCommand {
