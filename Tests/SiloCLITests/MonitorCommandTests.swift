@@ -153,6 +153,46 @@ final class MonitorCommandTests: XCTestCase {
         XCTAssertTrue((quota["summary"] as? String ?? "").contains("stored of a 1.0 KiB quota"), "\(quota)")
     }
 
+    // MARK: Hygiene
+
+    /// A backup stopped while it holds its lease makes prune leave its mark for a later prune;
+    /// killed, it leaves a stale lease. The monitor names both, and the mark once it is old.
+    func testAStaleLockAndAnUnfinishedPruneFromAKilledBackup() throws {
+        try configure()
+        try env.write("platform/old/c.bin", text(200_000, seed: 9))
+        try env.expect(0, ["backup", "-q", "--tag", "source:files", env.path("platform/old")])
+        try env.expect(0, ["backup", "-q", "--tag", "source:files", env.path("platform/uploads")])
+        // A backup reading a stream that never ends while the test holds it open.
+        let backup = Process()
+        backup.executableURL = URL(fileURLWithPath: CLIEnvironment.binary)
+        backup.arguments = ["backup", "-q", "--stdin", "--stdin-filename", "stream.bin", "--tag", "source:files"]
+        backup.environment = env.environment
+        let stream = Pipe()
+        backup.standardInput = stream
+        try backup.run()
+        let locks = env.repo + "/locks"
+        let deadline = Date().addingTimeInterval(20)
+        while ((try? FileManager.default.contentsOfDirectory(atPath: locks)) ?? []).isEmpty && Date() < deadline { usleep(50_000) }
+        XCTAssertFalse(((try? FileManager.default.contentsOfDirectory(atPath: locks)) ?? []).isEmpty, "the backup took its lease")
+        XCTAssertEqual(checks(try monitor(["--json"]))["hygiene/locks"]?["status"] as? String, "ok", "a live lease is no problem")
+        // Forget the first snapshot; prune marks its packs but must wait for the running backup.
+        let first = try XCTUnwrap(try env.expect(0, ["snapshots", "--json"]).jsonLines.first { $0["message_type"] as? String == "snapshot" }?["id"] as? String)
+        try env.expect(0, ["forget", "-q", first])
+        try env.expect(0, ["prune", "-q"])
+        XCTAssertFalse(((try? FileManager.default.contentsOfDirectory(atPath: env.repo + "/deletions")) ?? []).isEmpty, "the mark waits")
+        // The backup dies without releasing its lease.
+        XCTAssertEqual(kill(backup.processIdentifier, SIGKILL), 0)
+        backup.waitUntilExit()
+        try stream.fileHandleForWriting.close()
+        let now = try XCTUnwrap(checks(try monitor(["--json"])))
+        XCTAssertEqual(now["hygiene/locks"]?["status"] as? String, "warning", "\(now["hygiene/locks"] ?? [:])")
+        XCTAssertEqual(now["hygiene/locks"]?["advice"] as? String, "run `silo unlock`")
+        XCTAssertEqual(now["hygiene/prune"]?["status"] as? String, "ok", "a fresh mark waits for the next prune")
+        let later = checks(try monitor(["--json"], clock: ISO8601DateFormatter().string(from: Date().addingTimeInterval(20 * 86_400))))
+        XCTAssertEqual(later["hygiene/prune"]?["status"] as? String, "warning", "\(later["hygiene/prune"] ?? [:])")
+        XCTAssertTrue((later["hygiene/prune"]?["summary"] as? String ?? "").hasPrefix("a prune marked "), "\(later["hygiene/prune"] ?? [:])")
+    }
+
     // MARK: Integrity
 
     func testAFlippedBitThatCheckFindsIsCritical() throws {
