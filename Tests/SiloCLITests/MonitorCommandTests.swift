@@ -121,6 +121,19 @@ final class MonitorCommandTests: XCTestCase {
         XCTAssertTrue(try monitor(["--format", "nagios"]).stdout.hasPrefix("SILO OK - "))
     }
 
+    func testSiloRunWritesTheTextfileWhenTheConfigurationAsks() throws {
+        let textfile = env.path("node-exporter")
+        try FileManager.default.createDirectory(atPath: textfile, withIntermediateDirectories: true)
+        try configure("monitoring:\n  textfile: \(textfile)")
+        try env.expect(0, ["run", "--config", configPath, "-q"])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: textfile), ["silo.prom"])
+        let written = try String(contentsOfFile: textfile + "/silo.prom", encoding: .utf8)
+        let checked = try promtool(written)
+        XCTAssertEqual(checked.status, 0, checked.output)
+        XCTAssertTrue(written.contains("silo_check_status{check=\"freshness/files\",category=\"freshness\"} 0\n"), written)
+        XCTAssertTrue(written.contains("silo_run_consecutive_failures 0\n"), written)
+    }
+
     func testAnUnreadableRepositoryIsUnknown() throws {
         try configure()
         let nagios = try env.run(["monitor", "--config", configPath, "--format", "nagios"], environment: ["SILO_PASSWORD": "wrong"])
