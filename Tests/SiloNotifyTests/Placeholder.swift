@@ -1,2 +1,0 @@
-import SiloNotify
-import XCTest
