@@ -188,14 +188,34 @@ final class ScheduleTests: XCTestCase {
         XCTAssertTrue(unit.contains("# PrivateTmp=true left out: /tmp/silo-repo"), unit)
     }
 
+    func testTheMonitorUnitsEvaluateEveryFiveMinutesAsTheRunsServiceIsHardened() throws {
+        let mine = settings(try configuration())
+        let service = SystemdUnits.monitorServiceUnit(mine)
+        XCTAssertTrue(service.contains("\nExecStart=/usr/local/bin/silo monitor --config /etc/silo/silo.yaml --notify --quiet\n"), service)
+        XCTAssertTrue(service.contains("\nSuccessExitStatus=1 2 3\n"), "a finding is not a failed unit: \(service)")
+        XCTAssertFalse(service.contains("OnFailure="), service)
+        let run = SystemdUnits.serviceUnit(mine)
+        for line in run.split(separator: "\n") where line.hasPrefix("ReadWritePaths=") || line.hasPrefix("ProtectSystem=") || line.hasPrefix("NoNewPrivileges=")
+            || line.hasPrefix("PrivateTmp=") {
+            XCTAssertTrue(service.contains("\n\(line)\n"), "\(line) missing from \(service)")
+        }
+        let timer = SystemdUnits.monitorTimerUnit(mine)
+        XCTAssertEqual(SystemdUnits.onCalendar(inTimer: timer), "*-*-* *:00/5:00")
+        XCTAssertTrue(timer.contains("\nUnit=silo-monitor.service\n") && timer.contains("\nPersistent=false\n") && timer.contains("\nWantedBy=timers.target\n"), timer)
+        XCTAssertEqual(ScheduleCalendar(onCalendar: "*-*-* *:00/5:00")?.nextFiring(after: Date(timeIntervalSince1970: 1_796_000_100))?.timeIntervalSince1970,
+                       1_796_000_400)
+    }
+
     func testCronFileLines() throws {
         let text = CronFile.render(settings(try configuration(sources: ["15m"])))
         XCTAssertTrue(ScheduleMarker.isGenerated(text))
         XCTAssertTrue(text.contains("\nSHELL=/bin/sh\nPATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"), text)
-        XCTAssertTrue(text.hasSuffix("\n*/15 * * * * root /usr/local/bin/silo run --config /etc/silo/silo.yaml --scheduled\n"), text)
-        XCTAssertEqual(CronFile.timeFields(in: text), ["*/15", "*", "*", "*", "*"])
+        XCTAssertTrue(text.hasSuffix("\n*/15 * * * * root /usr/local/bin/silo run --config /etc/silo/silo.yaml --scheduled\n"
+                                     + "*/5 * * * * root /usr/local/bin/silo monitor --config /etc/silo/silo.yaml --notify --quiet\n"), text)
+        XCTAssertEqual(CronFile.timeFields(in: text), ["*/15", "*", "*", "*", "*"], "the run's line comes first")
         let user = CronFile.render(settings(try configuration(sources: ["15m"]), scope: .user), user: nil)
-        XCTAssertTrue(user.hasSuffix("\n*/15 * * * * /usr/local/bin/silo run --config /etc/silo/silo.yaml --scheduled\n"), user)
+        XCTAssertTrue(user.hasSuffix("\n*/15 * * * * /usr/local/bin/silo run --config /etc/silo/silo.yaml --scheduled\n"
+                                     + "*/5 * * * * /usr/local/bin/silo monitor --config /etc/silo/silo.yaml --notify --quiet\n"), user)
     }
 
     func testForeignFilesAreNotReplacedNorRemoved() throws {
@@ -213,14 +233,16 @@ final class ScheduleTests: XCTestCase {
         XCTAssertEqual(try installer.remove(.systemd).map(\.action), [.keptForeign])
         XCTAssertEqual(try String(contentsOfFile: foreign, encoding: .utf8), "[Timer]\nOnCalendar=daily\n")
 
-        XCTAssertEqual(try installer.install(.systemd, mine, force: true).map(\.action), [.written, .written, .written])
+        XCTAssertEqual(try installer.install(.systemd, mine, force: true).map(\.action), [.written, .written, .written, .written, .written])
         let mode = try XCTUnwrap(try FileManager.default.attributesOfItem(atPath: foreign)[.posixPermissions] as? Int)
         XCTAssertEqual(mode, 0o644)
         // What `systemctl enable` links, removed with the timer when systemd could not be asked to.
         try FileManager.default.createDirectory(atPath: scratch.root + "/units/timers.target.wants", withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: scratch.root + "/units/timers.target.wants/silo.timer", withDestinationPath: foreign)
+        try FileManager.default.createSymbolicLink(atPath: scratch.root + "/units/timers.target.wants/silo-monitor.timer", withDestinationPath: "../silo-monitor.timer")
         XCTAssertEqual(try installer.remove(.systemd).map(\.path),
-                       ["silo.service", "silo.timer", "silo-failure@.service", "timers.target.wants/silo.timer"].map { scratch.root + "/units/" + $0 })
+                       ["silo.service", "silo.timer", "silo-failure@.service", "silo-monitor.service", "silo-monitor.timer",
+                        "timers.target.wants/silo.timer", "timers.target.wants/silo-monitor.timer"].map { scratch.root + "/units/" + $0 })
         XCTAssertNil(try? FileManager.default.destinationOfSymbolicLink(atPath: scratch.root + "/units/timers.target.wants/silo.timer"))
         XCTAssertEqual(try installer.remove(.systemd), [])
     }

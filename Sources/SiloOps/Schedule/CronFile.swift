@@ -20,6 +20,8 @@ public enum CronFile {
         lines += environment
         let fields = calendar.cronFields + (user.map { [$0] } ?? [])
         lines.append((fields + [commandLine(settings.runArguments)]).joined(separator: " "))
+        // The monitor every 5 minutes: escalation's delays and reminders between runs.
+        lines.append((SystemdUnits.monitorCalendar.cronFields + (user.map { [$0] } ?? []) + [commandLine(settings.monitorArguments)]).joined(separator: " "))
         return ScheduleMarker.header(settings) + lines.joined(separator: "\n") + "\n"
     }
 

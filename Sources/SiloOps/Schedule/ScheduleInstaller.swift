@@ -142,13 +142,13 @@ public struct ScheduleInstaller: Sendable {
         return created
     }
 
-    /// systemctl's commands that load and start the timer.
+    /// systemctl's commands that load and start the timers.
     public func activationCommands() -> [[String]] {
-        [reloadCommand, systemctl(["enable", "--now", SystemdUnits.timer])]
+        [reloadCommand, systemctl(["enable", "--now"] + SystemdUnits.timers)]
     }
 
-    /// Stops the timer and removes its `timers.target.wants` link: before its files go.
-    public var disableCommand: [String] { systemctl(["disable", "--now", SystemdUnits.timer]) }
+    /// Stops the timers and removes their `timers.target.wants` links: before their files go.
+    public var disableCommand: [String] { systemctl(["disable", "--now"] + SystemdUnits.timers) }
 
     /// Makes systemd read the unit files again (after writing or removing them).
     public var reloadCommand: [String] { systemctl(["daemon-reload"]) }
@@ -189,14 +189,14 @@ public struct ScheduleInstaller: Sendable {
             }
             changes.append(ScheduleFileChange(kind: kind, name: file.name, path: file.path, action: .removed))
         }
-        if kind == .systemd, changes.contains(where: { $0.name == SystemdUnits.timer && $0.action == .removed }) {
+        for timer in SystemdUnits.timers where kind == .systemd && changes.contains(where: { $0.name == timer && $0.action == .removed }) {
             // `systemctl enable`'s link, left when systemd was not asked to disable the timer (not running,
             // --no-activate): dangling now, and systemd would complain of it at every boot.
-            let link = (locations.unitDirectory as NSString).appendingPathComponent("timers.target.wants/" + SystemdUnits.timer)
+            let link = (locations.unitDirectory as NSString).appendingPathComponent("timers.target.wants/" + timer)
             if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: link),
-               target == (locations.unitDirectory as NSString).appendingPathComponent(SystemdUnits.timer) || target == "../" + SystemdUnits.timer,
+               target == (locations.unitDirectory as NSString).appendingPathComponent(timer) || target == "../" + timer,
                unlink(link) == 0 {
-                changes.append(ScheduleFileChange(kind: kind, name: SystemdUnits.timer, path: link, action: .removed))
+                changes.append(ScheduleFileChange(kind: kind, name: timer, path: link, action: .removed))
             }
         }
         return changes
@@ -219,12 +219,12 @@ public struct ScheduleInstaller: Sendable {
             guard let text = Self.read(file.path), ScheduleMarker.isGenerated(text) else { return status }
             status.installed = true
             switch (kind, file.name) {
-            case (.systemd, SystemdUnits.timer):
+            case (.systemd, SystemdUnits.timer), (.systemd, SystemdUnits.monitorTimer):
                 guard let expression = SystemdUnits.onCalendar(inTimer: text) else { break }
                 status.calendar = expression
                 if askSystemd {
-                    status.active = systemdTimerActive()
-                    status.nextRun = systemdNextElapse()
+                    status.active = systemdTimerActive(file.name)
+                    status.nextRun = systemdNextElapse(file.name)
                 }
                 status.nextRun = status.nextRun ?? Self.analyzeNextElapse(expression, environment: environment)
                     ?? ScheduleCalendar(onCalendar: expression)?.nextFiring(after: now)
@@ -239,14 +239,14 @@ public struct ScheduleInstaller: Sendable {
         }
     }
 
-    private func systemdTimerActive() -> Bool? {
-        guard let result = try? SystemCommand.run(systemctl(["is-active", SystemdUnits.timer]), environment: environment) else { return nil }
+    private func systemdTimerActive(_ timer: String) -> Bool? {
+        guard let result = try? SystemCommand.run(systemctl(["is-active", timer]), environment: environment) else { return nil }
         return result.output.trimmingCharacters(in: .whitespacesAndNewlines) == "active"
     }
 
     /// The timer's next elapse as systemd has it; nil when it has none (not active).
-    private func systemdNextElapse() -> Date? {
-        let command = systemctl(["show", SystemdUnits.timer, "--property=NextElapseUSecRealtime", "--value", "--timestamp=utc"])
+    private func systemdNextElapse(_ timer: String) -> Date? {
+        let command = systemctl(["show", timer, "--property=NextElapseUSecRealtime", "--value", "--timestamp=utc"])
         guard let result = try? SystemCommand.run(command, environment: environment), result.status == 0 else { return nil }
         return Self.parseUTC(result.output.trimmingCharacters(in: .whitespacesAndNewlines))
     }

@@ -74,6 +74,9 @@ public struct ScheduleSettings: Sendable, Equatable {
 
     /// The command line a firing runs.
     public var runArguments: [String] { [siloBinary, "run", "--config", configurationFile, "--scheduled"] }
+
+    /// The command line of the monitor's firings: checks, and the alerts escalation decides.
+    public var monitorArguments: [String] { [siloBinary, "monitor", "--config", configurationFile, "--notify", "--quiet"] }
 }
 
 /// The first line of every file `silo schedule install` writes: how `install` knows it may

@@ -4,15 +4,65 @@ import Foundation
 /// `silo run --scheduled`; when the service fails (whatever the reason, even before silo
 /// starts: a missing binary, a unit error), `OnFailure=` starts `silo-failure@silo.service`,
 /// which records the failure in the run history so that monitoring sees a run that never ran.
+/// `silo-monitor.timer` fires `silo-monitor.service` every 5 minutes: `silo monitor --notify`,
+/// so that escalation's delays (tier 2 after 30 minutes) are kept between 4-hourly runs.
 public enum SystemdUnits {
     public static let service = "silo.service"
     public static let timer = "silo.timer"
     public static let failureTemplate = "silo-failure@.service"
-    public static let names = [service, timer, failureTemplate]
+    public static let monitorService = "silo-monitor.service"
+    public static let monitorTimer = "silo-monitor.timer"
+    public static let names = [service, timer, failureTemplate, monitorService, monitorTimer]
+    public static let timers = [timer, monitorTimer]
+    /// How often the monitor evaluates the checks and escalation.
+    public static let monitorCalendar = ScheduleCalendar.minutes(5)
 
-    /// The three units by name, in `names`' order.
+    /// The units by name, in `names`' order.
     public static func render(_ settings: ScheduleSettings) -> [(name: String, text: String)] {
-        [(service, serviceUnit(settings)), (timer, timerUnit(settings)), (failureTemplate, failureUnit(settings))]
+        [(service, serviceUnit(settings)), (timer, timerUnit(settings)), (failureTemplate, failureUnit(settings)),
+         (monitorService, monitorServiceUnit(settings)), (monitorTimer, monitorTimerUnit(settings))]
+    }
+
+    public static func monitorServiceUnit(_ settings: ScheduleSettings) -> String {
+        var lines = [
+            "[Unit]",
+            "Description=silo monitor of \(escapedPath(settings.configurationFile)): checks and alerts",
+            "Wants=network-online.target",
+            "After=network-online.target",
+            "",
+            "[Service]",
+            "Type=oneshot",
+            "ExecStart=\(commandLine(settings.monitorArguments))",
+            // monitor exits as a Nagios plugin does: WARNING, CRITICAL and UNKNOWN are findings, not failures of the unit.
+            "SuccessExitStatus=1 2 3",
+            "Nice=10",
+        ]
+        if settings.scope == .system && settings.configuredCache == nil {
+            lines.append("Environment=XDG_CACHE_HOME=/root/.cache")
+        }
+        // It writes the cache (the catalog) and the state directory (alert states), like a run.
+        lines.append("ProtectSystem=strict")
+        lines += settings.writablePaths.map { "ReadWritePaths=\(quoted("-" + $0))" }
+        lines += [privateTmp(settings.writablePaths), "NoNewPrivileges=true"]
+        return ScheduleMarker.header(settings) + lines.joined(separator: "\n") + "\n"
+    }
+
+    public static func monitorTimerUnit(_ settings: ScheduleSettings) -> String {
+        let lines = [
+            "[Unit]",
+            "Description=silo monitor, every 5 minutes (escalation tiers and reminders between runs)",
+            "",
+            "[Timer]",
+            "OnCalendar=\(monitorCalendar.onCalendar)",
+            "AccuracySec=1min",
+            // A missed evaluation is not worth catching up: the next one sees the same state.
+            "Persistent=false",
+            "Unit=\(monitorService)",
+            "",
+            "[Install]",
+            "WantedBy=timers.target",
+        ]
+        return ScheduleMarker.header(settings) + lines.joined(separator: "\n") + "\n"
     }
 
     public static func serviceUnit(_ settings: ScheduleSettings) -> String {

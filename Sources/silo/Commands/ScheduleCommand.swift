@@ -123,7 +123,7 @@ struct ScheduleCommand: ParsableCommand {
                                 + commands.map { $0.joined(separator: " ") }.joined(separator: " && ") + ")")
                         }
                         activated = true
-                        output.line("started \(SystemdUnits.timer)")
+                        output.line("started " + SystemdUnits.timers.joined(separator: " and "))
                     } else {
                         pending = commands.map { $0.joined(separator: " ") }
                         output.line((noActivate ? "not started (--no-activate)" : "systemd is not running here") + "; to start the timer: " + pending.joined(separator: " && "))
