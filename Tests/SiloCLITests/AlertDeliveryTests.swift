@@ -173,6 +173,22 @@ final class AlertDeliveryTests: XCTestCase {
         }
     }
 
+    /// systemd's `OnFailure=` unit: a run that never started is recorded, pinged as a failure and
+    /// alerted through escalation like a run's own failure; a second report of it sends nothing.
+    func testARunThatNeverStartedIsAlertedBySiloScheduleFailed() throws {
+        try configure()
+        try silo(0, ["run", "-q"], at: "2026-12-01T00:00:00Z")
+        let failed = try silo(0, ["schedule", "failed", "--unit", "silo.service", "--json"], at: "2026-12-01T04:05:00Z")
+        XCTAssertEqual(failed.jsonLines.first?["recorded"] as? Bool, true, failed.stdout)
+        XCTAssertEqual(try alerts("devops", check: "runs/last"), ["problem warning"])
+        let problem = try XCTUnwrap(try requests("/devops-\(tag)").last { $0.json["check"] as? String == "runs/last" })
+        XCTAssertTrue((problem.json["summary"] as? String ?? "").contains("systemd unit silo.service failed"), "\(problem.json)")
+        XCTAssertEqual(try requests("/ping-\(tag)").last?.path, "/ping-\(tag)/fail")
+        XCTAssertTrue(String(decoding: try requests("/ping-\(tag)").last?.body ?? Data(), as: UTF8.self).contains("silo.service failed before silo run could record it"))
+        try silo(0, ["schedule", "failed", "--unit", "silo.service"], at: "2026-12-01T04:06:00Z")
+        XCTAssertEqual(try alerts("devops", check: "runs/last"), ["problem warning"], "already recorded: nothing sent twice")
+    }
+
     func testNotifyTestSendsToEveryChannelAndMailArrivesOverSTARTTLSWithAuth() throws {
         let password = try String(contentsOfFile: receiverDirectory + "/smtp-password", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         let passwordFile = env.path("smtp-password")

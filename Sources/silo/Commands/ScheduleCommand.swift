@@ -265,6 +265,12 @@ struct ScheduleCommand: ParsableCommand {
                 case .recorded(let run):
                     output.line("recorded the failure of \(unit) as run #\(run) in \(history.path)")
                     output.emit(ScheduleFailureMessage(unit: unit, recorded: true, runId: run))
+                    // A run that never started is news for the channels too (silo run could not tell them).
+                    if let configuration = try? ConfigurationLoader.load(path: path, environment: global.environment) {
+                        let clock = RunClock(environment: global.environment)
+                        RunAlerts(configuration: configuration, global: global, output: output, now: clock.now)
+                            .finished(succeeded: false, summary: "\(unit) failed before silo run could record it (run #\(run))", history: history)
+                    }
                 case .alreadyRecorded(let run):
                     output.line("the failure of \(unit) is already recorded as run #\(run)")
                     output.emit(ScheduleFailureMessage(unit: unit, recorded: false, runId: run))
