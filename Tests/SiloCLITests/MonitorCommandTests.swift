@@ -166,6 +166,36 @@ final class MonitorCommandTests: XCTestCase {
         XCTAssertTrue((quota["summary"] as? String ?? "").contains("stored of a 1.0 KiB quota"), "\(quota)")
     }
 
+    /// On S3 there is no file system to ask: the bytes stored are judged against the quota, and
+    /// freshness is read from the remote repository like from a local one.
+    func testAnS3RepositoryIsJudgedAgainstItsQuota() throws {
+        let started = PostgresTestServer.run("/bin/bash", [PostgresTestServer.packageRoot + "/scripts/s3-test-server.sh", "start"], environment: [:])
+        guard started.status == 0 else { throw PostgresTestServer.TestServerError("cannot start the test S3 server: \(started.stderr)") }
+        env.environment.merge(["AWS_ACCESS_KEY_ID": "test:tester", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1"]) { $1 }
+        let remote = "s3:http://127.0.0.1:18080/test-bucket/monitor-" + UUID().uuidString.prefix(8).lowercased()
+        try env.expect(0, ["init", "-q", "-r", remote])
+        let yaml = """
+            repository:
+              location: \(remote)
+            sources:
+              files:
+                paths: [\(env.path("platform/uploads"))]
+                cadence: 4h
+            monitoring:
+              space: { quota: 16K }
+            """
+        try env.write("silo.yaml", Data(yaml.utf8))
+        chmod(configPath, 0o600)
+        try env.expect(0, ["run", "--config", configPath, "-q"])
+        let result = try monitor(["--json"])
+        let all = checks(result)
+        XCTAssertEqual(all["freshness/files"]?["status"] as? String, "ok", "\(all["freshness/files"] ?? [:])")
+        let space = try XCTUnwrap(all["space/repository"])
+        XCTAssertEqual(space["status"] as? String, "critical", "70 kB of files do not fit 16 KiB: \(space)")
+        XCTAssertTrue((space["summary"] as? String ?? "").contains("stored of a 16.0 KiB quota"), "\(space)")
+        XCTAssertNil((space["metrics"] as? [String: Any])?["silo_repository_free_bytes"], "no file system on S3")
+    }
+
     // MARK: Hygiene
 
     /// A backup stopped while it holds its lease makes prune leave its mark for a later prune;
