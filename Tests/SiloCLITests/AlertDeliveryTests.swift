@@ -173,6 +173,25 @@ final class AlertDeliveryTests: XCTestCase {
         }
     }
 
+    /// The end of a run and the 5-minute monitor may evaluate at the same moment: the alert lock
+    /// makes the second see what the first announced, so a new problem is announced once.
+    func testEvaluationsAtOnceAnnounceAProblemOnce() throws {
+        try configure()
+        try env.expect(0, ["backup", "-q", "--time", "2026-11-30T00:00:00Z", "--tag", "source:files", env.path("platform/uploads")])
+        let processes = (0..<4).map { _ -> Process in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: CLIEnvironment.binary)
+            process.arguments = ["monitor", "--notify", "-q", "--config", configPath]
+            process.environment = env.environment.merging(["SILO_TEST_CLOCK": "2026-12-01T12:00:00Z"]) { $1 }
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            return process
+        }
+        for process in processes { try process.run() }
+        for process in processes { process.waitUntilExit() }
+        XCTAssertEqual(try alerts("devops", check: "freshness/files"), ["problem critical"], "four evaluations at once, one announcement")
+    }
+
     /// systemd's `OnFailure=` unit: a run that never started is recorded, pinged as a failure and
     /// alerted through escalation like a run's own failure; a second report of it sends nothing.
     func testARunThatNeverStartedIsAlertedBySiloScheduleFailed() throws {

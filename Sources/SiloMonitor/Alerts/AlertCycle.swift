@@ -26,6 +26,10 @@ public struct AlertCycle: Sendable {
     }
 
     public func run(_ report: MonitorReport, now: @Sendable () -> Date) throws -> Outcome {
+        try ledger.exclusively { try evaluate(report, now: now) }
+    }
+
+    private func evaluate(_ report: MonitorReport, now: @Sendable () -> Date) throws -> Outcome {
         let previous = try ledger.alerts()
         let (records, dispatches) = Escalation(settings: settings).evaluate(report, previous: previous, now: now())
         var deliveries: [DeliveryRecord] = []

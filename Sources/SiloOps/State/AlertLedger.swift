@@ -76,6 +76,23 @@ public struct AlertLedger: Sendable {
         self.configuration = configuration
     }
 
+    /// Runs `body` holding an exclusive lock beside the history (`history.sqlite.alerts-lock`):
+    /// the end of a run and the 5-minute monitor may evaluate at once, and each must read the
+    /// states the other wrote, or both would announce the same change. A lock file rather than
+    /// a transaction, because sends happen inside and may take seconds; the kernel releases it
+    /// if the process dies.
+    public func exclusively<T>(_ body: () throws -> T) throws -> T {
+        let path = history.path + ".alerts-lock"
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw OpsError(.state, "cannot open the alert lock \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        while flock(fd, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw OpsError(.state, "cannot lock \(path): \(String(cString: strerror(errno)))") }
+        }
+        defer { flock(fd, LOCK_UN) }
+        return try body()
+    }
+
     public func alerts() throws -> [String: AlertRecord] {
         let rows = try history.db.query("""
             SELECT check_id, state, since, problem_since, pending, pending_count, tiers_told, last_notified, acked, summary, evaluated
