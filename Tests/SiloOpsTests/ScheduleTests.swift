@@ -182,6 +182,19 @@ final class ScheduleTests: XCTestCase {
         XCTAssertTrue(CronFile.render(percent).contains("--config '/etc/silo/100\\%.yaml' --scheduled\n"), CronFile.render(percent))
     }
 
+    /// silo run writes the Prometheus textfile at its end: under ProtectSystem=strict only a
+    /// ReadWritePaths entry lets it.
+    func testTheTextfileDirectoryIsWritable() throws {
+        var config = try configuration()
+        config.monitoring.textfileDirectory = "/var/lib/prometheus/node-exporter"
+        let mine = settings(config)
+        XCTAssertEqual(mine.writablePaths, ["/srv/backup/silo", "/root/.cache/silo", "/var/lib/silo", "/var/lib/prometheus/node-exporter"])
+        for unit in [SystemdUnits.serviceUnit(mine), SystemdUnits.monitorServiceUnit(mine)] {
+            XCTAssertTrue(unit.contains("\nReadWritePaths=-/var/lib/prometheus/node-exporter\n"), unit)
+        }
+        XCTAssertEqual(settings(try configuration()).writablePaths, ["/srv/backup/silo", "/root/.cache/silo", "/var/lib/silo"])
+    }
+
     func testATemporaryRepositoryTurnsPrivateTmpOff() throws {
         let unit = SystemdUnits.serviceUnit(settings(try configuration(repository: "/tmp/silo-repo")))
         XCTAssertFalse(unit.contains("\nPrivateTmp=true\n"), unit)

@@ -18,7 +18,7 @@ public struct ScheduleSettings: Sendable, Equatable {
     public var scope: ScheduleScope
     public var cadence: ScheduleCadence
     /// `ReadWritePaths=` entries as systemd reads them (`%h` allowed): the local
-    /// repositories, the cache and the state directory. `ProtectSystem=strict` makes
+    /// repositories, the cache, the state directory and `monitoring.textfile`. `ProtectSystem=strict` makes
     /// everything else read-only.
     public var writablePaths: [String]
     /// The cache directory the configuration names; nil: silo's default for the scope.
@@ -51,6 +51,10 @@ public struct ScheduleSettings: Sendable, Equatable {
             paths.append(scope == .user ? "%h/.cache/silo" : "/root/.cache/silo")
         }
         paths.append(SystemdUnits.escapedPath(ScheduleSettings.absolute(configuration.state.directory)))
+        if let textfile = configuration.monitoring.textfileDirectory {
+            // silo run writes the Prometheus textfile there at its end; node_exporter's directory, never created here.
+            paths.append(SystemdUnits.escapedPath(ScheduleSettings.absolute(textfile)))
+        }
         var unique: [String] = []
         for path in paths where !unique.contains(path) { unique.append(path) }
         self.init(siloBinary: siloBinary, configurationFile: ScheduleSettings.absolute(configuration.file), scope: scope,
