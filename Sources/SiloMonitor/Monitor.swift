@@ -44,12 +44,6 @@ enum Age {
     }
 
     static func seconds(_ duration: Duration) -> TimeInterval { TimeInterval(duration.components.seconds) }
-
-    static func timestamp(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: date)
-    }
 }
 
 /// Byte counts for people (binary units, as silo prints them elsewhere).

@@ -248,6 +248,12 @@ final class RunHistoryTests: XCTestCase {
             let id = try run(history, clock, failing: slot >= 12 ? ["db"] : [])
             if slot < 12 { lastGoodDB = id }
         }
+        // One old and one new send: the old goes with the old runs.
+        let ledger = AlertLedger(history: history, configuration: config)
+        try ledger.record([DeliveryRecord(time: clock.now.addingTimeInterval(-20 * 86400), check: "runs/last", event: "problem", severity: .warning,
+                                          channel: "old", succeeded: true, attempts: 1),
+                           DeliveryRecord(time: clock.now, check: "runs/last", event: "resolved", severity: .warning, channel: "new",
+                                          succeeded: true, attempts: 1)])
         let before = try history.runs().count
         XCTAssertEqual(before, 181)
         let deleted = try history.deleteRuns(olderThanDays: 7)
@@ -261,6 +267,7 @@ final class RunHistoryTests: XCTestCase {
         XCTAssertEqual(kept.filter { $0.started < cutoff }.map(\.id).sorted(), [check, lastGoodDB].sorted())
         XCTAssertEqual(kept.filter { $0.started >= cutoff }.count, 7 * 6)
         for run in kept { XCTAssertFalse(try history.steps(of: run.id).isEmpty) }
+        XCTAssertEqual(try ledger.deliveries().map(\.channel), ["new"])
         XCTAssertEqual(try history.deleteRuns(olderThanDays: 7), 0, "nothing more to delete")
         XCTAssertThrowsError(try history.deleteRuns(olderThanDays: -1))
     }

@@ -175,14 +175,6 @@ public struct AlertLedger: Sendable {
             """, [.text(configuration), .int(Int64(max(0, limit)))]).map(Self.readDelivery).reversed()
     }
 
-    /// Deletes deliveries older than `days` (with the run history's retention).
-    @discardableResult
-    public func deleteDeliveries(olderThanDays days: Int) throws -> Int {
-        let cutoff = RunHistory.milliseconds(history.now()) - Int64(max(0, days)) * 86_400_000
-        try history.db.query("DELETE FROM deliveries WHERE time < ?1", [.int(cutoff)])
-        return history.db.changes
-    }
-
     private static func readDelivery(_ row: StateDatabase.Row) -> DeliveryRecord {
         DeliveryRecord(time: RunHistory.date(row.int(0)), check: row.text(1), event: row.text(2), severity: AlertSeverity(rawValue: row.text(3)) ?? .unknown,
                        channel: row.text(4), succeeded: row.int(5) != 0, attempts: Int(row.int(6)), error: row.optionalText(7))

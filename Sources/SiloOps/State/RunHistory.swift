@@ -177,7 +177,8 @@ public final class RunHistory: @unchecked Sendable {
     /// the readers still need however old it is: a run still running, the last successful run
     /// of each configuration, and the run of the last success of each (configuration, step
     /// kind, name) — the last backup of each source, the last prune, check and copy of each
-    /// target, which decide what is due. Returns how many runs were deleted.
+    /// target, which decide what is due. Deliveries older than the cutoff go too. Returns how many
+    /// runs were deleted.
     @discardableResult
     public func deleteRuns(olderThanDays days: Int) throws -> Int {
         guard days >= 0 else { throw OpsError(.invalidArgument, "the history's retention must be 0 days or more, not \(days)") }
@@ -203,6 +204,8 @@ public final class RunHistory: @unchecked Sendable {
             try db.query("DELETE FROM steps WHERE run IN (\(doomed))", [.int(cutoff)])
             try db.query("DELETE FROM runs WHERE id IN (\(doomed))", [.int(cutoff)])
             let deleted = db.changes
+            // Sends age out with the runs; alert states are current state, never old.
+            try db.query("DELETE FROM deliveries WHERE time < ?1", [.int(cutoff)])
             try db.query("DELETE FROM temp.kept")
             return deleted
         }
