@@ -52,9 +52,13 @@ let package = Package(
         // Monitoring: the checks `silo monitor` makes from the repository and the run history, their
         // Prometheus and Nagios forms, and escalation (which alerts go to which tier, when).
         .target(name: "SiloMonitor", dependencies: ["SiloOps", "SiloConfig", "SiloNotify", "SiloEngine", "SiloRepository", "SiloFormat"]),
+        // The platform around the backups: services (systemd, PM2, commands) and their health
+        // checks, `restore --system` (plan, verify, stop, swap, start, roll back; a journal for
+        // resume) and restore drills. SiloNotify for its plain HTTP GET (http health checks).
+        .target(name: "SiloPlatform", dependencies: ["SiloOps", "SiloConfig", "SiloNotify", "SiloEngine", "SiloPostgres", "SiloRepository", "SiloFormat", "SiloStorage"]),
         .executableTarget(
             name: "silo",
-            dependencies: ["SiloEngine", "SiloRepository", "SiloFormat", "SiloStorage", "SiloPostgres", "SiloLegacy", "SiloS3", "SiloConfig", "SiloOps", "SiloMonitor", "SiloNotify", "CLinux",
+            dependencies: ["SiloEngine", "SiloRepository", "SiloFormat", "SiloStorage", "SiloPostgres", "SiloLegacy", "SiloS3", "SiloConfig", "SiloOps", "SiloMonitor", "SiloNotify", "SiloPlatform", "CLinux",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // What tests share (the store conformance suite, fault injection, scratch repositories,
@@ -79,6 +83,8 @@ let package = Package(
         .testTarget(name: "SiloOpsTests", dependencies: ["SiloOps", "SiloConfig"]),
         .testTarget(name: "SiloMonitorTests", dependencies: ["SiloMonitor", "SiloOps", "SiloConfig", "SiloFormat"]),
         // Against real receivers (scripts/notify-test-servers.sh): SMTP (aiosmtpd), HTTP and HTTPS.
+        // Service controls against stand-ins for systemctl and pm2, health checks against real listeners.
+        .testTarget(name: "SiloPlatformTests", dependencies: ["SiloPlatform", "SiloConfig", "SiloOps"]),
         .testTarget(name: "SiloNotifyTests", dependencies: ["SiloNotify", "SiloConfig"]),
         // Yams: the documentation test turns each YAML example into JSON for the JSON Schema check.
         .testTarget(name: "SiloConfigTests", dependencies: ["SiloConfig", .product(name: "Yams", package: "Yams")]),

@@ -26,7 +26,7 @@ struct ConfigurationReader {
     }
     var referencedFiles: [ReferencedFile] = []
 
-    static let topLevelKeys = ["repository", "copies", "sources", "retention", "checks", "hooks", "state", "monitoring", "notifications"]
+    static let topLevelKeys = ["repository", "copies", "sources", "retention", "checks", "hooks", "state", "monitoring", "notifications", "services", "drill"]
         + Configuration.reservedSections
     static let pathSourceKeys = ["paths", "exclude", "exclude_file", "one_file_system", "exclude_if_present", "exclude_caches"]
     static let keepKeys = ["keep_last", "keep_hourly", "keep_daily", "keep_weekly", "keep_monthly", "keep_yearly", "keep_within"]
@@ -48,6 +48,8 @@ struct ConfigurationReader {
         let state = readState(top["state"], top.path("state"))
         let monitoring = readMonitoring(top["monitoring"], top.path("monitoring"), checks: checks)
         let notifications = top["notifications"].map { readNotifications($0, top.path("notifications")) } ?? NotificationSettings()
+        let services = top["services"].map { readServices($0, top.path("services"), sources: sources) } ?? []
+        let drill = top["drill"].map { readDrill($0, top.path("drill")) } ?? DrillSettings()
         var reserved: [(name: String, value: ConfigValue)] = []
         for name in Configuration.reservedSections {
             guard let node = top[name] else { continue }
@@ -59,7 +61,7 @@ struct ConfigurationReader {
         }
         guard let repository else { return nil }
         return Configuration(file: reader.file, repository: repository, copies: copies, sources: sources, retention: retention,
-                             checks: checks, hooks: hooks, state: state, monitoring: monitoring, notifications: notifications, reserved: reserved)
+                             checks: checks, hooks: hooks, state: state, monitoring: monitoring, notifications: notifications, services: services, drill: drill, reserved: reserved)
     }
 
     // MARK: repository and copies
@@ -313,7 +315,7 @@ struct ConfigurationReader {
                             onFailure: fields["on_failure"].map { readHookList($0, fields.path("on_failure")) } ?? [])
     }
 
-    private func readHookList(_ node: Node, _ path: KeyPath) -> [Hook] {
+    func readHookList(_ node: Node, _ path: KeyPath) -> [Hook] {
         guard case .sequence(let sequence) = node else {
             reader.report("expected a list of hooks (commands, or mappings with command and timeout), found \(NodeReader.kind(node))", at: node, path)
             return []

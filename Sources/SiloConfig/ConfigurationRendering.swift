@@ -33,6 +33,8 @@ extension Configuration {
         top.append(("state", .mapping([("directory", .string(state.directory)), ("history_days", .integer(state.historyDays))])))
         top.append(("monitoring", monitoring.effectiveValue))
         top.append(("notifications", notifications.effectiveValue))
+        if !services.isEmpty { top.append(("services", .mapping(services.map { ($0.name, $0.effectiveValue) }))) }
+        top.append(("drill", drill.effectiveValue))
         for section in reserved { top.append((section.name, section.value)) }
         return .mapping(top)
     }

@@ -48,6 +48,12 @@ extension Configuration {
             copy.sources[index].kind = .postgres(postgres)
         }
         copy.notifications.channels = notifications.channels.map { $0.removingSecrets() }
+        for service in copy.services.indices {
+            for check in copy.services[service].health.indices {
+                guard case .http(let url, let status, let body) = copy.services[service].health[check].probe else { continue }
+                copy.services[service].health[check].probe = .http(url: SecretPolicy.replacingURLPassword(url, with: nil), status: status, body: body)
+            }
+        }
         copy.reserved = reserved.map { ($0.name, $0.value.removingSecrets()) }
         return copy
     }

@@ -48,7 +48,7 @@ final class DefaultsTests: XCTestCase {
             notifications:
               channels:
                 - { name: devops-slack, type: slack, webhook_url: "${SLACK_WEBHOOK}" }
-            services:
+            recovery:
               api:
                 restart: systemctl restart api
             """)
@@ -59,7 +59,7 @@ final class DefaultsTests: XCTestCase {
         XCTAssertEqual(configuration.source(named: "logs")?.hooks.before, [Hook(command: "systemctl is-active app", timeout: "30s")])
         XCTAssertEqual(configuration.hooks.after.first?.timeout, .seconds(600))
         XCTAssertEqual(configuration.notifications.channels, [ChannelSettings(name: "devops-slack", kind: .slack(webhookURL: .value("https://hooks.slack.com/services/T/B/x")))])
-        XCTAssertEqual(configuration.reserved.map(\.name), ["services"])
+        XCTAssertEqual(configuration.reserved.map(\.name), ["recovery"])
         XCTAssertEqual(configuration.reserved.first?.value["api"]?["restart"], .string("systemctl restart api"))
     }
 

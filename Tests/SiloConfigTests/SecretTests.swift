@@ -38,7 +38,7 @@ final class SecretTests: XCTestCase {
                 - name: ping
                   type: healthchecks
                   url: https://hc-ping.example.com/ping-uuid
-            services:
+            recovery:
               pager:
                 url: https://events.example.com/webhook/abc
                 api_token: ${TOKEN}

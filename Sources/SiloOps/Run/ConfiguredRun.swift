@@ -424,7 +424,7 @@ public final class ConfiguredRun: @unchecked Sendable {
 
     /// The database password as configured: a value, a file (less its final line ending) or an
     /// environment variable read now.
-    static func databasePassword(_ password: DatabasePassword?, environment: [String: String]) throws -> String? {
+    public static func databasePassword(_ password: DatabasePassword?, environment: [String: String]) throws -> String? {
         switch password {
         case nil: return nil
         case .value(let value): return value

@@ -6,6 +6,16 @@ public enum RunTrigger: String, Sendable, CaseIterable {
     case schedule
 }
 
+/// What a run was: stored by name in `runs.command`.
+public enum RunCommand: String, Sendable, CaseIterable {
+    /// `silo run`: backups, retention, copies, checks.
+    case run
+    /// `silo restore --system` (and its `--resume`, `--rollback`).
+    case restore
+    /// `silo drill`.
+    case drill
+}
+
 /// How a run ended (or that it has not): stored by name in `runs.status`.
 public enum RunStatus: String, Sendable, CaseIterable {
     case running
@@ -35,6 +45,8 @@ public enum RunStatus: String, Sendable, CaseIterable {
 /// The kind of a step of a run: stored by name in `steps.kind`.
 public enum StepKind: String, Sendable, CaseIterable {
     case hook, backup, dump, forget, prune, copy, check
+    /// A step of a system restore or a drill (plan, verify, stop, databases, files, start, smoke).
+    case restore
     /// The configuration (secrets removed) and the run history saved into the repository, for
     /// `silo config recover` on a bare machine.
     case configuration
@@ -70,6 +82,7 @@ public struct RunRecord: Sendable, Equatable {
     public var error: String?
     /// The run's summary, a JSON object's text, as the run wrote it.
     public var summary: String?
+    public var command: RunCommand = .run
 
     public var duration: TimeInterval? { ended.map { $0.timeIntervalSince(started) } }
 }

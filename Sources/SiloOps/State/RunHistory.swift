@@ -47,14 +47,14 @@ public final class RunHistory: @unchecked Sendable {
     // MARK: Writing
 
     /// Records the start of a run; its status is `running` until `endRun`.
-    public func beginRun(configuration: String, trigger: RunTrigger, process: ProcessIdentity = .current) throws -> Int64 {
+    public func beginRun(configuration: String, trigger: RunTrigger, command: RunCommand = .run, process: ProcessIdentity = .current) throws -> Int64 {
         let time = Self.milliseconds(now())
         return try db.transaction {
             try db.query("""
-                INSERT INTO runs(configuration, trigger, host, pid, pid_start, started, updated, status)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, 'running')
+                INSERT INTO runs(configuration, trigger, host, pid, pid_start, started, updated, status, command)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, 'running', ?7)
                 """, [.text(configuration), .text(trigger.rawValue), .text(process.host), .int(Int64(process.pid)),
-                      .optional(process.startTicks), .int(time)])
+                      .optional(process.startTicks), .int(time), .text(command.rawValue)])
             return db.lastInsertRowID
         }
     }
@@ -215,7 +215,7 @@ public final class RunHistory: @unchecked Sendable {
 
     /// The newest run (of `configuration`, or of any), whatever its status.
     public func lastRun(configuration: String? = nil) throws -> RunRecord? {
-        try db.query("SELECT \(Self.runColumns) FROM runs WHERE (?1 IS NULL OR configuration = ?1) ORDER BY started DESC, id DESC LIMIT 1",
+        try db.query("SELECT \(Self.runColumns) FROM runs WHERE (?1 IS NULL OR configuration = ?1) AND command = 'run' ORDER BY started DESC, id DESC LIMIT 1",
                      [.optional(configuration)]).first.map(readRun)
     }
 
@@ -223,7 +223,7 @@ public final class RunHistory: @unchecked Sendable {
     /// the last run: what "time since the last success" is measured from.
     public func lastSuccessfulRun(configuration: String? = nil) throws -> RunRecord? {
         try db.query("""
-            SELECT \(Self.runColumns) FROM runs WHERE (?1 IS NULL OR configuration = ?1) AND status IN ('succeeded', 'partial')
+            SELECT \(Self.runColumns) FROM runs WHERE (?1 IS NULL OR configuration = ?1) AND status IN ('succeeded', 'partial') AND command = 'run'
             ORDER BY started DESC, id DESC LIMIT 1
             """, [.optional(configuration)]).first.map(readRun)
     }
@@ -309,8 +309,8 @@ public final class RunHistory: @unchecked Sendable {
     /// neither way. What escalation counts.
     public func consecutiveFailedRuns(configuration: String? = nil) throws -> Int {
         let runs = try db.query("""
-            SELECT \(Self.runColumns) FROM runs WHERE (?1 IS NULL OR configuration = ?1)
-              AND started >= coalesce((SELECT max(started) FROM runs WHERE status IN ('succeeded', 'partial')
+            SELECT \(Self.runColumns) FROM runs WHERE (?1 IS NULL OR configuration = ?1) AND command = 'run'
+              AND started >= coalesce((SELECT max(started) FROM runs WHERE status IN ('succeeded', 'partial') AND command = 'run'
                                          AND (?1 IS NULL OR configuration = ?1)), 0)
             ORDER BY started DESC, id DESC
             """, [.optional(configuration)]).map(readRun)
@@ -366,7 +366,7 @@ public final class RunHistory: @unchecked Sendable {
 
     // MARK: Rows
 
-    private static let runColumns = "id, configuration, trigger, host, pid, pid_start, started, ended, updated, status, exit_code, error, summary"
+    private static let runColumns = "id, configuration, trigger, host, pid, pid_start, started, ended, updated, status, exit_code, error, summary, command"
     private static let stepColumns = """
         s.id, s.run, s.kind, s.name, s.started, s.ended, s.status, s.snapshot, s.bytes_added, s.bytes_added_stored,
         s.storage_requests, s.error, s.details, r.status, r.host, r.pid, r.pid_start, r.updated
@@ -380,7 +380,7 @@ public final class RunHistory: @unchecked Sendable {
         return RunRecord(id: row.int(0), configuration: row.text(1), trigger: RunTrigger(rawValue: row.text(2)) ?? .manual,
                          process: process, started: Self.date(row.int(6)), ended: row.optionalInt(7).map(Self.date),
                          updated: updated, status: status, exitCode: row.optionalInt(10).map { Int32(truncatingIfNeeded: $0) },
-                         error: row.optionalText(11), summary: row.optionalText(12))
+                         error: row.optionalText(11), summary: row.optionalText(12), command: RunCommand(rawValue: row.text(13)) ?? .run)
     }
 
     private func readStep(_ row: StateDatabase.Row) -> StepRecord {

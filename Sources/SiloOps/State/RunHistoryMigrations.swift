@@ -70,5 +70,10 @@ extension RunHistory {
                 error TEXT);
             CREATE INDEX deliveries_by_channel ON deliveries(configuration, channel, time);
             """),
+        // What a run was: `silo run` (the backups), a system restore or a drill. The monitor's
+        // run checks read `run` only: a drill is not a backup.
+        ("0003-run-commands", """
+            ALTER TABLE runs ADD COLUMN command TEXT NOT NULL DEFAULT 'run';
+            """),
     ]
 }

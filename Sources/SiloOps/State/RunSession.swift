@@ -11,11 +11,11 @@ public final class RunSession: @unchecked Sendable {
     public let configurationKey: String
     /// The runs `start` found crashed (their processes gone) and marked so.
     public let crashed: [Int64]
-    private let lock: RunLock
+    private let lock: RunLock?
     private let retentionDays: Int
     private var finished = false
 
-    private init(history: RunHistory, run: Int64, configurationKey: String, crashed: [Int64], lock: RunLock, retentionDays: Int) {
+    private init(history: RunHistory, run: Int64, configurationKey: String, crashed: [Int64], lock: RunLock?, retentionDays: Int) {
         self.history = history
         self.run = run
         self.configurationKey = configurationKey
@@ -27,22 +27,29 @@ public final class RunSession: @unchecked Sendable {
     /// Starts a run of `configuration`. Throws `RunLockHeld` (after recording the attempt as
     /// `lock_held` with `lockHeldExitCode`) when another run of it holds the lock. `now` is
     /// for tests.
-    public static func start(configuration: String, trigger: RunTrigger, in directory: StateDirectory,
+    /// A drill (`takesLock` false) runs beside backups: it touches nothing live.
+    public static func start(configuration: String, trigger: RunTrigger, command: RunCommand = .run, takesLock: Bool = true,
+                             in directory: StateDirectory,
                              retentionDays: Int = RunHistory.defaultRetentionDays, lockHeldExitCode: Int32 = 11,
                              process: ProcessIdentity = .current,
                              now: @escaping @Sendable () -> Date = { Date() }) throws -> RunSession {
         let key = ConfigurationIdentity.key(for: configuration)
         let history = try RunHistory(directory: directory, now: now)
-        let lock: RunLock
-        do {
-            lock = try RunLock.acquire(configuration: key, in: directory, process: process, now: now)
-        } catch let held as RunLockHeld {
-            try history.recordFailedRun(configuration: key, trigger: trigger, status: .lockHeld, exitCode: lockHeldExitCode,
-                                        error: held.description, process: process)
-            throw held
+        var lock: RunLock?
+        if takesLock {
+            do {
+                lock = try RunLock.acquire(configuration: key, in: directory, process: process, now: now)
+            } catch let held as RunLockHeld {
+                if command == .run {
+                    try history.recordFailedRun(configuration: key, trigger: trigger, status: .lockHeld, exitCode: lockHeldExitCode,
+                                                error: held.description, process: process)
+                }
+                throw held
+            }
         }
-        let crashed = try history.markCrashed()
-        let run = try history.beginRun(configuration: key, trigger: trigger, process: process)
+        // Only the lock holder may say for sure that a run's process is gone.
+        let crashed = lock == nil ? [] : try history.markCrashed()
+        let run = try history.beginRun(configuration: key, trigger: trigger, command: command, process: process)
         return RunSession(history: history, run: run, configurationKey: key, crashed: crashed, lock: lock, retentionDays: retentionDays)
     }
 
@@ -68,7 +75,7 @@ public final class RunSession: @unchecked Sendable {
     public func finish(status: RunStatus, exitCode: Int32?, error: String? = nil, summary: String? = nil) throws {
         guard !finished else { return }
         finished = true
-        defer { lock.release() }
+        defer { lock?.release() }
         try history.endRun(run, status: status, exitCode: exitCode, error: error, summary: summary)
         try history.deleteRuns(olderThanDays: retentionDays)
     }

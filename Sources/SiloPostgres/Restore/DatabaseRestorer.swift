@@ -334,3 +334,34 @@ public enum DatabaseRollback {
         return try DatabaseSwap.rollback(name, stamp: formatter.string(from: now), admin: admin)
     }
 }
+
+/// What `silo restore --system` needs beyond a restore: to know what exists, to undo its own
+/// swap by name (not "the newest _old_", which another restore may have made), and to drop the
+/// half-restored staging database a killed restore left.
+public enum DatabaseSwapBack {
+    public static func exists(_ name: String, server: ConnectionTarget) throws -> Bool {
+        let admin = try PostgresConnection(server.with(database: "postgres"))
+        return try admin.scalar("SELECT 1 FROM pg_database WHERE datname = $1", [name]) != nil
+    }
+
+    /// `live` becomes `failed` and, when given, `previous` becomes `live`: in one transaction.
+    public static func undo(live: String, previous: String?, failed: String, server: ConnectionTarget) throws {
+        let admin = try PostgresConnection(server.with(database: "postgres"))
+        let liveExists = try admin.scalar("SELECT 1 FROM pg_database WHERE datname = $1", [live]) != nil
+        var renames: [(from: String, to: String)] = liveExists ? [(live, failed)] : []
+        if let previous { renames.append((previous, live)) }
+        guard !renames.isEmpty else { return }
+        try DatabaseSwap.swap(renames, blocking: renames.map(\.from), admin: admin)
+    }
+
+    /// Drops `name` (a staging database silo made), terminating its sessions first.
+    public static func dropStaging(_ name: String, server: ConnectionTarget) throws {
+        let admin = try PostgresConnection(server.with(database: "postgres"))
+        try admin.execute("DROP DATABASE IF EXISTS \(quoteIdentifier(name)) WITH (FORCE)")
+    }
+
+    /// Drops a kept copy (`--cleanup`).
+    public static func dropKept(_ name: String, server: ConnectionTarget) throws {
+        try dropStaging(name, server: server)
+    }
+}

@@ -33,7 +33,7 @@ enum DatabaseSwap {
         return name
     }
 
-    private static func swap(_ renames: [(from: String, to: String)], blocking: [String], admin: PostgresConnection) throws {
+    static func swap(_ renames: [(from: String, to: String)], blocking: [String], admin: PostgresConnection) throws {
         for database in blocking { try admin.execute("ALTER DATABASE \(quoteIdentifier(database)) ALLOW_CONNECTIONS false") }
         do {
             try admin.query("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = ANY($1::text[]) AND pid <> pg_backend_pid()",
