@@ -46,6 +46,9 @@ extension ConfigurationReader {
                 if sources.owning(path: owned) == nil {
                     reader.report("\(owned) is not inside any paths source: back it up in 'sources' to restore it with this service", at: item.node, item.path)
                 }
+                if let clash = paths.first(where: { Self.contains($0, owned) || Self.contains(owned, $0) }) {
+                    reader.report("\(owned) overlaps \(clash): name each path once, the outer one", at: item.node, item.path)
+                }
                 paths.append(owned)
             }
         }

@@ -21,11 +21,14 @@ public struct RestoreVerifier {
     let repository: Repository
     let snapshot: Snapshot
     let options: RestoreOptions
+    /// Also compare each file's permission bits, mtime and (as root) owner with the snapshot's.
+    let checksMetadata: Bool
 
-    public init(repository: Repository, snapshot: Snapshot, options: RestoreOptions) {
+    public init(repository: Repository, snapshot: Snapshot, options: RestoreOptions, checksMetadata: Bool = false) {
         self.repository = repository
         self.snapshot = snapshot
         self.options = options
+        self.checksMetadata = checksMetadata
     }
 
     public func run() throws -> Report {
@@ -65,6 +68,19 @@ public struct RestoreVerifier {
         }
         var extra: UInt8 = 0
         if read(fd, &extra, 1) == 1 { return "longer than in the snapshot (\(offset) bytes)" }
+        return checksMetadata ? Self.metadataDifference(fd, node) : nil
+    }
+
+    private static func metadataDifference(_ fd: Int32, _ node: Node) -> String? {
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { return "cannot stat the restored file: \(Paths.errorText(errno))" }
+        let mode = UInt32(status.st_mode) & 0o7777
+        if mode != node.mode & 0o7777 { return String(format: "mode %o, the snapshot has %o", mode, node.mode & 0o7777) }
+        let mtime = Int64(status.st_mtim.tv_sec) * 1_000_000_000 + Int64(status.st_mtim.tv_nsec)
+        if mtime != node.mtime { return "mtime differs from the snapshot's" }
+        if geteuid() == 0, status.st_uid != node.uid || status.st_gid != node.gid {
+            return "owner \(status.st_uid):\(status.st_gid), the snapshot has \(node.uid):\(node.gid)"
+        }
         return nil
     }
 

@@ -65,8 +65,8 @@ public struct RunOutcome: @unchecked Sendable {
 }
 
 /// Step details (and the run's summary) as a JSON object's text.
-enum StepDetails {
-    static func json(_ object: [String: Any]) -> String {
+public enum StepDetails {
+    public static func json(_ object: [String: Any]) -> String {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
     }

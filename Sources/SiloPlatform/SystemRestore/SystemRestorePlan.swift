@@ -73,7 +73,7 @@ public struct SystemRestorePlan: Codable, Sendable {
         return url.deletingLastPathComponent().path + "/." + url.lastPathComponent + "." + suffix
     }
 
-    static func stamp(_ date: Date) -> String {
+    public static func stamp(_ date: Date) -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")

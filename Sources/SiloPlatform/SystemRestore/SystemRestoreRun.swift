@@ -6,6 +6,27 @@ import SiloOps
 import SiloPostgres
 import SiloRepository
 
+/// Where a restore's (or a drill's) steps go as they begin and end: the run history, through
+/// the caller's session. `ended` gets the error, nil for success.
+public struct StepRecorder {
+    public var began: (String) -> Int64?
+    public var ended: (Int64?, String?) -> Void
+
+    public init(began: @escaping (String) -> Int64? = { _ in nil }, ended: @escaping (Int64?, String?) -> Void = { _, _ in }) {
+        self.began = began
+        self.ended = ended
+    }
+
+    /// Steps of `kind` in `session`'s run.
+    public init(session: RunSession) {
+        self.init(began: { try? session.beginStep(.restore, name: $0) },
+                  ended: { id, error in
+                      guard let id else { return }
+                      try? session.endStep(id, StepOutcome(status: error == nil ? .succeeded : .failed, error: error))
+                  })
+    }
+}
+
 /// Carries out a `SystemRestorePlan`: verify, stop (lowest tier first), databases (critical
 /// first), files, start (highest tier first, each tier healthy before the next). Any failure
 /// rolls back everything swapped so far and starts the services again. Each step is reconciled
@@ -17,20 +38,20 @@ public final class SystemRestoreRun {
     private let environment: [String: String]
     private let say: (String) -> Void
     public private(set) var journal: RestoreJournal
-    /// Steps recorded in the history as they end, when the caller gives a session.
-    private let recordStep: (String, Bool, Double, String) -> Void
+    /// Steps recorded in the history as they begin and end (the caller's run session).
+    private let recorder: StepRecorder
 
     /// `repository` may be nil for a rollback (nothing is read from it then).
     public init(journal: RestoreJournal, configuration: Configuration, repository: Repository?, store: RestoreJournalStore,
                 environment: [String: String] = [:], say: @escaping (String) -> Void = { _ in },
-                recordStep: @escaping (String, Bool, Double, String) -> Void = { _, _, _, _ in }) {
+                recorder: StepRecorder = StepRecorder()) {
         self.journal = journal
         self.configuration = configuration
         self.repository = repository
         self.store = store
         self.environment = environment
         self.say = say
-        self.recordStep = recordStep
+        self.recorder = recorder
     }
 
     private var plan: SystemRestorePlan { journal.plan }
@@ -70,18 +91,18 @@ public final class SystemRestoreRun {
         save()
         let started = Date()
         say("\(name)…")
+        let token = recorder.began(name)
         do {
             try body()
         } catch {
-            let seconds = Date().timeIntervalSince(started)
-            journal.timings.append(.init(step: name, seconds: seconds))
-            recordStep(name, false, seconds, String(describing: error))
+            journal.timings.append(.init(step: name, seconds: Date().timeIntervalSince(started)))
+            recorder.ended(token, String(describing: error))
             throw error
         }
         let seconds = Date().timeIntervalSince(started)
         journal.timings.append(.init(step: name, seconds: seconds))
         save()
-        recordStep(name, true, seconds, "")
+        recorder.ended(token, nil)
         say(String(format: "%@: %.2f s", name, seconds))
         crashPoint("after-\(name)")
     }
@@ -287,7 +308,9 @@ public final class SystemRestoreRun {
         let state = journal.paths[item.path] ?? .pending
         defer { removeStaging(item) }
         guard state != .undone else { return }
-        if state != .pending && !Self.exists(item.staged) && Self.exists(item.path) {
+        // Staged and recorded, then gone from staging: it is the live path now.
+        let swappedIn = state != .pending && !Self.exists(item.staged) && Self.exists(item.path)
+        if swappedIn {
             guard rename(item.path, item.failed(id)) == 0 else {
                 throw SystemRestoreRefusal("cannot move the restored \(item.path) aside: \(String(cString: strerror(errno)))")
             }
@@ -298,7 +321,7 @@ public final class SystemRestoreRun {
                 throw SystemRestoreRefusal("cannot rename \(item.kept(id)) back to \(item.path): \(String(cString: strerror(errno)))")
             }
             journal.rollbackNotes.append("\(item.path): put back")
-        } else if item.existed && state != .pending {
+        } else if swappedIn && item.existed {
             throw SystemRestoreRefusal("\(item.path): the kept copy \(item.kept(id)) is gone; the path cannot be put back")
         }
         journal.paths[item.path] = .undone
@@ -362,7 +385,7 @@ public final class SystemRestoreRun {
         return id
     }
 
-    static func exists(_ path: String) -> Bool {
+    public static func exists(_ path: String) -> Bool {
         var status = stat()
         return lstat(path, &status) == 0
     }

@@ -6,13 +6,14 @@ import SiloRepository
 
 struct RestoreCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "restore", abstract: "Restore a snapshot, or parts of it, into a directory.",
-        discussion: Help.examples(["silo restore latest --target /tmp/restore", "silo restore latest --target / --include /etc/nginx", "silo restore latest --postgres shop --test"]))
+        discussion: Help.examples(["silo restore latest --target /tmp/restore", "silo restore latest --target / --include /etc/nginx", "silo restore latest --postgres shop --test",
+                                   "silo restore --system --dry-run", "silo restore --system --yes", "silo restore --system --rollback"]))
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var filter: SnapshotFilterOptions
 
-    @Argument(help: "Snapshot: ID, ID prefix, or latest.")
-    var snapshot: String
+    @Argument(help: "Snapshot: ID, ID prefix, or latest (with --system: optional, each source's latest by default).")
+    var snapshot: String?
 
     @Option(name: [.short, .long], help: "Directory to restore into (created if missing).")
     var target: String?
@@ -30,8 +31,17 @@ struct RestoreCommand: ParsableCommand {
     var verify = false
 
     @OptionGroup var database: DatabaseRestoreArguments
+    @OptionGroup var systemRestore: SystemRestoreArguments
 
     func validate() throws {
+        try systemRestore.validate(snapshot: snapshot, dryRun: dryRun)
+        if systemRestore.system {
+            if database.postgres != nil || target != nil || !include.isEmpty || !exclude.isEmpty || verify {
+                throw ValidationError("--system restores what the configuration's services name: give no --target, --include, --exclude, --verify or --postgres")
+            }
+            return
+        }
+        guard snapshot != nil else { throw ValidationError("give a snapshot: an ID, an ID prefix, or latest") }
         if database.postgres == nil && target == nil { throw ValidationError("give --target DIR (files) or --postgres DBNAME (a database)") }
         if database.postgres != nil && (target != nil || !include.isEmpty || !exclude.isEmpty || dryRun || verify) {
             throw ValidationError("restore files (--target, --include, --exclude, --dry-run, --verify) and a database (--postgres) in separate commands")
@@ -42,6 +52,11 @@ struct RestoreCommand: ParsableCommand {
 
     func run() throws {
         let output = global.output
+        if systemRestore.system {
+            try SystemRestoreCommand(arguments: systemRestore, global: global, snapshot: snapshot, dryRun: dryRun).run()
+            return
+        }
+        let snapshot = self.snapshot!
         if let name = database.postgres {
             try runCommand(output) {
                 let repository = try global.openRepository()

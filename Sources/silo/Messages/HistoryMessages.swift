@@ -7,7 +7,7 @@ struct RunMessage: JSONMessage {
     static let messageType = "run"
     static let commands = ["history"]
     static var sample: Self {
-        Self(id: 1, configuration: "/etc/silo/silo.yaml", trigger: "schedule", host: "web1", pid: 4242,
+        Self(id: 1, configuration: "/etc/silo/silo.yaml", command: "run", trigger: "schedule", host: "web1", pid: 4242,
              started: "2026-01-02T03:04:05Z", ended: NullWhenAbsent("2026-01-02T03:05:05Z"), durationSeconds: NullWhenAbsent(60),
              status: "succeeded", exitCode: NullWhenAbsent(0), error: NullWhenAbsent("none"),
              summary: NullWhenAbsent(.object(["sources": .integer(1)])), steps: [.sample])
@@ -15,6 +15,7 @@ struct RunMessage: JSONMessage {
 
     let id: Int64
     let configuration: String
+    let command: String
     let trigger: String
     let host: String
     let pid: Int
@@ -54,7 +55,7 @@ struct RunMessage: JSONMessage {
 
 extension RunMessage {
     init(_ run: RunRecord, _ steps: [StepRecord]) {
-        self.init(id: run.id, configuration: run.configuration, trigger: run.trigger.rawValue, host: run.process.host,
+        self.init(id: run.id, configuration: run.configuration, command: run.command.rawValue, trigger: run.trigger.rawValue, host: run.process.host,
                   pid: Int(run.process.pid), started: Timestamp.iso8601(run.started), ended: NullWhenAbsent(run.ended.map(Timestamp.iso8601)),
                   durationSeconds: NullWhenAbsent(run.duration.map(Self.rounded)), status: run.status.rawValue,
                   exitCode: NullWhenAbsent(run.exitCode.map { Int($0) }), error: NullWhenAbsent(run.error),

@@ -113,6 +113,16 @@ final class ProgressTicker: @unchecked Sendable {
 }
 
 enum Format {
+    /// An age for people: seconds, minutes, hours or days.
+    static func age(_ seconds: Double) -> String {
+        switch seconds {
+        case ..<120: return String(format: "%.0f s", seconds)
+        case ..<7_200: return String(format: "%.0f min", seconds / 60)
+        case ..<172_800: return String(format: "%.1f h", seconds / 3_600)
+        default: return String(format: "%.1f d", seconds / 86_400)
+        }
+    }
+
     static func bytes(_ n: UInt64) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
         var value = Double(n)
