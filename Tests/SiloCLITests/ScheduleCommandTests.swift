@@ -64,9 +64,9 @@ final class ScheduleCommandTests: XCTestCase {
         let units = env.path("units")
         let installed = try env.expect(0, ["schedule", "install", "--systemd", "--unit-dir", units, "--no-activate", "--config", config])
         XCTAssertTrue(installed.stdout.contains("wrote \(units)/silo.timer"), installed.stdout)
-        XCTAssertTrue(installed.stdout.contains("systemctl daemon-reload && systemctl enable --now silo.timer silo-monitor.timer"), installed.stdout)
+        XCTAssertTrue(installed.stdout.contains("systemctl daemon-reload && systemctl enable --now silo.timer silo-monitor.timer silo-drill.timer"), installed.stdout)
         XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: units)),
-                       ["silo.service", "silo.timer", "silo-failure@.service", "silo-monitor.service", "silo-monitor.timer"])
+                       ["silo.service", "silo.timer", "silo-failure@.service", "silo-monitor.service", "silo-monitor.timer", "silo-drill.service", "silo-drill.timer"])
 
         let service = keys(try String(contentsOfFile: units + "/silo.service", encoding: .utf8))
         XCTAssertEqual(service["ExecStart"], ["\(binary) run --config \(config) --scheduled"])
@@ -126,7 +126,7 @@ final class ScheduleCommandTests: XCTestCase {
             XCTAssertEqual(verified.stderr, "")
         }
         let status = try env.expect(0, ["--json", "schedule", "status", "--systemd", "--user"])
-        XCTAssertEqual(status.jsonLines.filter { $0["installed"] as? Bool == true }.count, 5, status.stdout)
+        XCTAssertEqual(status.jsonLines.filter { $0["installed"] as? Bool == true }.count, 7, status.stdout)
         try env.expect(0, ["schedule", "remove", "--user", "--no-activate"])
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: units), [])
     }
@@ -156,8 +156,10 @@ final class ScheduleCommandTests: XCTestCase {
             entries.append(line.split(separator: " ").map(String.init))
         }
         XCTAssertEqual(environment, ["SHELL": "/bin/sh", "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"])
-        XCTAssertEqual(entries.count, 2, "the run, then the monitor")
-        XCTAssertEqual(entries.last.map { Array($0.prefix(6)) + [$0[7]] }, ["*/5", "*", "*", "*", "*", "root", "monitor"])
+        XCTAssertEqual(entries.count, 3, "the run, the monitor, the drill")
+        XCTAssertEqual(entries[1].prefix(6) + [entries[1][7]], ["*/5", "*", "*", "*", "*", "root", "monitor"])
+        XCTAssertEqual(entries[1].suffix(1), [">/dev/null"], "cron would mail the monitor's table every 5 minutes")
+        XCTAssertEqual(entries[2].prefix(6) + [entries[2][7]], ["0", "0", "1", "*", "*", "root", "drill"], "the drill, monthly")
         let entry = try XCTUnwrap(entries.first)
         XCTAssertGreaterThanOrEqual(entry.count, 7)
         let ranges = [0...59, 0...23, 1...31, 1...12, 0...7]
@@ -216,7 +218,7 @@ final class ScheduleCommandTests: XCTestCase {
         let config = try writeConfiguration(env)
         let target = ["--unit-dir", env.path("units"), "--cron-file", env.path("cron.d/silo")]
         let empty = try env.expect(0, ["--json", "schedule", "status"] + target)
-        XCTAssertEqual(empty.jsonLines.count, 6)
+        XCTAssertEqual(empty.jsonLines.count, 8)
         XCTAssertTrue(empty.jsonLines.allSatisfy { $0["installed"] as? Bool == false && $0["next_run"] is NSNull }, empty.stdout)
 
         try env.expect(0, ["schedule", "install", "--systemd", "--no-activate", "--config", config] + target)
@@ -224,14 +226,14 @@ final class ScheduleCommandTests: XCTestCase {
         let before = Date()
         let status = try env.expect(0, ["--json", "schedule", "status"] + target)
         let timed = status.jsonLines.filter { $0["next_run"] is String }
-        XCTAssertEqual(timed.map { $0["unit"] as? String }, ["silo.timer", "silo-monitor.timer", "cron"], status.stdout)
+        XCTAssertEqual(timed.map { $0["unit"] as? String }, ["silo.timer", "silo-monitor.timer", "silo-drill.timer", "cron"], status.stdout)
         let parser = ISO8601DateFormatter()
-        for line in timed {
+        for line in timed where line["unit"] as? String != "silo-drill.timer" {
             let next = try XCTUnwrap(parser.date(from: try XCTUnwrap(line["next_run"] as? String)), "\(line)")
             XCTAssertGreaterThan(next, before.addingTimeInterval(-1))
             XCTAssertLessThanOrEqual(next, before.addingTimeInterval(4 * 3600 + 1))
         }
-        XCTAssertEqual(timed.map { $0["calendar"] as? String }, ["*-*-* 00/4:00:00", "*-*-* *:00/5:00", "0 */4 * * *"])
+        XCTAssertEqual(timed.map { $0["calendar"] as? String }, ["*-*-* 00/4:00:00", "*-*-* *:00/5:00", "*-*-01 00:00:00", "0 */4 * * *"])
         let text = try env.expect(0, ["schedule", "status"] + target)
         XCTAssertTrue(text.stdout.contains("silo.timer") && text.stdout.contains("next run "), text.stdout)
     }
@@ -260,7 +262,7 @@ final class ScheduleCommandTests: XCTestCase {
         let installed = try env.expect(0, ["--json", "schedule", "install", "--systemd", "--unit-dir", units, "--config", config], environment: systemd)
         XCTAssertEqual(installed.jsonLines.last?["activated"] as? Bool, true, installed.stdout)
         XCTAssertEqual(installed.jsonLines.last?["commands"] as? [String], [])
-        XCTAssertEqual(try String(contentsOfFile: log, encoding: .utf8), "daemon-reload\nenable --now silo.timer silo-monitor.timer\n")
+        XCTAssertEqual(try String(contentsOfFile: log, encoding: .utf8), "daemon-reload\nenable --now silo.timer silo-monitor.timer silo-drill.timer\n")
         for directory in [env.path("unit-cache"), env.path("unit-state")] {
             let mode = try XCTUnwrap(try FileManager.default.attributesOfItem(atPath: directory)[.posixPermissions] as? Int)
             XCTAssertEqual(mode, 0o700, directory)
@@ -273,13 +275,13 @@ final class ScheduleCommandTests: XCTestCase {
 
         try Data().write(to: URL(fileURLWithPath: log))
         try env.expect(0, ["schedule", "remove", "--systemd", "--unit-dir", units], environment: systemd)
-        XCTAssertEqual(try String(contentsOfFile: log, encoding: .utf8), "disable --now silo.timer silo-monitor.timer\ndaemon-reload\n")
+        XCTAssertEqual(try String(contentsOfFile: log, encoding: .utf8), "disable --now silo.timer\ndisable --now silo-monitor.timer\ndisable --now silo-drill.timer\ndaemon-reload\n")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: units), [])
 
         // --user talks to the user manager.
         try Data().write(to: URL(fileURLWithPath: log))
         try env.expect(0, ["schedule", "install", "--systemd", "--user", "--config", config], environment: systemd)
-        XCTAssertEqual(try String(contentsOfFile: log, encoding: .utf8), "--user daemon-reload\n--user enable --now silo.timer silo-monitor.timer\n")
+        XCTAssertEqual(try String(contentsOfFile: log, encoding: .utf8), "--user daemon-reload\n--user enable --now silo.timer silo-monitor.timer silo-drill.timer\n")
 
         // systemctl failing (no user bus): the files stay as done, the error says what to run.
         try Data().write(to: URL(fileURLWithPath: log + ".fail"))
@@ -287,7 +289,7 @@ final class ScheduleCommandTests: XCTestCase {
         XCTAssertTrue(removed.stdout.contains("removed \(env.path(".config/systemd/user/silo.timer"))\n"), removed.stdout)
         XCTAssertEqual(removed.stderr, "silo: `systemctl --user daemon-reload` failed: Failed to connect to bus: No medium found\n")
         let refused = try env.expect(1, ["schedule", "install", "--systemd", "--user", "--config", config], environment: systemd)
-        XCTAssertTrue(refused.stderr.hasSuffix("(the units are written; start the timer with: systemctl --user daemon-reload && systemctl --user enable --now silo.timer silo-monitor.timer)\n"), refused.stderr)
+        XCTAssertTrue(refused.stderr.hasSuffix("(the units are written; start the timer with: systemctl --user daemon-reload && systemctl --user enable --now silo.timer silo-monitor.timer silo-drill.timer)\n"), refused.stderr)
     }
 
     func testFailedRecordsTheFailureOnceInTheHistory() throws {

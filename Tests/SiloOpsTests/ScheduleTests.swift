@@ -219,16 +219,33 @@ final class ScheduleTests: XCTestCase {
                        1_796_000_400)
     }
 
+    func testTheDrillUnitsAndTheFailureUnitOpenTheRepositoryLikeARun() throws {
+        let mine = settings(try configuration())
+        let drill = SystemdUnits.drillServiceUnit(mine)
+        XCTAssertTrue(drill.contains("\nExecStart=/usr/local/bin/silo drill --config /etc/silo/silo.yaml --scheduled --quiet\n"), drill)
+        let timer = SystemdUnits.drillTimerUnit(mine)
+        XCTAssertEqual(SystemdUnits.onCalendar(inTimer: timer), "*-*-01 00:00:00", "monthly by default")
+        XCTAssertTrue(timer.contains("\nUnit=silo-drill.service\n") && timer.contains("\nPersistent=true\n"), timer)
+        // `schedule failed` opens the repository to alert: the same cache and writable paths as silo.service.
+        let failure = SystemdUnits.failureUnit(mine)
+        let service = SystemdUnits.serviceUnit(mine)
+        for line in service.split(separator: "\n") where line.hasPrefix("ReadWritePaths=") || line.hasPrefix("Environment=XDG_CACHE_HOME") {
+            XCTAssertTrue(failure.contains(line + "\n"), "\(line) missing from the failure unit:\n\(failure)")
+        }
+    }
+
     func testCronFileLines() throws {
         let text = CronFile.render(settings(try configuration(sources: ["15m"])))
         XCTAssertTrue(ScheduleMarker.isGenerated(text))
         XCTAssertTrue(text.contains("\nSHELL=/bin/sh\nPATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"), text)
         XCTAssertTrue(text.hasSuffix("\n*/15 * * * * root /usr/local/bin/silo run --config /etc/silo/silo.yaml --scheduled\n"
-                                     + "*/5 * * * * root /usr/local/bin/silo monitor --config /etc/silo/silo.yaml --notify --quiet\n"), text)
+                                     + "*/5 * * * * root /usr/local/bin/silo monitor --config /etc/silo/silo.yaml --notify --quiet >/dev/null\n"
+                                     + "0 0 1 * * root /usr/local/bin/silo drill --config /etc/silo/silo.yaml --scheduled --quiet\n"), text)
         XCTAssertEqual(CronFile.timeFields(in: text), ["*/15", "*", "*", "*", "*"], "the run's line comes first")
         let user = CronFile.render(settings(try configuration(sources: ["15m"]), scope: .user), user: nil)
         XCTAssertTrue(user.hasSuffix("\n*/15 * * * * /usr/local/bin/silo run --config /etc/silo/silo.yaml --scheduled\n"
-                                     + "*/5 * * * * /usr/local/bin/silo monitor --config /etc/silo/silo.yaml --notify --quiet\n"), user)
+                                     + "*/5 * * * * /usr/local/bin/silo monitor --config /etc/silo/silo.yaml --notify --quiet >/dev/null\n"
+                                     + "0 0 1 * * /usr/local/bin/silo drill --config /etc/silo/silo.yaml --scheduled --quiet\n"), user)
     }
 
     func testForeignFilesAreNotReplacedNorRemoved() throws {
@@ -246,7 +263,7 @@ final class ScheduleTests: XCTestCase {
         XCTAssertEqual(try installer.remove(.systemd).map(\.action), [.keptForeign])
         XCTAssertEqual(try String(contentsOfFile: foreign, encoding: .utf8), "[Timer]\nOnCalendar=daily\n")
 
-        XCTAssertEqual(try installer.install(.systemd, mine, force: true).map(\.action), [.written, .written, .written, .written, .written])
+        XCTAssertEqual(try installer.install(.systemd, mine, force: true).map(\.action), [.written, .written, .written, .written, .written, .written, .written])
         let mode = try XCTUnwrap(try FileManager.default.attributesOfItem(atPath: foreign)[.posixPermissions] as? Int)
         XCTAssertEqual(mode, 0o644)
         // What `systemctl enable` links, removed with the timer when systemd could not be asked to.
@@ -255,7 +272,7 @@ final class ScheduleTests: XCTestCase {
         try FileManager.default.createSymbolicLink(atPath: scratch.root + "/units/timers.target.wants/silo-monitor.timer", withDestinationPath: "../silo-monitor.timer")
         XCTAssertEqual(try installer.remove(.systemd).map(\.path),
                        ["silo.service", "silo.timer", "silo-failure@.service", "silo-monitor.service", "silo-monitor.timer",
-                        "timers.target.wants/silo.timer", "timers.target.wants/silo-monitor.timer"].map { scratch.root + "/units/" + $0 })
+                        "silo-drill.service", "silo-drill.timer", "timers.target.wants/silo.timer", "timers.target.wants/silo-monitor.timer"].map { scratch.root + "/units/" + $0 })
         XCTAssertNil(try? FileManager.default.destinationOfSymbolicLink(atPath: scratch.root + "/units/timers.target.wants/silo.timer"))
         XCTAssertEqual(try installer.remove(.systemd), [])
     }

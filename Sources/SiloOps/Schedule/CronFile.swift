@@ -21,7 +21,10 @@ public enum CronFile {
         let fields = calendar.cronFields + (user.map { [$0] } ?? [])
         lines.append((fields + [commandLine(settings.runArguments)]).joined(separator: " "))
         // The monitor every 5 minutes: escalation's delays and reminders between runs.
-        lines.append((SystemdUnits.monitorCalendar.cronFields + (user.map { [$0] } ?? []) + [commandLine(settings.monitorArguments)]).joined(separator: " "))
+        // Its output (the checks' table) goes nowhere: cron would mail it every 5 minutes. The alerts are its output.
+        lines.append((SystemdUnits.monitorCalendar.cronFields + (user.map { [$0] } ?? []) + [commandLine(settings.monitorArguments) + " >/dev/null"]).joined(separator: " "))
+        // The restore drill (drill.cadence); quiet, so cron mails only a failure.
+        lines.append((settings.drillCalendar.cronFields + (user.map { [$0] } ?? []) + [commandLine(settings.drillArguments)]).joined(separator: " "))
         return ScheduleMarker.header(settings) + lines.joined(separator: "\n") + "\n"
     }
 

@@ -148,7 +148,8 @@ public struct ScheduleInstaller: Sendable {
     }
 
     /// Stops the timers and removes their `timers.target.wants` links: before their files go.
-    public var disableCommand: [String] { systemctl(["disable", "--now"] + SystemdUnits.timers) }
+    /// One command per timer: a timer systemd never loaded must not keep the others running.
+    public var disableCommands: [[String]] { SystemdUnits.timers.map { systemctl(["disable", "--now", $0]) } }
 
     /// Makes systemd read the unit files again (after writing or removing them).
     public var reloadCommand: [String] { systemctl(["daemon-reload"]) }
@@ -219,7 +220,7 @@ public struct ScheduleInstaller: Sendable {
             guard let text = Self.read(file.path), ScheduleMarker.isGenerated(text) else { return status }
             status.installed = true
             switch (kind, file.name) {
-            case (.systemd, SystemdUnits.timer), (.systemd, SystemdUnits.monitorTimer):
+            case (.systemd, SystemdUnits.timer), (.systemd, SystemdUnits.monitorTimer), (.systemd, SystemdUnits.drillTimer):
                 guard let expression = SystemdUnits.onCalendar(inTimer: text) else { break }
                 status.calendar = expression
                 if askSystemd {

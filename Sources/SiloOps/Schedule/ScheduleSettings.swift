@@ -55,12 +55,23 @@ public struct ScheduleSettings: Sendable, Equatable {
             // silo run writes the Prometheus textfile there at its end; node_exporter's directory, never created here.
             paths.append(SystemdUnits.escapedPath(ScheduleSettings.absolute(textfile)))
         }
+        if let scratch = configuration.drill.scratch {
+            // The drill's sandbox, when it is not the state directory's drill/.
+            paths.append(SystemdUnits.escapedPath(ScheduleSettings.absolute(scratch)))
+        }
         var unique: [String] = []
         for path in paths where !unique.contains(path) { unique.append(path) }
         self.init(siloBinary: siloBinary, configurationFile: ScheduleSettings.absolute(configuration.file), scope: scope,
                   cadence: ScheduleCadence.shortest(in: configuration), writablePaths: unique,
                   configuredCache: cache.map(ScheduleSettings.absolute), stateDirectory: ScheduleSettings.absolute(configuration.state.directory))
+        drillCalendar = ScheduleCalendar(cadence: configuration.drill.cadence)
+        drillsSystem = !configuration.services.isEmpty
     }
+
+    /// When the restore drill runs (`drill.cadence`).
+    public var drillCalendar: ScheduleCalendar = .monthly
+    /// `silo drill --system` when the configuration has services, else every source.
+    public var drillsSystem = false
 
     /// The directory of a repository on this machine's file system (a path, or `local:PATH`);
     /// nil for `s3:` and any other `scheme:` location, which needs nothing writable here.
@@ -81,6 +92,9 @@ public struct ScheduleSettings: Sendable, Equatable {
 
     /// The command line of the monitor's firings: checks, and the alerts escalation decides.
     public var monitorArguments: [String] { [siloBinary, "monitor", "--config", configurationFile, "--notify", "--quiet"] }
+
+    /// The command line of the drill's firings; `--quiet`: only a failure says anything (and cron mails it).
+    public var drillArguments: [String] { [siloBinary, "drill", "--config", configurationFile, "--scheduled", "--quiet"] + (drillsSystem ? ["--system"] : []) }
 }
 
 /// The first line of every file `silo schedule install` writes: how `install` knows it may

@@ -6,25 +6,79 @@ import Foundation
 /// which records the failure in the run history so that monitoring sees a run that never ran.
 /// `silo-monitor.timer` fires `silo-monitor.service` every 5 minutes: `silo monitor --notify`,
 /// so that escalation's delays (tier 2 after 30 minutes) are kept between 4-hourly runs.
+/// `silo-drill.timer` fires `silo-drill.service` at `drill.cadence` (monthly): `silo drill`,
+/// the seed's `restore.sh --test`, recorded where the monitor's drill check reads it.
 public enum SystemdUnits {
     public static let service = "silo.service"
     public static let timer = "silo.timer"
     public static let failureTemplate = "silo-failure@.service"
     public static let monitorService = "silo-monitor.service"
     public static let monitorTimer = "silo-monitor.timer"
-    public static let names = [service, timer, failureTemplate, monitorService, monitorTimer]
-    public static let timers = [timer, monitorTimer]
+    public static let drillService = "silo-drill.service"
+    public static let drillTimer = "silo-drill.timer"
+    public static let names = [service, timer, failureTemplate, monitorService, monitorTimer, drillService, drillTimer]
+    public static let timers = [timer, monitorTimer, drillTimer]
     /// How often the monitor evaluates the checks and escalation.
     public static let monitorCalendar = ScheduleCalendar.minutes(5)
 
     /// The units by name, in `names`' order.
     public static func render(_ settings: ScheduleSettings) -> [(name: String, text: String)] {
         [(service, serviceUnit(settings)), (timer, timerUnit(settings)), (failureTemplate, failureUnit(settings)),
-         (monitorService, monitorServiceUnit(settings)), (monitorTimer, monitorTimerUnit(settings))]
+         (monitorService, monitorServiceUnit(settings)), (monitorTimer, monitorTimerUnit(settings)),
+         (drillService, drillServiceUnit(settings)), (drillTimer, drillTimerUnit(settings))]
+    }
+
+    public static func drillServiceUnit(_ settings: ScheduleSettings) -> String {
+        var lines = [
+            "[Unit]",
+            "Description=silo restore drill of \(escapedPath(settings.configurationFile)): restore into a sandbox, verify, measure RTO",
+            "Wants=network-online.target",
+            "After=network-online.target",
+            "",
+            "[Service]",
+            "Type=oneshot",
+            "ExecStart=\(commandLine(settings.drillArguments))",
+            "Nice=10",
+            "IOSchedulingClass=idle",
+        ]
+        lines += hardening(settings)
+        return ScheduleMarker.header(settings) + lines.joined(separator: "\n") + "\n"
+    }
+
+    public static func drillTimerUnit(_ settings: ScheduleSettings) -> String {
+        let lines = [
+            "[Unit]",
+            "Description=silo restore drill, \(settings.drillCalendar) (drill.cadence)",
+            "",
+            "[Timer]",
+            "OnCalendar=\(settings.drillCalendar.onCalendar)",
+            "Persistent=true",
+            "RandomizedDelaySec=1h",
+            "FixedRandomDelay=true",
+            "Unit=\(drillService)",
+            "",
+            "[Install]",
+            "WantedBy=timers.target",
+        ]
+        return ScheduleMarker.header(settings) + lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The cache's environment and the file-system protection of every unit that opens the
+    /// repository: read-only everywhere except what silo writes.
+    static func hardening(_ settings: ScheduleSettings) -> [String] {
+        var lines: [String] = []
+        if settings.scope == .system && settings.configuredCache == nil {
+            // System services get no $HOME; without it silo's default cache would land in the private /tmp and be lost.
+            lines.append("Environment=XDG_CACHE_HOME=/root/.cache")
+        }
+        lines.append("ProtectSystem=strict")
+        lines += settings.writablePaths.map { "ReadWritePaths=\(quoted("-" + $0))" }
+        lines += [privateTmp(settings.writablePaths), "NoNewPrivileges=true"]
+        return lines
     }
 
     public static func monitorServiceUnit(_ settings: ScheduleSettings) -> String {
-        var lines = [
+        var lines: [String] = [
             "[Unit]",
             "Description=silo monitor of \(escapedPath(settings.configurationFile)): checks and alerts",
             "Wants=network-online.target",
@@ -37,13 +91,8 @@ public enum SystemdUnits {
             "SuccessExitStatus=1 2 3",
             "Nice=10",
         ]
-        if settings.scope == .system && settings.configuredCache == nil {
-            lines.append("Environment=XDG_CACHE_HOME=/root/.cache")
-        }
         // It writes the cache (the catalog) and the state directory (alert states), like a run.
-        lines.append("ProtectSystem=strict")
-        lines += settings.writablePaths.map { "ReadWritePaths=\(quoted("-" + $0))" }
-        lines += [privateTmp(settings.writablePaths), "NoNewPrivileges=true"]
+        lines += hardening(settings)
         return ScheduleMarker.header(settings) + lines.joined(separator: "\n") + "\n"
     }
 
@@ -81,16 +130,8 @@ public enum SystemdUnits {
             "Nice=10",
             "IOSchedulingClass=idle",
         ]
-        if settings.scope == .system && settings.configuredCache == nil {
-            // System services get no $HOME; without it silo's default cache would land in the private /tmp and be lost.
-            lines.append("Environment=XDG_CACHE_HOME=/root/.cache")
-        }
-        lines += [
-            // Read-only everywhere except what a run writes; hooks writing elsewhere need a drop-in (`systemctl edit silo.service`).
-            "ProtectSystem=strict",
-        ]
-        lines += settings.writablePaths.map { "ReadWritePaths=\(quoted("-" + $0))" }
-        lines += [privateTmp(settings.writablePaths), "NoNewPrivileges=true"]
+        // Hooks writing outside what a run writes need a drop-in (`systemctl edit silo.service`).
+        lines += hardening(settings)
         return ScheduleMarker.header(settings) + lines.joined(separator: "\n") + "\n"
     }
 
@@ -119,18 +160,15 @@ public enum SystemdUnits {
 
     public static func failureUnit(_ settings: ScheduleSettings) -> String {
         let arguments = [settings.siloBinary, "schedule", "failed", "--config", settings.configurationFile, "--unit"]
-        let lines = [
+        let lines: [String] = [
             "[Unit]",
             "Description=record the failure of %i in silo's run history",
             "",
             "[Service]",
             "Type=oneshot",
             "ExecStart=\(commandLine(arguments)) %i\(settings.scope == .user ? " --user" : "")",
-            "ProtectSystem=strict",
-            "ReadWritePaths=\(quoted("-" + escapedPath(settings.stateDirectory)))",
-            privateTmp([escapedPath(settings.stateDirectory)]),
-            "NoNewPrivileges=true",
-        ]
+            // It opens the repository too (the monitor's alerts after the failure): the same cache and paths as a run.
+        ] + hardening(settings)
         return ScheduleMarker.header(settings) + lines.joined(separator: "\n") + "\n"
     }
 

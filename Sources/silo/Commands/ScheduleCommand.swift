@@ -123,7 +123,7 @@ struct ScheduleCommand: ParsableCommand {
                                 + commands.map { $0.joined(separator: " ") }.joined(separator: " && ") + ")")
                         }
                         activated = true
-                        output.line("started " + SystemdUnits.timers.joined(separator: " and "))
+                        output.line("started " + SystemdUnits.timers.joined(separator: ", "))
                     } else {
                         pending = commands.map { $0.joined(separator: " ") }
                         output.line((noActivate ? "not started (--no-activate)" : "systemd is not running here") + "; to start the timer: " + pending.joined(separator: " && "))
@@ -167,7 +167,7 @@ struct ScheduleCommand: ParsableCommand {
                     let tellSystemd = kind == .systemd && !noActivate && installer.systemdRunning
                     if tellSystemd && installer.ownsTimer {
                         // Stopped before its files go; a timer systemd never loaded cannot be disabled, and that is fine.
-                        try installer.runSystemctl([installer.disableCommand], ignoringFailureOf: [installer.disableCommand])
+                        try installer.runSystemctl(installer.disableCommands, ignoringFailureOf: installer.disableCommands)
                         deactivated = true
                     }
                     let removed = try installer.remove(kind)
@@ -175,7 +175,7 @@ struct ScheduleCommand: ParsableCommand {
                         // The files are gone whatever systemctl says: report them first, then the failure.
                         do { try installer.runSystemctl([installer.reloadCommand]) } catch { failure = error }
                     } else if kind == .systemd && removed.contains(where: { $0.action == .removed }) && installer.systemdRunning {
-                        hint = "systemd not told (--no-activate): run \(installer.disableCommand.joined(separator: " ")) and \(installer.reloadCommand.joined(separator: " "))"
+                        hint = "systemd not told (--no-activate): run \(installer.disableCommands.map { $0.joined(separator: " ") }.joined(separator: "; ")) and \(installer.reloadCommand.joined(separator: " "))"
                     }
                     changes += removed
                 }
