@@ -2,9 +2,9 @@ import Foundation
 import SiloConfig
 import SiloOps
 
-/// Restore drills: when a restore was last proven. Until drills are recorded (`silo restore
-/// --system --drill`), this says "never" — a warning only when `monitoring.drill_max_age` asks
-/// for drills.
+/// Restore drills: when a restore was last proven — the newest passed `silo drill` (its `check`
+/// step named `drill`). Never drilled is a warning only when `monitoring.drill_max_age` asks for
+/// drills.
 enum DrillCheck {
     static let stepName = "drill"
 
