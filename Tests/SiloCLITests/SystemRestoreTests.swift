@@ -49,8 +49,18 @@ final class SystemRestoreTests: XCTestCase {
         "PORT=\(port)\nDB_NAME=\(database)\nGREETING=\(greeting)\n" + (hang ? "HANG=1\n" : "")
     }
 
-    private func configure(webStart: String? = nil, extraWebPaths: [String] = [], healthTimeout: String = "2s", healthRetries: Int = 15) throws {
+    private func configure(webStart: String? = nil, extraWebPaths: [String] = [], healthTimeout: String = "2s", healthRetries: Int = 15,
+                           webhook: String? = nil) throws {
         let start = webStart ?? "\(Self.fixtures)/start.sh '\(platform)' '\(runDirectory)'"
+        let notifications = webhook.map { """
+
+            notifications:
+              attempts: 1
+              channels:
+                - name: devops
+                  type: webhook
+                  url: http://127.0.0.1:18590/\($0)
+            """ } ?? ""
         let yaml = """
             repository:
               location: \(env.repo)
@@ -95,7 +105,7 @@ final class SystemRestoreTests: XCTestCase {
                     \(Self.fixtures)/start.sh "$SILO_DRILL_ROOT\(platform)" '\(env.path("drill-run"))' \(port + 1) "$SILO_DRILL_DB_\(database.uppercased())"
                     && python3 -c "import time, urllib.request as u; exec('for i in range(50):\\n try:\\n  b = u.urlopen(\\'http://127.0.0.1:\(port + 1)/health\\', timeout=1).read()\\n  break\\n except Exception: time.sleep(0.2)'); assert b'healthy' in b, b"
                     ; status=$?; \(Self.fixtures)/stop.sh '\(env.path("drill-run"))'; exit $status
-            """
+            """ + notifications
         try env.write("silo.yaml", Data(yaml.utf8))
         chmod(configPath, 0o600)
     }
@@ -213,12 +223,27 @@ final class SystemRestoreTests: XCTestCase {
         // The history records each restore as a restore run, not as a backup run.
         let runs = try env.expect(0, ["history", "--json", "--limit", "0", "--config", configPath]).jsonLines.filter { $0["message_type"] as? String == "run" }
         XCTAssertEqual(runs.filter { $0["command"] as? String == "restore" }.count, 3, "\(runs)")
+
+        // --cleanup 0: every kept copy of finished restores goes, and they can no longer be undone.
+        let cleaned = try env.expect(0, ["restore", "--system", "--cleanup", "0", "--config", configPath, "--json"])
+        let removed = try XCTUnwrap(summary(cleaned)?["removed"] as? [String])
+        XCTAssertTrue(removed.contains("database \(database)_old_\(restoreID)") && removed.contains("\(platform)/.env.silo-old-\(envID)"), "\(removed)")
+        XCTAssertFalse(postgres.databaseExists("\(database)_old_\(restoreID)"))
+        XCTAssertEqual(leftovers(".silo-old-"), [])
+        let undo = try env.run(["restore", "--system", "--rollback", "--config", configPath])
+        XCTAssertEqual(undo.status, 1)
+        XCTAssertTrue(undo.stderr.contains("can no longer be rolled back"), undo.stderr)
+        XCTAssertEqual(state().files, original.files, "cleanup touches only kept copies")
+        XCTAssertEqual(state().rows, original.rows)
     }
 
     func testAHealthCheckThatNeverAnswersRollsEverythingBackToThePreRestoreState() throws {
         // The snapshot holds a .env that makes the service hang: it accepts and never answers.
         try Data(goodEnv(hang: true).utf8).write(to: URL(fileURLWithPath: platform + "/.env"))
-        try configure(healthTimeout: "1s", healthRetries: 2)
+        let receivers = PostgresTestServer.run("/bin/bash", [PostgresTestServer.packageRoot + "/scripts/notify-test-servers.sh", "start"], environment: [:])
+        XCTAssertEqual(receivers.status, 0, receivers.stderr)
+        let hook = "restore-" + UUID().uuidString.prefix(8).lowercased()
+        try configure(healthTimeout: "1s", healthRetries: 2, webhook: hook)
         try backUp()
         // Live: a newer, healthy state.
         try Data(goodEnv(greeting: "v2").utf8).write(to: URL(fileURLWithPath: platform + "/.env"))
@@ -247,6 +272,15 @@ final class SystemRestoreTests: XCTestCase {
         XCTAssertTrue(postgres.databaseExists("\(database)_failed_\(id)"), "the restored database is kept aside, not dropped")
         XCTAssertTrue(FileManager.default.fileExists(atPath: "\(platform)/.env.silo-failed-\(id)"))
         XCTAssertEqual(leftovers(".silo-staging"), [])
+
+        // The alert reached the channel: a critical restore/system notification.
+        let received = ((try? FileManager.default.contentsOfDirectory(atPath: "/tmp/silo-notify-test/http")) ?? []).filter { $0.hasSuffix(".json") }
+            .compactMap { FileManager.default.contents(atPath: "/tmp/silo-notify-test/http/" + $0) }
+            .compactMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+            .filter { ($0["path"] as? String)?.hasPrefix("/" + hook) == true }
+            .compactMap { Data(base64Encoded: $0["body_base64"] as? String ?? "").map { String(decoding: $0, as: UTF8.self) } }
+        XCTAssertEqual(received.count, 1, "\(received)")
+        XCTAssertTrue(received.first?.contains("restore/system") == true && received.first?.contains("critical") == true, "\(received)")
 
         // Undo once more is refused: it was rolled back already.
         let again = try env.run(["restore", "--system", "--rollback", "--config", configPath])
@@ -299,6 +333,17 @@ final class SystemRestoreTests: XCTestCase {
         XCTAssertEqual(plan["start_tiers"] as? [[String]], [["database"], ["web"]])
         XCTAssertEqual((plan["items"] as? [[String: Any]])?.count, 3)
         XCTAssertFalse(FileManager.default.fileExists(atPath: env.path("state/restores")))
+
+        // Which snapshots: a time before every backup has none; a snapshot ID pins its own source.
+        let early = try env.run(["restore", "--system", "--config", configPath, "--dry-run", "--time", "2020-01-01 00:00:00"])
+        XCTAssertEqual(early.status, 1)
+        XCTAssertTrue(early.stderr.contains("has no snapshot of host") && early.stderr.contains("at or before 2020-01-01"), early.stderr)
+        let items = try XCTUnwrap(plan["items"] as? [[String: Any]])
+        let filesSnapshot = try XCTUnwrap(items.first { $0["kind"] as? String == "path" }?["snapshot_id"] as? String)
+        let pinned = try env.run(["restore", "--system", String(filesSnapshot.prefix(12)), "--config", configPath, "--dry-run", "--json"])
+        XCTAssertEqual(pinned.status, 0, pinned.stderr)
+        let pinnedItems = pinned.jsonLines.first { $0["message_type"] as? String == "system_restore_plan" }?["items"] as? [[String: Any]] ?? []
+        XCTAssertEqual(Set(pinnedItems.filter { $0["kind"] as? String == "path" }.compactMap { $0["snapshot_id"] as? String }), [filesSnapshot])
 
         // A service command that is missing.
         try configure(webStart: "/nonexistent/start-web")
