@@ -319,6 +319,56 @@ final class SystemRestoreTests: XCTestCase {
         }
     }
 
+    func testASucceededRestoreIsUndoneByRollback() throws {
+        try backUp()
+        let snapshotState = state()
+        // The live system moves on, healthy: a new upload, new rows, a new greeting.
+        try env.write("platform/uploads/c.jpg", text(7_000, seed: 4))
+        postgres.sql(database, "UPDATE orders SET item = 'changed' WHERE id <= 10")
+        try Data(goodEnv(greeting: "later").utf8).write(to: URL(fileURLWithPath: platform + "/.env"))
+        try stopWeb()
+        try startWeb()
+        try waitHealthy()
+        let live = state()
+
+        try env.expect(0, ["restore", "--system", "--yes", "--config", configPath])
+        XCTAssertEqual(state().files, snapshotState.files)
+        XCTAssertEqual(state().rows, snapshotState.rows)
+        let undone = try env.expect(0, ["restore", "--system", "--rollback", "--config", configPath, "--json"])
+        XCTAssertEqual(summary(undone)?["phase"] as? String, "rolled_back")
+        try waitHealthy()
+        XCTAssertEqual(state().files, live.files, "the files as they were before the restore")
+        XCTAssertEqual(state().env, live.env)
+        XCTAssertEqual(state().rows, live.rows)
+        XCTAssertTrue(health()?.contains("greeting=later") == true)
+    }
+
+    /// A pack gone from the repository: the restore stops at verify, before any service is
+    /// stopped or anything is touched.
+    func testAMissingPackStopsTheRestoreBeforeAnythingIsTouched() throws {
+        try backUp()
+        try FileManager.default.removeItem(atPath: platform + "/uploads/a.jpg")
+        let before = state()
+        // The largest pack holds file or dump data (trees are small).
+        let packs = (FileManager.default.enumerator(atPath: env.repo + "/packs")?.compactMap { $0 as? String } ?? [])
+            .filter { $0.split(separator: "/").count == 2 }
+            .map { (path: $0, size: (try? FileManager.default.attributesOfItem(atPath: env.repo + "/packs/" + $0)[.size] as? Int) ?? 0) }
+        let largest = try XCTUnwrap(packs.max { $0.size < $1.size })
+        try FileManager.default.removeItem(atPath: env.repo + "/packs/" + largest.path)
+        let calls = env.path("stop-calls")
+        try configure(webStart: "\(Self.fixtures)/start.sh '\(platform)' '\(runDirectory)'")
+        let yaml = try String(contentsOfFile: configPath, encoding: .utf8)
+            .replacingOccurrences(of: "stop: \(Self.fixtures)/stop.sh", with: "stop: echo stop >> \(calls); \(Self.fixtures)/stop.sh")
+        try yaml.write(toFile: configPath, atomically: true, encoding: .utf8)
+        let result = try restore()
+        XCTAssertEqual(result.status, 1, result.stdout + result.stderr)
+        XCTAssertTrue((summary(result)?["failure"] as? String ?? "").contains("missing from the store"), result.stdout)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: calls), "no service was stopped")
+        XCTAssertEqual(state().files, before.files)
+        XCTAssertEqual(state().rows, before.rows)
+        XCTAssertTrue(health()?.hasPrefix("healthy") == true)
+    }
+
     // MARK: bad input, refused at plan time
 
     func testPlanTimeRefusalsTouchNothing() throws {

@@ -35,12 +35,12 @@ final class RunHistoryTests: XCTestCase {
         let clock = TestClock()
         XCTAssertFalse(scratch.directory.exists)
         let first = try history(scratch, clock)
-        XCTAssertEqual(try first.appliedMigrations(), ["0001-runs-and-steps", "0002-alerts-and-deliveries"])
+        XCTAssertEqual(try first.appliedMigrations(), ["0001-runs-and-steps", "0002-alerts-and-deliveries", "0003-run-commands"])
         XCTAssertNil(try first.lastRun())
         let id = try run(first, clock)
         // Reopened (a second process): nothing applied twice, the data is there.
         let second = try history(scratch, clock)
-        XCTAssertEqual(try second.appliedMigrations(), ["0001-runs-and-steps", "0002-alerts-and-deliveries"])
+        XCTAssertEqual(try second.appliedMigrations(), ["0001-runs-and-steps", "0002-alerts-and-deliveries", "0003-run-commands"])
         XCTAssertEqual(try second.lastRun()?.id, id)
     }
 
@@ -397,6 +397,36 @@ final class RunHistoryTests: XCTestCase {
         XCTAssertEqual(sqlite.terminationStatus, 0)
         let reopened = try history(scratch, clock)
         XCTAssertEqual(try reopened.lastRun()?.id, id)
-        XCTAssertEqual(try reopened.appliedMigrations(), ["0001-runs-and-steps", "0002-alerts-and-deliveries", "0099-future"])
+        XCTAssertEqual(try reopened.appliedMigrations(), ["0001-runs-and-steps", "0002-alerts-and-deliveries", "0003-run-commands", "0099-future"])
+    }
+
+    /// A history written before `runs.command` existed: migrated on open, its runs are `silo run`'s,
+    /// and a drill or a restore recorded later does not count as the last run.
+    func testAHistoryFromBeforeRunCommandsIsMigrated() throws {
+        let scratch = ScratchState()
+        let clock = TestClock()
+        let id = try run(try history(scratch, clock), clock)
+        let sqlite = Process()
+        sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        sqlite.arguments = ["-c", """
+            import sqlite3, sys
+            db = sqlite3.connect(sys.argv[1])
+            db.execute("ALTER TABLE runs DROP COLUMN command")
+            db.execute("DELETE FROM migrations WHERE name = '0003-run-commands'")
+            db.commit()
+            """, scratch.directory.file(RunHistory.fileName)]
+        try sqlite.run()
+        sqlite.waitUntilExit()
+        XCTAssertEqual(sqlite.terminationStatus, 0)
+        let reopened = try history(scratch, clock)
+        XCTAssertEqual(try reopened.appliedMigrations().last, "0003-run-commands")
+        XCTAssertEqual(try reopened.lastRun()?.id, id)
+        XCTAssertEqual(try reopened.run(id)?.command, .run)
+        clock.advance(60)
+        let drill = try reopened.beginRun(configuration: "/etc/silo/silo.yaml", trigger: .manual, command: .drill)
+        try reopened.endRun(drill, status: .failed, exitCode: 1)
+        XCTAssertEqual(try reopened.lastRun()?.id, id, "a drill is not a backup run")
+        XCTAssertEqual(try reopened.consecutiveFailedRuns(), 0)
+        XCTAssertEqual(try reopened.run(drill)?.command, .drill)
     }
 }
