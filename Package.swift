@@ -55,10 +55,10 @@ let package = Package(
         // The platform around the backups: services (systemd, PM2, commands) and their health
         // checks, `restore --system` (plan, verify, stop, swap, start, roll back; a journal for
         // resume) and restore drills. SiloNotify for its plain HTTP GET (http health checks).
-        .target(name: "SiloPlatform", dependencies: ["SiloOps", "SiloConfig", "SiloNotify", "SiloEngine", "SiloPostgres", "SiloRepository", "SiloFormat", "SiloStorage"]),
+        .target(name: "SiloSystem", dependencies: ["SiloOps", "SiloConfig", "SiloNotify", "SiloEngine", "SiloPostgres", "SiloRepository", "SiloFormat", "SiloStorage"]),
         .executableTarget(
             name: "silo",
-            dependencies: ["SiloEngine", "SiloRepository", "SiloFormat", "SiloStorage", "SiloPostgres", "SiloLegacy", "SiloS3", "SiloConfig", "SiloOps", "SiloMonitor", "SiloNotify", "SiloPlatform", "CLinux",
+            dependencies: ["SiloEngine", "SiloRepository", "SiloFormat", "SiloStorage", "SiloPostgres", "SiloLegacy", "SiloS3", "SiloConfig", "SiloOps", "SiloMonitor", "SiloNotify", "SiloSystem", "CLinux",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // What tests share (the store conformance suite, fault injection, scratch repositories,
@@ -84,7 +84,7 @@ let package = Package(
         .testTarget(name: "SiloMonitorTests", dependencies: ["SiloMonitor", "SiloOps", "SiloConfig", "SiloFormat"]),
         // Against real receivers (scripts/notify-test-servers.sh): SMTP (aiosmtpd), HTTP and HTTPS.
         // Service controls against stand-ins for systemctl and pm2, health checks against real listeners.
-        .testTarget(name: "SiloPlatformTests", dependencies: ["SiloPlatform", "SiloConfig", "SiloOps"]),
+        .testTarget(name: "SiloSystemTests", dependencies: ["SiloSystem", "SiloConfig", "SiloOps"]),
         .testTarget(name: "SiloNotifyTests", dependencies: ["SiloNotify", "SiloConfig"]),
         // Yams: the documentation test turns each YAML example into JSON for the JSON Schema check.
         .testTarget(name: "SiloConfigTests", dependencies: ["SiloConfig", .product(name: "Yams", package: "Yams")]),

@@ -3,7 +3,7 @@ import Foundation
 import SiloConfig
 import SiloNotify
 import SiloOps
-import SiloPlatform
+import SiloSystem
 
 /// `silo drill`: the monthly restore test, recorded where the monitor's drill check reads it.
 struct DrillCommand: ParsableCommand {

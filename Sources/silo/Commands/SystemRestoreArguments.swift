@@ -3,7 +3,7 @@ import Foundation
 import SiloConfig
 import SiloNotify
 import SiloOps
-import SiloPlatform
+import SiloSystem
 import SiloRepository
 
 /// `silo restore --system`: the whole platform the configuration's services describe, in the

@@ -1,7 +1,7 @@
 import Foundation
 import SiloConfig
 import SiloNotify
-import SiloPlatform
+import SiloSystem
 
 /// The text of `restore --system`: the plan before, the steps and the state after.
 enum SystemRestoreReport {

@@ -1,5 +1,5 @@
 import Foundation
-import SiloPlatform
+import SiloSystem
 
 /// One path or database of a system restore's plan.
 struct SystemRestoreItemJSON: Encodable {

@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 import SiloConfig
-@testable import SiloPlatform
+@testable import SiloSystem
 
 /// Services driven through the command-line contracts of systemctl and PM2, against stand-ins
 /// (fixtures/standins): no systemd runs here and PM2 cannot be installed (it comes from npm).

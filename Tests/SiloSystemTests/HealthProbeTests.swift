@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 import SiloConfig
-@testable import SiloPlatform
+@testable import SiloSystem
 
 /// Health checks against real listeners on loopback: a Python HTTP server, a TCP socket that
 /// accepts and never answers, a closed port, commands.
