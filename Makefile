@@ -10,7 +10,9 @@ BUILD_DEBS := libzstd-dev libssl-dev libsqlite3-dev libpq-dev zlib1g-dev libcurl
 # python3-aiosmtpd is the SMTP receiver of the notification tests (scripts/notify-test-servers.sh).
 # python3-jsonschema checks docs/CONFIG.md's examples against docs/silo.schema.json.
 # prometheus brings promtool, which validates `silo monitor --format prometheus`.
-TEST_DEBS := $(BUILD_DEBS) gzip tar zstd openssl libarchive-tools python3 python3-jsonschema postgresql postgresql-contrib postgresql-client procps strace util-linux spin gcc stunnel4 systemd prometheus python3-aiosmtpd
+# rclone mounts `silo serve`'s WebDAV drive in the tests (lists and copies a snapshot folder);
+# chromium (headless, driven by scripts/browser-test.py over DevTools with python3-websocket) browses its pages.
+TEST_DEBS := $(BUILD_DEBS) gzip tar zstd openssl libarchive-tools python3 python3-jsonschema postgresql postgresql-contrib postgresql-client procps strace util-linux spin gcc stunnel4 systemd prometheus python3-aiosmtpd rclone curl chromium python3-websocket
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test deps test-deps build release install bench clean

@@ -13,13 +13,19 @@ import PackageDescription
 // builds with `--explicit-target-dependency-import-check error`.
 let package = Package(
     name: "Silo",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "silo", targets: ["silo"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        // `silo serve` only (SiloWeb): the HTTP server, its TLS, and what SiloWeb imports of them.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
@@ -56,9 +62,20 @@ let package = Package(
         // checks, `restore --system` (plan, verify, stop, swap, start, roll back; a journal for
         // resume) and restore drills. SiloNotify for its plain HTTP GET (http health checks).
         .target(name: "SiloSystem", dependencies: ["SiloOps", "SiloConfig", "SiloNotify", "SiloEngine", "SiloPostgres", "SiloRepository", "SiloFormat", "SiloStorage"]),
+        // `silo serve`: the snapshot browser and the read-only WebDAV drive, on Hummingbird. The
+        // only target that depends on Hummingbird or SwiftNIO; nothing below it knows it exists.
+        .target(name: "SiloWeb", dependencies: ["SiloEngine", "SiloRepository", "SiloFormat", "SiloLegacy",
+                                                .product(name: "Hummingbird", package: "hummingbird"),
+                                                .product(name: "HummingbirdCore", package: "hummingbird"),
+                                                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                                                .product(name: "HTTPTypes", package: "swift-http-types"),
+                                                .product(name: "NIOCore", package: "swift-nio"),
+                                                .product(name: "NIOPosix", package: "swift-nio"),
+                                                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                                                .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "silo",
-            dependencies: ["SiloEngine", "SiloRepository", "SiloFormat", "SiloStorage", "SiloPostgres", "SiloLegacy", "SiloS3", "SiloConfig", "SiloOps", "SiloMonitor", "SiloNotify", "SiloSystem", "CLinux",
+            dependencies: ["SiloWeb", "SiloEngine", "SiloRepository", "SiloFormat", "SiloStorage", "SiloPostgres", "SiloLegacy", "SiloS3", "SiloConfig", "SiloOps", "SiloMonitor", "SiloNotify", "SiloSystem", "CLinux",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // What tests share (the store conformance suite, fault injection, scratch repositories,

@@ -15,7 +15,7 @@ struct Silo: ParsableCommand {
             DiffCommand.self, DumpCommand.self, RestoreCommand.self, ForgetCommand.self, TagCommand.self, PruneCommand.self, StatsCommand.self, CheckCommand.self,
             CatalogCommand.self, IndexCommand.self, RepairCommand.self, KeyCommand.self, UnlockCommand.self, DbCommand.self, ImportCommand.self,
             ExportCommand.self, CopyCommand.self, ConfigCommand.self, RunCommand.self, ScheduleCommand.self, HistoryCommand.self,
-            MonitorCommand.self, AlertsCommand.self, NotifyCommand.self, DrillCommand.self, VersionCommand.self,
+            MonitorCommand.self, AlertsCommand.self, NotifyCommand.self, DrillCommand.self, ServeCommand.self, VersionCommand.self,
         ]
     )
 

@@ -31,7 +31,7 @@ var allJSONMessages: [any JSONMessage.Type] {
         ScheduleFileMessage.self, ScheduleInstallSummaryMessage.self, ScheduleRemoveSummaryMessage.self, ScheduleUnitMessage.self,
         ScheduleFailureMessage.self,
         MonitorCheckMessage.self, MonitorSummaryMessage.self, AlertMessage.self, DeliveryMessage.self,
-        SystemRestorePlanMessage.self, SystemRestoreSummaryMessage.self, SystemRestoreCleanupMessage.self, DrillSummaryMessage.self,
+        SystemRestorePlanMessage.self, SystemRestoreSummaryMessage.self, SystemRestoreCleanupMessage.self, DrillSummaryMessage.self, ServeListeningMessage.self,
     ]
 }
 

@@ -119,3 +119,13 @@ extension DrillSummaryMessage {
                   leftovers: report.leftovers.isEmpty ? nil : report.leftovers)
     }
 }
+
+/// `silo serve` listens (the URL, with the port it got).
+struct ServeListeningMessage: JSONMessage {
+    static let messageType = "listening"
+    static let commands = ["serve"]
+    static var sample: Self { Self(url: "http://127.0.0.1:8080/", port: 8080) }
+
+    let url: String
+    let port: Int
+}
