@@ -96,6 +96,41 @@ final class ServeTests: XCTestCase {
         XCTAssertTrue(try curl("/s/\(newest)\(encoded)").body.contains("korean name"))
     }
 
+    func testHugeDirectoriesAreListedInPagesAndSnapshotsCanBeSwitched() throws {
+        let many = env.path("many")
+        try FileManager.default.createDirectory(atPath: many, withIntermediateDirectories: true)
+        for index in 0..<5_200 { _ = FileManager.default.createFile(atPath: many + "/f\(index).txt", contents: Data("\(index)".utf8)) }
+        try env.expect(0, ["backup", "-q", many])
+        try start()
+        let id = try XCTUnwrap(try env.expect(0, ["snapshots", "--json", "--latest", "1", "--path", many]).jsonLines.first { $0["message_type"] as? String == "snapshot" }?["id"] as? String)
+        let first = try curl("/s/\(id)\(many)/")
+        XCTAssertEqual(first.body.components(separatedBy: "<tr><td><a href=").count - 1, 5_000, "one page of 5,000")
+        XCTAssertTrue(first.body.contains("5000 / 5200"), "the count of the whole directory")
+        let second = try curl("/s/\(id)\(many)/?page=1")
+        XCTAssertEqual(second.body.components(separatedBy: "<tr><td><a href=").count - 1, 200)
+
+        // The same path in another snapshot.
+        let moved = try curl("/goto?s=\(snapshots[0])&path=\(env.path("site"))/docs")
+        XCTAssertEqual(moved.status, 303)
+        XCTAssertEqual(moved.headers["location"], "/s/\(snapshots[0])\(env.path("site"))/docs")
+        XCTAssertTrue(try curl("/s/\(snapshots[1])\(env.path("site"))/docs/").body.contains("name=s>"), "the switcher lists the source's snapshots")
+    }
+
+    func testStatusShowsTheMonitorsChecksAndRuns() throws {
+        try env.write("silo.yaml", Data("""
+            repository:
+              location: \(env.repo)
+            sources:
+              site:
+                paths: [\(env.path("site"))]
+            """.utf8))
+        chmod(env.path("silo.yaml"), 0o600)
+        try env.expect(0, ["run", "--config", env.path("silo.yaml")])
+        try start(["--config", env.path("silo.yaml")])
+        let status = try curl("/status")
+        XCTAssertTrue(status.body.contains("freshness/site") && status.body.contains(">run<") && status.body.contains("succeeded"), status.body)
+    }
+
     // MARK: downloads
 
     func testDownloadsRangesAndTarballs() throws {
