@@ -219,11 +219,17 @@ final class ServeTests: XCTestCase {
         let session = String(cookie.prefix { $0 != ";" })
         XCTAssertEqual(try curl("/", headers: ["Cookie: \(session)"]).status, 200)
         XCTAssertEqual(try curl("/dav/", method: "PROPFIND", headers: ["Depth: 1"], user: "any:open sesame").status, 207)
+        // No open redirect through `next`: another host is never a login's target.
+        for evil in ["//evil.example/", "/\\evil.example/", "https://evil.example/"] {
+            let answer = try curl("/login", method: "POST", form: "password=open+sesame&next=" + evil.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)
+            XCTAssertEqual(answer.headers["location"], "/", evil)
+        }
         // Five failures a minute, then refused even with the right password.
         for _ in 0..<5 { _ = try curl("/login", method: "POST", form: "password=guess") }
         XCTAssertEqual(try curl("/login", method: "POST", form: "password=open+sesame").status, 429)
-        // An open redirect is not possible through `next`.
+        // Logging out ends the session.
         XCTAssertEqual(try curl("/logout", headers: ["Cookie: \(session)"]).status, 303)
+        XCTAssertEqual(try curl("/", headers: ["Cookie: \(session)"]).status, 303)
     }
 
     func testTLS() throws {

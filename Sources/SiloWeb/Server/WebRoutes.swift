@@ -350,7 +350,7 @@ struct WebRoutes: Sendable {
         let body = try await request.collectBody(upTo: 16 * 1024)
         let form = Self.form(String(buffer: body))
         // Only a path of this server: never a redirect elsewhere.
-        let target = form["next"].flatMap { $0.hasPrefix("/") && !$0.hasPrefix("//") ? $0 : nil } ?? "/"
+        let target = form["next"].flatMap { Self.isLocalPath($0) ? $0 : nil } ?? "/"
         switch authenticator.login(password: form["password"] ?? "", client: client) {
         case .session(let token):
             var response = Self.redirect(target)
@@ -421,6 +421,12 @@ struct WebRoutes: Sendable {
         var headers = HTTPFields()
         headers[.contentType] = "application/xml; charset=utf-8"
         return Response(status: HTTPResponse.Status(code: 207, reasonPhrase: "Multi-Status"), headers: headers, body: .init(byteBuffer: ByteBuffer(string: WebDAV.multistatus(resources))))
+    }
+
+    /// A path of this server, never another site's: `//host` and `/\\host` are taken by browsers
+    /// as another host.
+    static func isLocalPath(_ path: String) -> Bool {
+        path.hasPrefix("/") && !path.hasPrefix("//") && !path.hasPrefix("/\\") && !path.contains(where: { $0.isNewline })
     }
 
     static func asciiName(_ name: String) -> String {
