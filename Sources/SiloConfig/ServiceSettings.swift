@@ -52,8 +52,8 @@ public struct ServiceSettings: Sendable, Equatable {
     }
 }
 
-/// One probe of a service's health, tried `retries` more times `interval` apart, each try
-/// given `timeout`: the whole check ends within (retries + 1) × (timeout + interval).
+/// One probe of a service's health, tried `retries` more times (the waits growing from 0.1 s to
+/// `interval`), each try given `timeout`: the whole check ends within (retries + 1) × (timeout + interval).
 public struct HealthCheckSettings: Sendable, Equatable {
     public enum Probe: Sendable, Equatable {
         /// A GET that must answer `status` and, when given, contain `body`.

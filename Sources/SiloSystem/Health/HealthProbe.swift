@@ -14,8 +14,9 @@ public struct HealthOutcome: Sendable, Codable, Equatable {
     public var message: String
 }
 
-/// Runs a service's health checks: each try bounded by its timeout, up to `retries` more tries
-/// `interval` apart. A check that never answers ends at its last timeout, never hangs.
+/// Runs a service's health checks: each try bounded by its timeout, up to `retries` more tries,
+/// the waits between them growing from 0.1 s to `interval`. A check that never answers ends at
+/// its last timeout, never hangs.
 public enum HealthProbe {
     public static func run(_ check: HealthCheckSettings, service: String, environment: [String: String] = [:]) -> HealthOutcome {
         let started = Date()
@@ -29,7 +30,7 @@ public enum HealthProbe {
                 return HealthOutcome(service: service, check: check.label, passed: true, attempts: attempts, seconds: Date().timeIntervalSince(started), message: answer)
             }
             if attempts > check.retries { break }
-            Thread.sleep(forTimeInterval: seconds(check.interval))
+            Thread.sleep(forTimeInterval: pause(after: attempts, interval: seconds(check.interval)))
         }
         return HealthOutcome(service: service, check: check.label, passed: false, attempts: attempts, seconds: Date().timeIntervalSince(started), message: message)
     }
@@ -62,6 +63,13 @@ public enum HealthProbe {
             let result = HookRunner.run(Hook(command: command, timeout: "\(max(1, check.timeout.components.seconds))s"), environment: environment)
             return (result == .succeeded, result.description)
         }
+    }
+
+    /// The wait before the next try: 0.1 s after the first failure, doubling up to `interval` — a
+    /// service that is up a moment after its start is seen then, not a whole interval later, and
+    /// one that stays down is asked once an interval.
+    static func pause(after attempts: Int, interval: Double) -> Double {
+        min(interval, 0.1 * pow(2, Double(attempts - 1)))
     }
 
     static func seconds(_ duration: Duration) -> Double {

@@ -31,7 +31,7 @@ public struct StepRecorder {
 /// first), files, start (highest tier first, each tier healthy before the next). Any failure
 /// rolls back everything swapped so far and starts the services again. Each step is reconciled
 /// with the system before it acts, so `execute` also resumes a journal a killed restore left.
-public final class SystemRestoreRun {
+public final class SystemRestoreRun: @unchecked Sendable {
     private let configuration: Configuration
     private let repository: Repository?
     private let store: RestoreJournalStore
@@ -64,7 +64,7 @@ public final class SystemRestoreRun {
         do {
             if [.planned, .verifying].contains(journal.phase) { try step("verify", .verifying) { try verify() } }
             if [.verifying, .stopping].contains(journal.phase) || journal.phase == .planned { try step("stop", .stopping) { try stopServices() } }
-            if journal.phase == .stopping || journal.phase == .databases { try step("databases", .databases) { try restoreDatabases() } }
+            if journal.phase == .stopping || journal.phase == .databases { try step("databases", .databases) { try restoreDatabasesWhileStagingFiles() } }
             if journal.phase == .databases || journal.phase == .files { try step("files", .files) { try restoreFiles() } }
             if journal.phase == .files || journal.phase == .starting { try step("start", .starting) { try startServices() } }
             journal.phase = .succeeded
@@ -139,6 +139,28 @@ public final class SystemRestoreRun {
         }
     }
 
+    /// The databases, and meanwhile on a thread of its own the files' staging: staging writes only
+    /// beside the live paths, so it can overlap the databases' restore, which leaves the files
+    /// step with nothing but renames. The journal is shared under a lock.
+    private func restoreDatabasesWhileStagingFiles() throws {
+        let pending = plan.paths.filter { item in read { $0.paths[item.path] } == .pending }
+        let staged = DispatchGroup()
+        let stagingFailure = FailureBox()
+        if !pending.isEmpty {
+            DispatchQueue.global().async(group: staged) {
+                do {
+                    for item in pending { try self.stageRecorded(item) }
+                } catch {
+                    stagingFailure.error = error
+                }
+            }
+        }
+        var databaseFailure: Error?
+        do { try restoreDatabases() } catch { databaseFailure = error }
+        staged.wait()
+        if let error = databaseFailure ?? stagingFailure.error { throw error }
+    }
+
     /// Critical services' databases first.
     private func restoreDatabases() throws {
         let ordered = plan.databases.enumerated().sorted {
@@ -146,52 +168,48 @@ public final class SystemRestoreRun {
         }.map(\.element)
         for item in ordered {
             try reconcile(item)
-            guard journal.databases[item.database] == .pending else { continue }
+            guard read({ $0.databases[item.database] }) == .pending else { continue }
             guard let repository else { throw SystemRestoreRefusal("no repository to restore from") }
             let server = try self.server(for: item)
-            if journal.databaseExisted[item.database] == nil {
-                journal.databaseExisted[item.database] = try DatabaseSwapBack.exists(item.database, server: server)
-                save()
+            if read({ $0.databaseExisted[item.database] }) == nil {
+                let exists = try DatabaseSwapBack.exists(item.database, server: server)
+                mutate { $0.databaseExisted[item.database] = exists }
             }
             say("restoring database \(item.database) from snapshot \(item.snapshot.prefix(8))")
             var options = DatabaseRestoreOptions(database: item.database, server: server)
             options.mode = .replace
             options.now = plan.created
             let snapshot = try repository.loadSnapshot(try Self.snapshotID(item.snapshot))
-            let report = try DatabaseRestorer(repository: repository, snapshot: snapshot, options: options, warn: { self.journal.warnings.append($0) }).run()
+            let report = try DatabaseRestorer(repository: repository, snapshot: snapshot, options: options, warn: { warning in self.mutate { $0.warnings.append(warning) } }).run()
             crashPoint("after-swap-database:\(item.database)")
-            if let previous = report.previous, previous != item.kept(id) {
-                journal.warnings.append("database \(item.database): the previous copy was kept as \(previous)")
+            let keptName = item.kept(id)
+            mutate { journal in
+                if let previous = report.previous, previous != keptName {
+                    journal.warnings.append("database \(item.database): the previous copy was kept as \(previous)")
+                }
+                journal.databases[item.database] = .swapped
             }
-            journal.databases[item.database] = .swapped
-            save()
         }
     }
 
     /// A database whose swap happened but was not recorded (killed in between) is swapped; a
     /// staging database left half-restored is dropped so the restore can start it again.
     private func reconcile(_ item: SystemRestorePlan.DatabaseItem) throws {
-        guard journal.databases[item.database] == .pending, let existed = journal.databaseExisted[item.database] else { return }
+        guard read({ $0.databases[item.database] }) == .pending, let existed = read({ $0.databaseExisted[item.database] }) else { return }
         let server = try self.server(for: item)
         let keptExists = try DatabaseSwapBack.exists(item.kept(id), server: server)
         let stagingExists = try DatabaseSwapBack.exists(item.staging, server: server)
         let liveExists = try DatabaseSwapBack.exists(item.database, server: server)
         if keptExists || (!existed && !stagingExists && liveExists) {
-            journal.databases[item.database] = .swapped
+            mutate { $0.databases[item.database] = .swapped }
         } else if stagingExists {
             try DatabaseSwapBack.dropStaging(item.staging, server: server)
         }
-        save()
     }
 
     private func restoreFiles() throws {
         for item in plan.paths {
-            if journal.paths[item.path] == .pending {
-                try stage(item)
-                journal.paths[item.path] = .staged
-                save()
-                crashPoint("after-stage:\(item.path)")
-            }
+            if read({ $0.paths[item.path] }) == .pending { try stageRecorded(item) }
             if journal.paths[item.path] == .staged {
                 try swapIn(item)
                 journal.paths[item.path] = .swapped
@@ -217,7 +235,13 @@ public final class SystemRestoreRun {
             throw SystemRestoreRefusal("\(item.path) could not be restored whole: \(problem)")
         }
         // Metadata a non-root restore cannot set (owners) is a warning, not a failure.
-        journal.warnings += summary.problems.map { "\(item.path): \($0)" }
+        mutate { $0.warnings += summary.problems.map { "\(item.path): \($0)" } }
+    }
+
+    private func stageRecorded(_ item: SystemRestorePlan.PathItem) throws {
+        try stage(item)
+        mutate { $0.paths[item.path] = .staged }
+        crashPoint("after-stage:\(item.path)")
     }
 
     /// The live path moves aside to `PATH.silo-old-<id>` and the staged copy takes its place.
@@ -350,13 +374,28 @@ public final class SystemRestoreRun {
 
     // MARK: helpers
 
+    /// The journal is written whole after every change; the lock lets the staging thread and
+    /// the databases' restore change it at the same time.
+    private let journalLock = NSRecursiveLock()
+
     private func save() {
-        do {
-            try store.write(journal)
-        } catch {
-            say("warning: \(error)")
+        journalLock.withLock {
+            do {
+                try store.write(journal)
+            } catch {
+                say("warning: \(error)")
+            }
         }
     }
+
+    private func mutate(_ change: (inout RestoreJournal) -> Void) {
+        journalLock.withLock {
+            change(&journal)
+            save()
+        }
+    }
+
+    private func read<T>(_ value: (RestoreJournal) -> T) -> T { journalLock.withLock { value(journal) } }
 
     private func settings(_ name: String) throws -> ServiceSettings {
         guard let settings = configuration.service(named: name) else {
@@ -395,4 +434,9 @@ public final class SystemRestoreRun {
     private func crashPoint(_ name: String) {
         if environment["SILO_TEST_CRASH_AT"] ?? ProcessInfo.processInfo.environment["SILO_TEST_CRASH_AT"] == name { kill(getpid(), SIGKILL) }
     }
+}
+
+/// An error from the staging thread, read after it is joined.
+private final class FailureBox: @unchecked Sendable {
+    var error: Error?
 }

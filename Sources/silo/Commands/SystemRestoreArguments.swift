@@ -92,9 +92,9 @@ struct SystemRestoreCommand {
         let plan = try SystemRestorePlanner(configuration: configuration, repository: repository).plan(choice: choice, only: arguments.services,
                                                                                                      verifyData: arguments.verifyData, now: now)
         SystemRestoreReport.printPlan(plan, output: output)
+        output.emit(SystemRestorePlanMessage(plan))
         if dryRun {
             output.line("dry run: nothing was touched")
-            output.emit(SystemRestorePlanMessage(plan))
             return ExitCodes.success
         }
         if !arguments.yes {
