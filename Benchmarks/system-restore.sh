@@ -11,7 +11,7 @@
 #   --db-scale S      pgbench -i scale of the database (default 18: ≈ 275 MB; with the orders,
 #                     ≈ 300 MB by pg_database_size)
 #   --orders N        rows of the app's `orders` table (default 200000)
-#   --rounds R        rounds of both restores (default 2): odd rounds legacy then silo, even
+#   --rounds R        rounds of both restores (default 4): odd rounds legacy then silo, even
 #                     rounds silo then legacy, against cache order
 #   --out FILE        the report (default Benchmarks/SYSTEM-RESTORE-latest.md, replaced)
 #   --append FILE     also append the report, as a section, to FILE (e.g. Benchmarks/RESULTS.md)
@@ -78,7 +78,7 @@ FILES_GIB=1
 FILES=
 DB_SCALE=18
 ORDERS=200000
-ROUNDS=2
+ROUNDS=4
 OUT="$HERE/SYSTEM-RESTORE-latest.md"
 APPEND=
 WORK=/tmp/silo-bench-sysrestore
