@@ -34,7 +34,8 @@
 # Each restore follows a disaster (ROOT/uploads deleted, every table of the database dropped):
 #   legacy: [gzip -t of both files: the seed's step 1, reported, not in the total] stop.sh;
 #           DROP/CREATE DATABASE + `gunzip -c db.sql.gz | psql`; `tar xzf daily.tar.gz -C /`;
-#           start.sh, then /health polled (at once, then every second) until it says healthy
+#           start.sh, then /health polled (at once, then after 0.1 s, the waits doubling up to a
+#           second, as silo's health check does) until it says healthy
 #   silo:   `silo restore --system --yes --json --config FILE` (its health check polls the same
 #           way); the wall time of the process, and its summary's rto_seconds and timings
 # After each: files (type, mode, size and SHA-256 of everything under uploads/ and .env) and the
@@ -194,13 +195,14 @@ elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 HEALTH_URL=http://127.0.0.1:$PORT/health
 health() { curl -s -m 5 "$HEALTH_URL" 2>/dev/null || true; }
-# wait_healthy: /health tried at once, then every HEALTH_INTERVAL s, HEALTH_TRIES times at most
-# (what silo's http check with the same interval and retries does)
+# wait_healthy: /health tried at once, then after 0.1 s, the waits doubling up to HEALTH_INTERVAL
+# s, HEALTH_TRIES times at most (what silo's http check with the same interval and retries does)
 wait_healthy() {
-    local i
+    local i pause=0.1
     for ((i = 0; i < HEALTH_TRIES; i++)); do
         if [[ $(health) == healthy* ]]; then return 0; fi
-        sleep "$HEALTH_INTERVAL"
+        sleep "$pause"
+        pause=$(awk -v p="$pause" -v m="$HEALTH_INTERVAL" 'BEGIN { p *= 2; print (p < m) ? p : m }')
     done
     return 1
 }
@@ -548,7 +550,7 @@ report=$WORK/report.md
     echo "- Platform: ROOT/uploads $UP_FILES files, $(mib "$UP_BYTES") MiB ($(mib "$UP_TEXT") MiB of it text, the rest incompressible) in $UP_DIRS directories + ROOT/.env; database \`pgbench -i -s $DB_SCALE\` + $ORDERS \`orders\`, $(mib "$DB_BYTES") MiB (pg_database_size); fixtures/platform/app.py healthy"
     echo "- Backups of the same state: silo \`run\` $SILO_BACKUP_SECONDS s, repository $(mib "$REPO_BYTES") MiB; legacy \`tar czf daily.tar.gz -C / ROOT\` $TAR_SECONDS s, $(mib "$TAR_BYTES") MiB, and \`pg_dump DB | gzip\` $DUMP_SECONDS s, $(mib "$DUMP_GZ_BYTES") MiB"
     echo "- Disaster before each restore: ROOT/uploads deleted, every table of the database dropped (/health unhealthy)"
-    echo "- Legacy: \`stop.sh\`; \`DROP DATABASE\` + \`CREATE DATABASE\` + \`gunzip -c db.sql.gz | psql\`; \`tar xzf daily.tar.gz -C /\`; \`start.sh\` and /health polled at once and then every ${HEALTH_INTERVAL} s. Silo: \`silo restore --system --yes --json --config FILE\` (services: the database, keep_running; web with commands start.sh/stop.sh/status.sh and an http check on /health, body \`healthy\`, interval ${HEALTH_INTERVAL}s); the kept copies are removed (\`--cleanup 0\`, untimed) after each"
+    echo "- Legacy: \`stop.sh\`; \`DROP DATABASE\` + \`CREATE DATABASE\` + \`gunzip -c db.sql.gz | psql\`; \`tar xzf daily.tar.gz -C /\`; \`start.sh\` and /health polled at once, then after 0.1 s doubling up to ${HEALTH_INTERVAL} s (as silo's check). Silo: \`silo restore --system --yes --json --config FILE\` (services: the database, keep_running; web with commands start.sh/stop.sh/status.sh and an http check on /health, body \`healthy\`, interval ${HEALTH_INTERVAL}s); the kept copies are removed (\`--cleanup 0\`, untimed) after each"
     echo "- Checked after every restore: type, mode, size and SHA-256 of every file and directory under uploads/ and .env, row counts and sums of every table (md5 of the orders' items), /health"
     echo
     echo "| round (order) | path | verify s | stop s | database s | files s | start + health s | other s | **total s** (wall) | silo's rto_seconds | check |"
