@@ -6,6 +6,8 @@ import PackageDescription
 //                SiloPostgres, SiloEngine;
 // SiloConfig (operations: the configuration file; Foundation and Yams only);
 // silo (CLI) → SiloMonitor (checks, Prometheus/Nagios, escalation) → SiloOps, SiloNotify;
+// silo (CLI) → SiloSystem (services, health checks, restore --system, drills) → SiloOps, SiloPostgres, SiloNotify;
+// silo (CLI) → SiloWeb (`silo serve`, Hummingbird) → SiloLegacy, SiloEngine;
 // SiloNotify → SiloConfig, CCurl, COpenSSL (alert delivery; never the engine or the repository);
 // silo (CLI) → SiloPostgres, SiloLegacy → SiloEngine → SiloRepository → SiloFormat, SiloStorage → C shims;
 // SiloS3 → SiloStorage (a backend the CLI picks by URL).
