@@ -72,8 +72,10 @@ hwm() { awk '/^VmHWM/ {print $2}' "/proc/$server/status"; }
 median() { sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
 log "listing of $entries entries, $runs runs"
-curl -s -o /dev/null "$listing"  # the tree cache warm, as a person's second click is
-rows=$(curl -s "$listing" | grep -c '<tr><td><a href=' || true)
+# The first request, cold: the tree decoded, the page rendered; then the same page again (kept).
+cold_ms=$(curl -s -o /dev/null -w '%{time_total}\n' "$listing" | awk '{printf "%.0f", $1 * 1000}')
+sorted_ms=$(curl -s -o /dev/null -w '%{time_total}\n' "$listing?sort=size&desc=1" | awk '{printf "%.0f", $1 * 1000}')
+rows=$(curl -s "$listing" | grep -o '<tr><td><a href=' | wc -l)
 list_ms=$(for _ in $(seq "$runs"); do curl -s -o /dev/null -w '%{time_total}\n' "$listing"; done | median | awk '{printf "%.0f", $1 * 1000}')
 
 log "first byte and download of $file_mib MiB, $runs runs"
@@ -105,7 +107,9 @@ report=$work/report.md
     echo
     echo "| measure | value | target |"
     echo "|---|---:|---:|"
-    echo "| listing of a $entries-entry directory (first page: $rows rows) | $list_ms ms | ≤ 300 ms ($(verdict "$list_ms" 300 le)) |"
+    echo "| listing of a $entries-entry directory, first request (tree decoded, $rows rows rendered) | $cold_ms ms | ≤ 300 ms ($(verdict "$cold_ms" 300 le)) |"
+    echo "| the same directory sorted by size, first request (tree cached) | $sorted_ms ms | ≤ 300 ms ($(verdict "$sorted_ms" 300 le)) |"
+    echo "| the same listing again (median of $runs; the page kept) | $list_ms ms | ≤ 300 ms ($(verdict "$list_ms" 300 le)) |"
     echo "| first byte of the $file_mib MiB file (a 1-byte range) | $first_ms ms | ≤ 100 ms ($(verdict "$first_ms" 100 le)) |"
     echo "| first byte of the $file_mib MiB file (whole download) | $first_whole_ms ms | ≤ 100 ms ($(verdict "$first_whole_ms" 100 le)) |"
     echo "| streamed download ($check) | $speed MB/s | ≥ 200 MB/s ($(verdict "$speed" 200 ge)) |"

@@ -26,14 +26,29 @@ struct SnapshotFilter: Sendable, Equatable {
     }
 }
 
-struct SnapshotCatalog: Sendable {
+/// The repository as the server reads it, with two caches that cannot go stale in a way that
+/// matters: decoded trees (content-addressed, so immutable) up to a budget of nodes, and the
+/// snapshot list for two seconds (a backup made meanwhile shows on the next refresh).
+final class SnapshotCatalog: @unchecked Sendable {
     let repository: Repository
+    private let lock = NSLock()
+    private var listed: (at: Date, entries: [SnapshotEntry])?
+    private var trees: [ChunkID: [Node]] = [:]
+    private var treeOrder: [ChunkID] = []
+    private var cachedNodes = 0
+    static let nodeBudget = 600_000
+    static let listLifetime: TimeInterval = 2
+
+    init(repository: Repository) { self.repository = repository }
 
     /// Newest first.
     func entries() throws -> [SnapshotEntry] {
-        try repository.snapshots().filter { !$0.snapshot.tags.contains(SnapshotSelector.configurationTag) }
+        if let listed = lock.withLock({ listed }), Date().timeIntervalSince(listed.at) < Self.listLifetime { return listed.entries }
+        let fresh = try repository.snapshots().filter { !$0.snapshot.tags.contains(SnapshotSelector.configurationTag) }
             .map { SnapshotEntry(id: $0.id, snapshot: $0.snapshot) }
             .sorted { ($0.snapshot.time, $0.id.hex) > ($1.snapshot.time, $1.id.hex) }
+        lock.withLock { listed = (Date(), fresh) }
+        return fresh
     }
 
     /// By full ID or a prefix of at least 8 hex digits (what URLs carry).
@@ -44,20 +59,39 @@ struct SnapshotCatalog: Sendable {
         return matches.count == 1 ? matches[0] : nil
     }
 
+    /// A tree's nodes, decoded once.
+    func nodes(of tree: ChunkID) throws -> [Node] {
+        if let nodes = lock.withLock({ trees[tree] }) { return nodes }
+        let nodes = try repository.loadTree(tree).nodes
+        lock.withLock {
+            guard trees[tree] == nil else { return }
+            trees[tree] = nodes
+            treeOrder.append(tree)
+            cachedNodes += nodes.count
+            while cachedNodes > Self.nodeBudget, treeOrder.count > 1 {
+                let oldest = treeOrder.removeFirst()
+                cachedNodes -= trees.removeValue(forKey: oldest)?.count ?? 0
+            }
+        }
+        return nodes
+    }
+
     /// The node at `path` of the snapshot, or nil; the root is a directory node of its own.
     func node(_ entry: SnapshotEntry, at path: ByteString) throws -> Node? {
-        if path.isEmpty || path == [47] {
-            var root = Node(name: [], type: .dir, mode: 0o755)
-            root.subtree = entry.snapshot.tree
-            root.mtime = entry.snapshot.time
-            return root
+        var current = Node(name: [], type: .dir, mode: 0o755)
+        current.subtree = entry.snapshot.tree
+        current.mtime = entry.snapshot.time
+        for component in path.split(separator: 47) {
+            guard current.type == .dir, let tree = current.subtree,
+                  let next = try nodes(of: tree).first(where: { $0.name.elementsEqual(component) }) else { return nil }
+            current = next
         }
-        return try TreeWalker(repository: repository).node(at: path, root: entry.snapshot.tree)
+        return current
     }
 
     /// A directory's entries, as the tree lists them.
     func children(of node: Node) throws -> [Node] {
         guard node.type == .dir, let tree = node.subtree else { return [] }
-        return try repository.loadTree(tree).nodes
+        return try nodes(of: tree)
     }
 }

@@ -13,6 +13,7 @@ import SiloRepository
 /// answer its path names. Read-only: the only POST is the login form, and WebDAV writes are 405.
 struct WebRoutes: Sendable {
     let catalog: SnapshotCatalog
+    let pages = PageCache()
     let authenticator: Authenticator?
     let secure: Bool
     let status: @Sendable () -> StatusReport
@@ -111,8 +112,14 @@ struct WebRoutes: Sendable {
             options.descending = query["desc"] != nil
             options.filter = query["q"].map { String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String($0) } ?? ""
             options.page = query["page"].flatMap { Int($0) } ?? 0
+            // A snapshot never changes, so its listing pages are kept (the switcher's list of the
+            // source's snapshots with them: a newer snapshot shows once the page is evicted).
+            let key = "\(entry.id.hex)\u{0}\(path)\u{0}\(options.sort)\u{0}\(options.descending)\u{0}\(options.filter)\u{0}\(options.page)\u{0}\(language.code)"
+            if let page = pages.page(key) { return Self.html(page) }
             let others = try catalog.entries().filter { $0.source == entry.source }
-            return Self.html(BrowsePage.render(entry, path: path, children: try catalog.children(of: node), others: others, query: options, language: language))
+            let page = BrowsePage.render(entry, path: path, children: try catalog.children(of: node), others: others, query: options, language: language)
+            pages.keep(page, for: key)
+            return Self.html(page)
         }
         guard node.type == .file else {
             return Self.html(HTML.page(title: node.name.displayString, language: language,
@@ -431,5 +438,30 @@ struct WebRoutes: Sendable {
 
     static func asciiName(_ name: String) -> String {
         String(name.map { $0.isASCII && $0 != "\"" && $0 != "\\" && !$0.isNewline ? $0 : "_" })
+    }
+}
+
+/// Rendered listing pages, by what they show, up to 32 MiB; the oldest go first. A page of an
+/// immutable snapshot stays right for as long as it is kept.
+final class PageCache: @unchecked Sendable {
+    static let budget = 32 << 20
+    private let lock = NSLock()
+    private var pages: [String: String] = [:]
+    private var order: [String] = []
+    private var bytes = 0
+
+    func page(_ key: String) -> String? { lock.withLock { pages[key] } }
+
+    func keep(_ page: String, for key: String) {
+        lock.withLock {
+            guard pages[key] == nil, page.utf8.count < Self.budget / 4 else { return }
+            pages[key] = page
+            order.append(key)
+            bytes += page.utf8.count
+            while bytes > Self.budget, !order.isEmpty {
+                let oldest = order.removeFirst()
+                bytes -= pages.removeValue(forKey: oldest)?.utf8.count ?? 0
+            }
+        }
     }
 }
