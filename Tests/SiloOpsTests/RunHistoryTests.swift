@@ -383,18 +383,7 @@ final class RunHistoryTests: XCTestCase {
         let scratch = ScratchState()
         let clock = TestClock()
         let id = try run(try history(scratch, clock), clock)
-        let sqlite = Process()
-        sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        sqlite.arguments = ["-c", """
-            import sqlite3, sys
-            db = sqlite3.connect(sys.argv[1])
-            db.execute("ALTER TABLE runs ADD COLUMN future TEXT")
-            db.execute("INSERT INTO migrations VALUES ('0099-future', 0)")
-            db.commit()
-            """, scratch.directory.file(RunHistory.fileName)]
-        try sqlite.run()
-        sqlite.waitUntilExit()
-        XCTAssertEqual(sqlite.terminationStatus, 0)
+        try sql(scratch, ["ALTER TABLE runs ADD COLUMN future TEXT", "INSERT INTO migrations VALUES ('0099-future', 0)"])
         let reopened = try history(scratch, clock)
         XCTAssertEqual(try reopened.lastRun()?.id, id)
         XCTAssertEqual(try reopened.appliedMigrations(), ["0001-runs-and-steps", "0002-alerts-and-deliveries", "0003-run-commands", "0099-future"])
@@ -406,18 +395,7 @@ final class RunHistoryTests: XCTestCase {
         let scratch = ScratchState()
         let clock = TestClock()
         let id = try run(try history(scratch, clock), clock)
-        let sqlite = Process()
-        sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        sqlite.arguments = ["-c", """
-            import sqlite3, sys
-            db = sqlite3.connect(sys.argv[1])
-            db.execute("ALTER TABLE runs DROP COLUMN command")
-            db.execute("DELETE FROM migrations WHERE name = '0003-run-commands'")
-            db.commit()
-            """, scratch.directory.file(RunHistory.fileName)]
-        try sqlite.run()
-        sqlite.waitUntilExit()
-        XCTAssertEqual(sqlite.terminationStatus, 0)
+        try sql(scratch, ["ALTER TABLE runs DROP COLUMN command", "DELETE FROM migrations WHERE name = '0003-run-commands'"])
         let reopened = try history(scratch, clock)
         XCTAssertEqual(try reopened.appliedMigrations().last, "0003-run-commands")
         XCTAssertEqual(try reopened.lastRun()?.id, id)
@@ -428,5 +406,17 @@ final class RunHistoryTests: XCTestCase {
         XCTAssertEqual(try reopened.lastRun()?.id, id, "a drill is not a backup run")
         XCTAssertEqual(try reopened.consecutiveFailedRuns(), 0)
         XCTAssertEqual(try reopened.run(drill)?.command, .drill)
+    }
+
+    /// Statements run on the history file by another program (Python's sqlite3), as an older or
+    /// newer silo would have left it.
+    private func sql(_ scratch: ScratchState, _ statements: [String]) throws {
+        let sqlite = Process()
+        sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        sqlite.arguments = ["-c", "import sqlite3, sys\ndb = sqlite3.connect(sys.argv[1])\nfor s in sys.argv[2:]: db.execute(s)\ndb.commit()",
+                            scratch.directory.file(RunHistory.fileName)] + statements
+        try sqlite.run()
+        sqlite.waitUntilExit()
+        XCTAssertEqual(sqlite.terminationStatus, 0)
     }
 }

@@ -124,6 +124,12 @@ struct ConfigCommand: ParsableCommand {
         }
     }
 
+    /// The configuration `global` names, or its errors reported (as `config validate` does) and exit 64.
+    static func loadOrExit(_ global: GlobalOptions) throws -> Configuration {
+        guard let configuration = load(global, output: global.output) else { throw ExitCode(ExitCodes.usage) }
+        return configuration
+    }
+
     /// Each issue on its own line, as compilers print them, so that editors jump to it.
     static func report(_ error: ConfigurationError, output: Output) {
         if output.json {

@@ -29,13 +29,7 @@ struct DrillCommand: ParsableCommand {
 
     func run() throws {
         let output = global.output
-        let configuration: Configuration
-        do throws(ConfigurationError) {
-            configuration = try ConfigurationLoader.load(path: global.configurationPath, environment: global.environment)
-        } catch {
-            ConfigCommand.report(error, output: output)
-            throw ExitCode(ExitCodes.usage)
-        }
+        let configuration = try ConfigCommand.loadOrExit(global)
         let directory = StateDirectory.resolve(configured: configuration.state.directory, environment: global.environment)
         try runCommand(output) {
             let repository = try global.openRepository()

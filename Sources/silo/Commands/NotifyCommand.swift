@@ -30,13 +30,7 @@ struct NotifyCommand: ParsableCommand {
 
         func run() throws {
             let output = global.output
-            let configuration: Configuration
-            do throws(ConfigurationError) {
-                configuration = try ConfigurationLoader.load(path: global.configurationPath, environment: global.environment)
-            } catch {
-                ConfigCommand.report(error, output: output)
-                throw ExitCode(ExitCodes.usage)
-            }
+            let configuration = try ConfigCommand.loadOrExit(global)
             let settings = configuration.notifications
             if let unknown = channel.first(where: { settings.channel(named: $0) == nil }) {
                 let names = settings.channels.map(\.name)

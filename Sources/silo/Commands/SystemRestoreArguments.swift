@@ -63,13 +63,7 @@ struct SystemRestoreCommand {
 
     func run() throws {
         let output = global.output
-        let configuration: Configuration
-        do throws(ConfigurationError) {
-            configuration = try ConfigurationLoader.load(path: global.configurationPath, environment: global.environment)
-        } catch {
-            ConfigCommand.report(error, output: output)
-            throw ExitCode(ExitCodes.usage)
-        }
+        let configuration = try ConfigCommand.loadOrExit(global)
         let directory = StateDirectory.resolve(configured: configuration.state.directory, environment: global.environment)
         let store = RestoreJournalStore(stateDirectory: directory.path)
         try runCommand(output) {
