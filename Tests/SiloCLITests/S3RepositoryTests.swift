@@ -214,10 +214,18 @@ final class S3RepositoryTests: XCTestCase {
         process.standardError = err
         process.standardOutput = FileHandle.nullDevice
         try process.run()
+        // Stopped, then looked at: an upload seen while the process runs may complete before
+        // the stop lands, so the process is stopped first and let go again until one is open.
         let deadline = Date().addingTimeInterval(60)
-        while try leftovers().first == 0 && process.isRunning && Date() < deadline { usleep(20_000) }
-        kill(process.processIdentifier, SIGSTOP)
-        XCTAssertGreaterThan(try leftovers().first ?? 0, 0, "a multipart upload is under way")
+        var open = 0
+        while process.isRunning && Date() < deadline {
+            kill(process.processIdentifier, SIGSTOP)
+            open = try leftovers().first ?? 0
+            if open > 0 { break }
+            kill(process.processIdentifier, SIGCONT)
+            usleep(20_000)
+        }
+        XCTAssertGreaterThan(open, 0, "a multipart upload is under way")
         kill(process.processIdentifier, SIGINT)
         kill(process.processIdentifier, SIGCONT)
         let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
