@@ -331,7 +331,10 @@ final class SystemRestoreTests: XCTestCase {
         try waitHealthy()
         let live = state()
 
-        try env.expect(0, ["restore", "--system", "--yes", "--config", configPath])
+        // With an empty cache, as on the machine that replaces a lost one: the catalog is rebuilt first.
+        let emptyCache = env.path("empty-cache")
+        try env.expect(0, ["restore", "--system", "--yes", "--config", configPath], environment: ["SILO_CACHE_DIR": emptyCache])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: emptyCache), "the restore used the new cache")
         XCTAssertEqual(state().files, snapshotState.files)
         XCTAssertEqual(state().rows, snapshotState.rows)
         let undone = try env.expect(0, ["restore", "--system", "--rollback", "--config", configPath, "--json"])

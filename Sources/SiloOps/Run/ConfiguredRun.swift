@@ -142,9 +142,7 @@ public final class ConfiguredRun: @unchecked Sendable {
             options.excludeCaches = paths.excludeCaches
             options.excludeIfPresent = paths.excludeIfPresent
         case .postgres(let postgres):
-            var environment = self.environment
-            if let password = try Self.databasePassword(postgres.password, environment: environment) { environment["DB_PASSWORD"] = password }
-            options.streams = try PostgresBackup.streams(for: [try ConnectionTarget(url: postgres.url, environment: environment)])
+            options.streams = try PostgresBackup.streams(for: [try Self.server(of: postgres, environment: environment)])
         }
         options.tags = source.tags + [source.seriesTag]
         options.time = snapshotTime?()
@@ -420,6 +418,13 @@ public final class ConfiguredRun: @unchecked Sendable {
             throw RepositoryError(.invalidArgument, "cannot read exclude file \(file)")
         }
         return text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
+    }
+
+    /// The server a postgres source names, its password resolved as configured (never in argv).
+    public static func server(of postgres: PostgresSource, environment: [String: String]) throws -> ConnectionTarget {
+        var environment = environment
+        if let password = try databasePassword(postgres.password, environment: environment) { environment["DB_PASSWORD"] = password }
+        return try ConnectionTarget(url: postgres.url, environment: environment)
     }
 
     /// The database password as configured: a value, a file (less its final line ending) or an

@@ -212,9 +212,7 @@ public struct RestoreDrill {
 
     private func server(_ source: SourceSettings) throws -> ConnectionTarget {
         guard case .postgres(let postgres) = source.kind else { throw SystemRestoreRefusal("source \(source.name) is not a postgres source") }
-        var environment = ProcessInfo.processInfo.environment.merging(self.environment) { $1 }
-        if let password = try ConfiguredRun.databasePassword(postgres.password, environment: environment) { environment["DB_PASSWORD"] = password }
-        return try ConnectionTarget(url: postgres.url, environment: environment)
+        return try ConfiguredRun.server(of: postgres, environment: ProcessInfo.processInfo.environment.merging(environment) { $1 })
     }
 
     /// Removes the sandbox and drops the drill's databases; returns what it could not remove.

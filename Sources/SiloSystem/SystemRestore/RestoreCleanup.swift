@@ -19,9 +19,7 @@ public enum RestoreCleanup {
         }
         for item in journal.plan.databases {
             guard let source = configuration.source(named: item.source), case .postgres(let postgres) = source.kind else { continue }
-            var environment = ProcessInfo.processInfo.environment
-            if let password = try ConfiguredRun.databasePassword(postgres.password, environment: environment) { environment["DB_PASSWORD"] = password }
-            let server = try ConnectionTarget(url: postgres.url, environment: environment)
+            let server = try ConfiguredRun.server(of: postgres, environment: ProcessInfo.processInfo.environment)
             for copy in [item.kept(id), item.failed(id)] where try DatabaseSwapBack.exists(copy, server: server) {
                 try DatabaseSwapBack.dropKept(copy, server: server)
                 removed.append("database \(copy)")

@@ -63,7 +63,7 @@ public struct SystemRestorePlanner {
                 let preview = try RestorePreview(repository: repository, snapshot: chosen.snapshot, options: options)
                 paths.append(SystemRestorePlan.PathItem(service: service.name, path: path, source: source.name, snapshot: chosen.id.hex,
                                                         snapshotTime: chosen.snapshot.date, files: preview.files, bytes: preview.bytes,
-                                                        existed: Self.exists(path)))
+                                                        existed: SystemRestoreRun.exists(path)))
             }
             for database in service.databases {
                 guard let source = configuration.sources.dumping(database: database), let chosen = snapshots[source.name] else {
@@ -130,11 +130,6 @@ public struct SystemRestorePlanner {
             chosen[name] = newest
         }
         return chosen
-    }
-
-    static func exists(_ path: String) -> Bool {
-        var status = stat()
-        return lstat(path, &status) == 0
     }
 
     static func time(_ date: Date) -> String {

@@ -410,9 +410,7 @@ public final class SystemRestoreRun: @unchecked Sendable {
         guard let source = configuration.source(named: item.source), case .postgres(let postgres) = source.kind else {
             throw SystemRestoreRefusal("source \(item.source) of database \(item.database) is no longer a postgres source of the configuration")
         }
-        var environment = ProcessInfo.processInfo.environment.merging(self.environment) { $1 }
-        if let password = try ConfiguredRun.databasePassword(postgres.password, environment: environment) { environment["DB_PASSWORD"] = password }
-        return try ConnectionTarget(url: postgres.url, environment: environment)
+        return try ConfiguredRun.server(of: postgres, environment: ProcessInfo.processInfo.environment.merging(environment) { $1 })
     }
 
     private func removeStaging(_ item: SystemRestorePlan.PathItem) {
